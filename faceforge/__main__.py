@@ -1,0 +1,3 @@
+from faceforge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Versioned configuration dataclasses that round-trip to JSON.
+
+A run's ``config.json`` is the single description of what a run is; everything that builds data, models or a
+training loop takes one of these dataclasses, so the GUI, the CLI and a resumed run all agree on what was asked.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_VERSION = 1
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot describe a valid run; the message says which field and why."""
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses and ignoring unknown keys."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            value = _from_dict(hint, value)
+        elif typing.get_origin(hint) is tuple or (
+            typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None))
+            and any(typing.get_origin(a) is tuple for a in typing.get_args(hint))
+        ):
+            value = tuple(value) if value is not None else None
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+class JsonConfig:
+    """Mixin: ``to_dict``/``from_dict``/``to_json``/``from_json`` for dataclass configs."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        return _from_dict(cls, data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass
+class DataConfig(JsonConfig):
+    """Where the images come from and how they are turned into training tensors.
+
+    ``source`` is ``builtin:faces`` (the procedural faces), a folder (searched recursively) or a ``.zip``.
+    ``labels`` is a CelebA ``list_attr_celeba.txt`` or a CSV (``filename,attr1,...``); for the built-in faces the
+    renderer's own ground truth is used. ``attributes`` selects and orders the attributes the model is conditioned
+    on (empty = none; ``["*"]`` = all available).
+    """
+
+    source: str = "builtin:faces"
+    labels: str | None = None
+    attributes: list[str] = field(default_factory=list)
+    resolution: int = 32
+    crop: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) in source pixels, before resizing
+    builtin_count: int = 10000  # how many procedural faces to render for builtin:faces
+    builtin_seed: int = 0
+
+
+@dataclass
+class ModelConfig(JsonConfig):
+    """Architecture; ``name`` picks the builder in :mod:`faceforge.models.registry`."""
+
+    name: str = "cdcgan"  # dcgan | cdcgan
+    resolution: int = 32
+    z_dim: int = 100
+    n_attributes: int = 0
+    g_channels: int = 64  # width of the last generator block (the DCGAN example's ngf)
+    d_channels: int = 64  # width of the first discriminator block (ndf)
+    d_norm: str = "auto"  # auto | batch | layer | none  (auto: batch for bce/hinge, layer for wgan-gp)
+
+
+@dataclass
+class LossConfig(JsonConfig):
+    kind: str = "bce"  # bce (non-saturating) | wgan-gp | hinge
+    gp_weight: float = 10.0
+    n_critic: int = 1  # discriminator steps per generator step (5 is usual for wgan-gp)
+
+
+@dataclass
+class OptimConfig(JsonConfig):
+    """Adam with the DCGAN defaults."""
+
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    ema_beta: float = 0.999  # EMA of G's weights used for samples and editing
+
+
+@dataclass
+class PerfConfig(JsonConfig):
+    """Speed switches. ``precision='auto'`` picks bf16 only where the CPU has native bf16 and a short measurement
+    confirms it is faster; the choice actually used is written back into the run's config."""
+
+    device: str = "auto"  # auto | cpu | cuda | mps
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    channels_last: bool | None = None  # None = decide with precision
+    foreach_optim: bool = True
+    threads: int = 0  # 0 = torch default
+
+
+@dataclass
+class ScheduleConfig(JsonConfig):
+    steps: int = 2000
+    batch_size: int = 64
+    log_every: int = 20  # stats.jsonl tick
+    sample_every: int = 200  # fixed-noise grid snapshot
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    grid_size: int = 64  # number of faces in the fixed-noise grid (a square is nicest)
+    metrics_every: int = 0  # 0 = no quality score
+
+
+@dataclass
+class TrainConfig(JsonConfig):
+    """Everything a run needs; written to ``config.json`` and stored inside every checkpoint."""
+
+    version: int = CONFIG_VERSION
+    name: str = ""
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    perf: PerfConfig = field(default_factory=PerfConfig)
+
+    def validate(self) -> "TrainConfig":
+        if self.model.resolution not in (32, 64, 128):
+            raise ConfigError(f"resolution must be 32, 64 or 128, not {self.model.resolution}")
+        if self.data.resolution != self.model.resolution:
+            raise ConfigError("data.resolution and model.resolution differ")
+        if self.loss.kind not in ("bce", "wgan-gp", "hinge"):
+            raise ConfigError(f"loss must be bce, wgan-gp or hinge, not {self.loss.kind!r}")
+        if self.schedule.steps < 1 or self.schedule.batch_size < 1:
+            raise ConfigError("steps and batch size must be positive")
+        return self
+
+    def save(self, path: Path) -> None:
+        from faceforge.fileio import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        try:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, TypeError) as exc:
+            raise ConfigError(f"cannot read run config {path}: {exc}") from exc

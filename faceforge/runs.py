@@ -1,0 +1,246 @@
+"""Run folders: the single source of truth for a training run (see DESIGN.md).
+
+```
+runs/00012-celeba-10k-cdcgan64/
+  config.json  stats.jsonl  samples/00000500.png  checkpoints/ckpt-00000500.pt  events.log  status.json
+```
+The GUI, the CLI and a resumed run all read and write runs through this module only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from faceforge.checkpoints import list_checkpoints
+from faceforge.config import TrainConfig
+from faceforge.fileio import atomic_write_text
+
+_RUN_NAME = re.compile(r"^(\d{5})-")
+_SAMPLE = re.compile(r"^(\d{8})\.png$")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
+
+
+def next_run_dir(root: Path, *, dataset_name: str, config: TrainConfig) -> Path:
+    """``root/NNNNN-dataset-model<res>`` with NNNNN one above the highest number already there."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(m.group(1)) for p in root.iterdir() if (m := _RUN_NAME.match(p.name))]
+    n = max(numbers, default=-1) + 1
+    name = f"{n:05d}-{_slug(dataset_name)}-{config.model.name}{config.model.resolution}"
+    if config.name:
+        name += f"-{_slug(config.name)}"
+    return root / name
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / "config.json").is_file()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Run:
+    """A view of one run folder. Cheap to create; every accessor reads the disk, so it is always current."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    # files
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def stats_path(self) -> Path:
+        return self.path / "stats.jsonl"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def events_path(self) -> Path:
+        return self.path / "events.log"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def exists(self) -> bool:
+        return is_run_dir(self.path)
+
+    def config(self) -> TrainConfig:
+        return TrainConfig.load(self.config_path)
+
+    def write_config(self, config: TrainConfig) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        config.save(self.config_path)
+
+    # stats
+    def stats(self) -> list[dict[str, Any]]:
+        return list(iter_stats(self.stats_path))
+
+    def append_stats(self, row: dict[str, Any]) -> None:
+        with open(self.stats_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+            fh.flush()
+
+    def truncate_stats(self, *, after_step: int) -> None:
+        """Drop rows logged after ``after_step`` (work lost in a crash), so a resumed curve has no doubled part."""
+        rows = [r for r in iter_stats(self.stats_path) if r.get("step", 0) <= after_step]
+        atomic_write_text(self.stats_path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+
+    # samples and checkpoints
+    def samples(self) -> list[tuple[int, Path]]:
+        """(step, png) for every fixed-noise snapshot, in step order."""
+        if not self.samples_dir.is_dir():
+            return []
+        found = [(int(m.group(1)), p) for p in self.samples_dir.iterdir() if (m := _SAMPLE.match(p.name))]
+        return sorted(found)
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples_dir / f"{step:08d}.png"
+
+    def checkpoints(self) -> list[Path]:
+        return list_checkpoints(self.checkpoints_dir)
+
+    def latest_checkpoint(self) -> Path | None:
+        ckpts = self.checkpoints()
+        return ckpts[-1] if ckpts else None
+
+    # events and status
+    def log_event(self, text: str, *, level: str = "info") -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.events_path, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} {level.upper():7s} {text}\n")
+
+    def events(self) -> list[str]:
+        try:
+            return self.events_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def write_status(self, state: str, *, step: int, total_steps: int, message: str = "") -> None:
+        atomic_write_text(
+            self.path / "status.json",
+            json.dumps({"state": state, "step": step, "total_steps": total_steps, "pid": os.getpid(),
+                        "updated": time.time(), "message": message}),
+        )
+
+    def status(self) -> dict[str, Any]:
+        """state is one of running, stopped, finished, failed, paused; a 'running' run whose process is gone is
+        reported as 'interrupted' (it crashed or was killed; resume it)."""
+        try:
+            status = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            status = {"state": "new" if not self.checkpoints() else "stopped", "step": 0}
+        if status.get("state") == "running" and not _pid_alive(int(status.get("pid", -1))):
+            status["state"] = "interrupted"
+        return status
+
+    def is_live(self) -> bool:
+        """True when another process (or this one) is training into this folder right now."""
+        return self.status().get("state") == "running"
+
+
+def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a stats.jsonl; a half-written last line (a crash mid-write) is skipped, never fatal."""
+    try:
+        fh = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                yield row
+
+
+class StatsTail:
+    """Incremental reader of a growing stats.jsonl: each ``read_new()`` returns only complete rows added since
+    the last call. This is how the GUI follows a run that another process is writing."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._offset = 0
+        self._partial = b""
+
+    def read_new(self) -> list[dict[str, Any]]:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        if size < self._offset:  # file was rewritten (truncated on resume): start again
+            self._offset, self._partial = 0, b""
+        if size == self._offset:
+            return []
+        with open(self.path, "rb") as fh:
+            fh.seek(self._offset)
+            data = fh.read()
+        self._offset += len(data)
+        data = self._partial + data
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        rows = []
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
+
+
+def list_runs(root: Path) -> list[Run]:
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return [Run(p) for p in sorted(root.iterdir()) if is_run_dir(p)]
+
+
+def find_run(spec: str | Path) -> Run:
+    """A run from a path; a bare number like ``3`` or ``00003`` finds it in the default runs folder."""
+    path = Path(spec)
+    if is_run_dir(path):
+        return Run(path)
+    from faceforge.paths import default_runs_dir
+
+    if str(spec).isdigit():
+        for run in list_runs(default_runs_dir()):
+            if run.name.startswith(f"{int(spec):05d}-"):
+                return run
+    raise FileNotFoundError(f"{spec} is not a FaceForge run folder (no config.json in it)")

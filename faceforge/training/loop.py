@@ -1,0 +1,392 @@
+"""The training loop: a plain object with progress and stop callbacks, no Qt.
+
+``train(config, run_dir, progress=..., should_stop=...)`` is what the CLI, the GUI's worker thread and (later) a
+torchrun launcher call. It writes everything to the run folder and resumes exactly from the latest checkpoint:
+the step count, both optimisers' moments, G_ema, and every RNG that decides batches and noise.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkpoints, save_checkpoint
+from faceforge.config import TrainConfig
+from faceforge.device import PerfChoice, choose_perf
+from faceforge.fileio import DiskFullError, atomic_open
+from faceforge.models import build_models
+from faceforge.runs import Run, next_run_dir
+from faceforge.training import losses
+from faceforge.training.ema import make_ema, update_ema
+from faceforge.training.sampling import fixed_grid_inputs, generate, make_grid
+
+ProgressFn = Callable[[dict[str, Any]], None]
+StopFn = Callable[[], bool]
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    state: str  # finished | stopped | disk-full | failed
+    message: str = ""
+
+
+class Batches:
+    """Deterministic batches: epoch e uses the permutation seeded by (seed, e), so the batch at any step is a pure
+    function of the step and nothing but the step needs saving to resume exactly."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.per_epoch = max(1, n // batch_size)
+        self._epoch, self._perm = -1, None
+
+    def indices(self, draw: int) -> np.ndarray:
+        epoch, pos = divmod(draw, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        if self.n < self.batch_size:  # tiny datasets: sample with replacement
+            return np.random.default_rng([self.seed, draw, 1]).integers(0, self.n, self.batch_size)
+        return self._perm[pos * self.batch_size : (pos + 1) * self.batch_size]
+
+
+class Trainer:
+    """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop."""
+
+    def __init__(self, run: Run, config: TrainConfig, *, dataset=None, progress: ProgressFn | None = None,
+                 should_stop: StopFn | None = None):
+        self.run_folder = run
+        self.config = config
+        self.progress = progress or (lambda event: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.dataset = dataset if dataset is not None else self._load_data()
+        self._setup()
+
+    # ---------------------------------------------------------------- setup
+    def _emit(self, kind: str, **fields: Any) -> None:
+        self.progress({"kind": kind, **fields})
+
+    def _load_data(self):
+        from faceforge.data import load_dataset
+
+        self._emit("message", level="info", text="Preparing the dataset (decoded once, then cached)…")
+        return load_dataset(
+            self.config.data,
+            progress=lambda done, total: self._emit("data", done=done, total=total),
+            should_stop=self.should_stop,
+        )
+
+    def _setup(self) -> None:
+        cfg = self.config
+        ds = self.dataset
+        if len(ds) == 0:
+            raise ValueError("the dataset has no usable images")
+        n_attr = 0 if ds.labels is None else ds.labels.shape[1]
+        if cfg.model.name == "cdcgan" and n_attr == 0:
+            raise ValueError("the conditional model needs attributes: choose at least one (or use the dcgan model)")
+        if cfg.model.name != "cdcgan":
+            n_attr = 0
+        cfg.model.n_attributes = n_attr
+        perf: PerfChoice = choose_perf(device=cfg.perf.device, precision=cfg.perf.precision,
+                                       channels_last=cfg.perf.channels_last)
+        self.perf = perf
+        self.device = torch.device(perf.device)
+        if cfg.perf.threads > 0:
+            torch.set_num_threads(cfg.perf.threads)
+
+        torch.manual_seed(cfg.seed)
+        G, D = build_models(cfg.model, loss_kind=cfg.loss.kind)
+        memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
+        self.G = G.to(self.device, memory_format=memory_format)
+        self.D = D.to(self.device, memory_format=memory_format)
+        self.G_ema = make_ema(self.G)
+        self.memory_format = memory_format
+        opt_kwargs = self._optimizer_kwargs()
+        o = cfg.optim
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), **opt_kwargs)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), **opt_kwargs)
+        self.noise = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+
+        # data on the device as uint8 (4x smaller than float; converted per batch); huge sets stay memory-mapped
+        images = ds.images
+        self._images_on_device = images.nbytes <= 2 * 2**30
+        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device) if self._images_on_device else images
+        self.labels = None if n_attr == 0 else torch.from_numpy(np.asarray(ds.labels, np.float32)).to(self.device)
+        self.batches = Batches(len(ds), cfg.schedule.batch_size, cfg.seed)
+        self.grid_z, self.grid_y = fixed_grid_inputs(
+            n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim,
+            labels=None if n_attr == 0 else np.asarray(ds.labels), seed=cfg.seed)
+        self.step = 0
+        self.images_seen = 0
+        self.wall_time = 0.0
+        self.lr_scale = 1.0
+
+        # record what was really used, so the run says which fast paths it took
+        cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
+                                       channels_last=perf.channels_last)
+        self.perf_reason = perf.reason
+        self.fused = opt_kwargs
+
+    def _optimizer_kwargs(self) -> dict[str, Any]:
+        if not self.config.perf.foreach_optim:
+            return {"foreach": False}
+        probe = torch.nn.Parameter(torch.zeros(1, device=self.device))
+        try:  # fused Adam exists on CPU and CUDA in recent torch; fall back to foreach elsewhere
+            torch.optim.Adam([probe], fused=True)
+            return {"fused": True}
+        except (RuntimeError, TypeError, ValueError):
+            return {"foreach": True}
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_json(),
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "wall_time": self.wall_time,
+            "lr_scale": self.lr_scale,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
+            "attributes": list(self.dataset.attributes) if self.labels is not None else [],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.noise.set_state(state["rng"]["noise"])
+        self.step = int(state["step"])
+        self.images_seen = int(state["images_seen"])
+        self.wall_time = float(state["wall_time"])
+        self.lr_scale = float(state.get("lr_scale", 1.0))
+
+    def save(self) -> Path:
+        folder = self.run_folder.checkpoints_dir
+        path = folder / checkpoint_name(self.step)
+        save_checkpoint(path, self.state_dict())
+        prune_checkpoints(folder, self.config.schedule.keep_checkpoints)
+        self._emit("checkpoint", step=self.step, path=str(path))
+        return path
+
+    def resume_from_latest(self) -> bool:
+        """Continue from the newest readable checkpoint; a damaged newest one falls back to the one before."""
+        for path in reversed(self.run_folder.checkpoints()):
+            try:
+                self.load_state_dict(load_checkpoint(path, map_location=str(self.device)))
+            except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint: say so, try the previous one
+                self.run_folder.log_event(f"checkpoint {path.name} unreadable ({exc}); trying the previous one",
+                                          level="warning")
+                continue
+            self.run_folder.truncate_stats(after_step=self.step)
+            self.run_folder.log_event(f"resumed from {path.name} at step {self.step}")
+            self._emit("message", level="info", text=f"Resumed at step {self.step}")
+            return True
+        return False
+
+    # ---------------------------------------------------------------- one step
+    def _batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        idx = self.batches.indices(draw)
+        if self._images_on_device:
+            raw = self.images[torch.from_numpy(idx).to(self.device)]
+        else:
+            raw = torch.from_numpy(np.asarray(self.images[np.sort(idx)])).to(self.device)
+        # NHWC uint8 -> NCHW float view: already channels_last in memory, so no copy for the fast path
+        x = raw.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        x = x.contiguous(memory_format=self.memory_format)
+        y = self.labels[torch.from_numpy(idx).to(self.device)] if self.labels is not None else None
+        return x, y
+
+    def _autocast(self):
+        dtype = self.perf.autocast_dtype
+        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+    def train_step(self, acc: torch.Tensor) -> None:
+        """One generator step (and n_critic discriminator steps). Losses accumulate into ``acc`` on the device:
+        no host sync here, ``.tolist()`` happens only at logging ticks."""
+        cfg = self.config
+        kind = cfg.loss.kind
+        B, zd = cfg.schedule.batch_size, cfg.model.z_dim
+        self.G.train()
+        self.D.train()
+        self.D.requires_grad_(True)
+        for c in range(cfg.loss.n_critic):
+            real, y = self._batch(self.step * cfg.loss.n_critic + c)
+            z = torch.randn(B, zd, device=self.device, generator=self.noise)
+            with self._autocast():
+                fake = self.G(z, y)
+                out_real = self.D(real, y)
+                out_fake = self.D(fake.detach(), y)
+            loss_d = losses.d_loss(kind, out_real, out_fake)
+            if kind == "wgan-gp":
+                loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+        # G step reuses the last fake batch (as the PyTorch DCGAN example does) and skips D's weight gradients
+        self.D.requires_grad_(False)
+        with self._autocast():
+            out_g = self.D(fake, y)
+        loss_g = losses.g_loss(kind, out_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.step += 1
+        self.images_seen += B * cfg.loss.n_critic
+        beta = min(cfg.optim.ema_beta, (1 + self.step) / (10 + self.step))  # ramp up so early samples are not stale
+        update_ema(self.G_ema, self.G, beta)
+        with torch.no_grad():
+            acc += torch.stack([
+                loss_g.detach().float(), loss_d.detach().float(),
+                torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean(),
+                torch.ones((), device=acc.device),
+            ])
+
+    # ---------------------------------------------------------------- snapshots
+    def snapshot(self) -> Path:
+        images = generate(self.G_ema, self.grid_z, self.grid_y)
+        grid = make_grid(images)
+        path = self.run_folder.sample_path(self.step)
+        with atomic_open(path, "wb") as fh:
+            Image.fromarray(grid).save(fh, format="PNG")
+        self._emit("sample", step=self.step, path=str(path), grid=grid)
+        return path
+
+    def _set_lr_scale(self, scale: float) -> None:
+        self.lr_scale = scale
+        for opt, lr in ((self.opt_g, self.config.optim.lr_g), (self.opt_d, self.config.optim.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+
+    def _rollback(self, reason: str) -> bool:
+        """Losses went NaN/inf: reload the last good checkpoint and halve the learning rates."""
+        scale = self.lr_scale * 0.5
+        if not self.resume_from_latest():
+            return False
+        self._set_lr_scale(scale)
+        text = (f"{reason} — rolled back to the last good checkpoint (step {self.step}) and halved the learning "
+                f"rates (now x{scale:g}).")
+        self.run_folder.log_event(text, level="warning")
+        self._emit("message", level="warning", text=text)
+        return True
+
+    # ---------------------------------------------------------------- loop
+    def run(self) -> TrainResult:
+        cfg, sched, run = self.config, self.config.schedule, self.run_folder
+        run.write_config(cfg)
+        total = sched.steps
+        self._emit("started", step=self.step, total_steps=total, run_dir=str(run.path),
+                   perf=self.perf_reason, attributes=list(self.dataset.attributes) if self.labels is not None else [])
+        run.write_status("running", step=self.step, total_steps=total)
+        if self.step == 0:
+            run.log_event(f"started: {self.perf_reason}; optimiser {self.fused}; {len(self.dataset)} images")
+            self.snapshot()
+        acc = torch.zeros(5, device=self.device)
+        tick_t0, tick_images = time.perf_counter(), self.images_seen
+        state, message = "finished", ""
+        try:
+            while self.step < total:
+                if self.should_stop():
+                    state = "stopped"
+                    break
+                t0 = time.perf_counter()
+                self.train_step(acc)
+                self.wall_time += time.perf_counter() - t0
+                if self.step % sched.log_every == 0 or self.step == total:
+                    g, d, dx, dgz, count = acc.tolist()
+                    acc.zero_()
+                    now = time.perf_counter()
+                    row = {"step": self.step, "images": self.images_seen,
+                           "loss_g": g / count, "loss_d": d / count, "d_real": dx / count, "d_fake": dgz / count,
+                           "img_s": (self.images_seen - tick_images) / max(now - tick_t0, 1e-9),
+                           "wall": round(self.wall_time, 3), "time": time.time()}
+                    tick_t0, tick_images = now, self.images_seen
+                    if not all(math.isfinite(row[k]) for k in ("loss_g", "loss_d")):
+                        if self._rollback(f"losses became {row['loss_g']}/{row['loss_d']} at step {self.step}"):
+                            continue
+                        state, message = "failed", "losses became NaN/inf before the first checkpoint"
+                        break
+                    run.append_stats(row)
+                    self._emit("stats", **row)
+                if self.step % sched.sample_every == 0 or self.step == total:
+                    self.snapshot()
+                if self.step % sched.checkpoint_every == 0 or self.step == total:
+                    self.save()
+                    run.write_status("running", step=self.step, total_steps=total)
+            if state == "stopped":
+                self.snapshot()
+                self.save()
+        except DiskFullError as exc:
+            state, message = "disk-full", (f"The disk is full ({exc.filename or exc}). Training is paused at step "
+                                           f"{self.step}; the last checkpoint is intact. Free some space and resume.")
+            self._emit("message", level="error", text=message)
+        run.log_event(f"{state} at step {self.step}" + (f": {message}" if message else ""),
+                      level="warning" if state not in ("finished", "stopped") else "info")
+        try:
+            run.write_status(state, step=self.step, total_steps=total, message=message)
+        except OSError:
+            pass
+        self._emit("finished", state=state, step=self.step, message=message)
+        return TrainResult(run.path, self.step, state, message)
+
+
+def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, runs_root: Path | None = None,
+          progress: ProgressFn | None = None, should_stop: StopFn | None = None, dataset=None,
+          steps: int | None = None) -> TrainResult:
+    """Start a new run (``config`` + ``runs_root``), or resume the run in ``run_dir`` (its config.json decides).
+
+    ``steps`` extends a resumed run to a new total. ``progress`` receives dicts with a ``kind``: started, data,
+    stats, sample, checkpoint, message, finished. ``should_stop`` is polled between steps.
+    """
+    if run_dir is not None and Run(run_dir).exists():
+        run = Run(run_dir)
+        config = run.config()
+        if steps is not None:
+            config.schedule.steps = steps
+        trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
+        trainer.resume_from_latest()
+        return trainer.run()
+    if config is None:
+        raise ValueError("a new run needs a config")
+    config.validate()
+    if steps is not None:
+        config.schedule.steps = steps
+    trainer_progress = progress
+    if run_dir is None:
+        from faceforge.paths import default_runs_dir
+
+        root = Path(runs_root) if runs_root is not None else default_runs_dir()
+        dataset_probe = dataset
+        if dataset_probe is None:
+            from faceforge.data import load_dataset
+
+            dataset_probe = load_dataset(
+                config.data,
+                progress=(lambda d, t: trainer_progress({"kind": "data", "done": d, "total": t})) if trainer_progress else None,
+                should_stop=should_stop)
+        dataset = dataset_probe
+        run_dir = next_run_dir(root, dataset_name=dataset.name, config=config)
+    run = Run(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
+    return trainer.run()
+
+
+def dump_event(event: dict[str, Any]) -> str:
+    """A progress event as one JSON line (arrays left out), for logs and the CLI's --json mode."""
+    return json.dumps({k: v for k, v in event.items() if not isinstance(v, np.ndarray)})
