@@ -161,6 +161,8 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
             "attributes": list(self.dataset.attributes) if self.labels is not None else [],
+            # the data's mean attribute vector: the neutral y for sampling when the user sets nothing
+            "attribute_means": self.labels.mean(0).cpu() if self.labels is not None else torch.zeros(0),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

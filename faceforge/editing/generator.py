@@ -1,0 +1,115 @@
+"""A trained generator loaded for sampling and editing, from a run folder or from a checkpoint file on its own.
+
+Only G_ema is built (no discriminator, no optimiser) and it is always used in eval mode: sampling never moves
+BatchNorm statistics. Everything takes explicit seeds so an image can be regenerated pixel for pixel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from faceforge.checkpoints import CheckpointError, load_checkpoint
+from faceforge.config import TrainConfig
+from faceforge.models import build_generator
+from faceforge.runs import Run
+from faceforge.training.sampling import generate
+
+
+def seeded_z(seed: int, n: int, z_dim: int) -> torch.Tensor:
+    """The z for (seed, n): the same on every machine, independent of the device."""
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
+
+def parse_settings(settings: list[str] | dict[str, float] | None, attributes: list[str]) -> dict[str, float]:
+    """``["Smiling=1", "Male=-1"]`` -> {"Smiling": 1.0, ...}, names matched case-insensitively against the model's."""
+    if not settings:
+        return {}
+    items = settings.items() if isinstance(settings, dict) else (s.split("=", 1) if "=" in s else (s, None) for s in settings)
+    lookup = {a.lower(): a for a in attributes}
+    out: dict[str, float] = {}
+    for name, value in items:
+        key = lookup.get(str(name).strip().lower())
+        if key is None:
+            known = ", ".join(attributes) if attributes else "none (this model is not conditional)"
+            raise ValueError(f"unknown attribute {name!r}; this model's attributes are: {known}")
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"attribute {name!r} needs a number, e.g. {name}=1 or {name}=-1") from None
+    return out
+
+
+@dataclass
+class LoadedGenerator:
+    G: torch.nn.Module
+    config: TrainConfig
+    attributes: list[str]
+    step: int
+    source: str  # the checkpoint file it came from
+    attribute_means: torch.Tensor | None = None
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.model.z_dim
+
+    @property
+    def resolution(self) -> int:
+        return self.config.model.resolution
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.attributes)
+
+    @classmethod
+    def from_checkpoint(cls, path: Path, *, device: str = "cpu") -> "LoadedGenerator":
+        state = load_checkpoint(Path(path), map_location=device)
+        try:
+            config = TrainConfig.from_json(state["config"])
+            G = build_generator(config.model)
+            G.load_state_dict(state["G_ema"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{Path(path).name} does not match its own config: {exc}") from None
+        G.to(device).eval().requires_grad_(False)
+        means = state.get("attribute_means")
+        return cls(G=G, config=config, attributes=list(state.get("attributes", [])), step=int(state.get("step", 0)),
+                   source=str(path), attribute_means=means.float().cpu() if means is not None and means.numel() else None)
+
+    @classmethod
+    def from_run(cls, run: Run | Path, *, device: str = "cpu") -> "LoadedGenerator":
+        run = run if isinstance(run, Run) else Run(Path(run))
+        ckpt = run.latest_checkpoint()
+        if ckpt is None:
+            raise CheckpointError(f"run {run.name} has no checkpoint yet; train it for a few hundred steps first")
+        return cls.from_checkpoint(ckpt, device=device)
+
+    def default_y(self, n: int) -> torch.Tensor | None:
+        """Neutral attributes for a conditional model: the training data's mean label (so rare attributes such as
+        eyeglasses stay off unless asked for)."""
+        if not self.conditional:
+            return None
+        if self.attribute_means is not None and self.attribute_means.numel() == len(self.attributes):
+            return self.attribute_means.reshape(1, -1).repeat(n, 1)
+        return torch.zeros(n, len(self.attributes))
+
+    def make_y(self, n: int, settings: dict[str, float] | None = None, base: torch.Tensor | None = None) -> torch.Tensor | None:
+        if not self.conditional:
+            if settings:
+                raise ValueError("this model is not conditional: it has no attributes to set")
+            return None
+        y = (base.clone() if base is not None else self.default_y(n)).reshape(n, -1)
+        for name, value in (settings or {}).items():
+            y[:, self.attributes.index(name)] = value
+        return y
+
+    def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0) -> np.ndarray:
+        """(N,H,W,3) uint8. Truncation scales z towards the mean: lower = more typical faces, less variety."""
+        return generate(self.G, z * float(truncation), y)
+
+    def sample(self, *, n: int, seed: int, settings: dict[str, float] | None = None,
+               truncation: float = 1.0) -> tuple[np.ndarray, torch.Tensor, torch.Tensor | None]:
+        z = seeded_z(seed, n, self.z_dim)
+        y = self.make_y(n, settings)
+        return self.images(z, y, truncation=truncation), z, y
