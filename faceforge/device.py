@@ -11,7 +11,11 @@ import functools
 import time
 from dataclasses import dataclass
 
+from typing import Callable
+
 import torch
+
+Probe = Callable[[str, bool], float]  # (precision, channels_last) -> seconds per step
 
 
 @dataclass(frozen=True)
@@ -89,14 +93,22 @@ def _time_step(dtype: torch.dtype | None, channels_last: bool, reps: int = 3) ->
 
 
 @functools.lru_cache(maxsize=None)
-def measure_cpu_paths(native_bf16: bool) -> dict[tuple[str, bool], float]:
-    """Seconds per probe step for each (precision, channels_last) candidate; measured once per process (~0.5 s)."""
+def _generic_probe_times(native_bf16: bool) -> dict[tuple[str, bool], float]:
+    return measure_cpu_paths(native_bf16, None)
+
+
+def measure_cpu_paths(native_bf16: bool, probe: Probe | None) -> dict[tuple[str, bool], float]:
+    """Seconds per step for each (precision, channels_last) candidate. ``probe`` times the real model's step
+    (the trainer passes one); without it a generic conv pair is timed."""
     candidates = [("fp32", False), ("fp32", True)] + ([("bf16", False), ("bf16", True)] if native_bf16 else [])
-    _time_step(None, False, reps=1)  # warm-up
-    return {(p, cl): _time_step(torch.bfloat16 if p == "bf16" else None, cl) for p, cl in candidates}
+    if probe is None:
+        _time_step(None, False, reps=1)  # warm-up
+        return {(p, cl): _time_step(torch.bfloat16 if p == "bf16" else None, cl) for p, cl in candidates}
+    return {(p, cl): probe(p, cl) for p, cl in candidates}
 
 
-def choose_perf(*, device: str = "auto", precision: str = "auto", channels_last: bool | None = None) -> PerfChoice:
+def choose_perf(*, device: str = "auto", precision: str = "auto", channels_last: bool | None = None,
+                probe: Probe | None = None) -> PerfChoice:
     dev = pick_device(device)
     if precision != "auto":
         reason = f"{precision} as configured"
@@ -110,7 +122,7 @@ def choose_perf(*, device: str = "auto", precision: str = "auto", channels_last:
         chosen, reason = "", ""
     if dev == "cpu" and (precision == "auto" or channels_last is None):
         native = cpu_has_native_bf16()
-        times = measure_cpu_paths(native)
+        times = measure_cpu_paths(native, probe) if probe is not None else _generic_probe_times(native)
         if precision != "auto":
             times = {k: v for k, v in times.items() if k[0] == precision} or times
         best = min(times, key=times.get)

@@ -37,7 +37,7 @@ _SKIN_DARK = np.array([88, 56, 40], np.float32)
 _SKIN_MID = np.array([190, 136, 102], np.float32)
 _SKIN_LIGHT = np.array([248, 220, 200], np.float32)
 _HAIR = np.array(
-    [[28, 24, 24], [62, 42, 30], [110, 72, 42], [212, 180, 112], [150, 86, 50], [168, 168, 172], [238, 226, 196],
+    [[28, 24, 24], [62, 42, 30], [110, 72, 42], [212, 180, 112], [150, 96, 62], [168, 168, 172], [238, 226, 196],
      [40, 40, 70]],
     np.float32,
 )
@@ -133,14 +133,25 @@ def _pick(rng: np.random.Generator, table: np.ndarray, n: int, p=None, jitter: f
     return table[idx] + rng.normal(0.0, jitter, size=(n, 3)).astype(np.float32)
 
 
-def _far_from(colour: np.ndarray, ref: np.ndarray, min_dist: float, redraw) -> np.ndarray:
-    """Re-draw colours too close to ``ref``: measure_attributes tells skin from everything else by colour distance."""
-    for _ in range(50):
-        close = np.linalg.norm(colour - ref, axis=1) < min_dist
-        if not close.any():
+def _resample_where(colour: np.ndarray, bad, redraw) -> np.ndarray:
+    """Re-draw colours for which ``bad(colour)`` holds: measure_attributes tells skin and lips from everything else
+    by colour, so nuisance colours must stay clear of them."""
+    for _ in range(100):
+        mask = bad(colour)
+        if not mask.any():
             break
-        colour[close] = redraw(int(close.sum()))
+        colour[mask] = redraw(int(mask.sum()))
     return colour
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(np.asarray(a, np.float32) - b, axis=-1)
+
+
+def _redness(rgb: np.ndarray) -> np.ndarray:
+    """(r - g) / r: lips and mouth are ~0.7-0.8, every skin tone <= 0.4, whatever its brightness."""
+    rgb = np.asarray(rgb, np.float32)
+    return (rgb[..., 0] - rgb[..., 1]) / np.maximum(rgb[..., 0], 1.0)
 
 
 def _skin(tone: np.ndarray) -> np.ndarray:
@@ -156,12 +167,13 @@ def _nuisance(attrs: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarr
     n = len(attrs)
     u = lambda lo, hi: rng.uniform(lo, hi, size=n).astype(np.float32)  # noqa: E731
     skin = _skin(attrs[:, _IDX["skin_tone"]]) + rng.normal(0, 5, size=(n, 3)).astype(np.float32)
-    hair = _far_from(_pick(rng, _HAIR, n, p=_HAIR_P), skin, 55.0, lambda k: _pick(rng, _HAIR, k, p=_HAIR_P))
-    any_colour = lambda k: rng.uniform(30, 235, size=(k, 3))  # noqa: E731
-    bg = _far_from(any_colour(n).astype(np.float32), skin, 90.0, any_colour)
-    bg = _far_from(bg, hair, 50.0, any_colour)
-    red = (bg[:, 0] - bg[:, 1]) / np.maximum(bg[:, 0], 1) > 0.35
-    bg[red, 0] = bg[red, 1] + 0.3 * bg[red, 0]  # keep backgrounds out of the "lips" colour range
+    hair = _resample_where(_pick(rng, _HAIR, n, p=_HAIR_P), lambda c: _dist(c, skin) < 55.0,
+                           lambda k: _pick(rng, _HAIR, k, p=_HAIR_P))
+    bg = _resample_where(
+        rng.uniform(30, 235, size=(n, 3)).astype(np.float32),
+        lambda c: (_dist(c, skin) < 90.0) | (_dist(c, hair) < 50.0) | (_redness(c) > 0.3),
+        lambda k: rng.uniform(30, 235, size=(k, 3)),
+    )
     frame = _pick(rng, _FRAMES, n, jitter=6.0)
     contrast = np.where((skin.mean(1) > 120)[:, None], np.float32([20, 20, 24]), np.float32([225, 225, 235]))
     frame = np.where((np.linalg.norm(frame - skin, axis=1) < 100)[:, None], contrast, frame)
@@ -229,7 +241,7 @@ def _build(attrs: np.ndarray, nz: dict[str, np.ndarray], side: int) -> tuple[_Ba
 
     # Eyes, brows.
     eye_r = 0.085 + 0.045 * (a["eye_size"] + 1.0)
-    eye_dx = 0.40 * width
+    eye_dx = 0.24 + 0.15 * width  # spacing grows less than the face, so brows never meet in the middle
     eye_y = -0.14
     brow_y = eye_y - 0.12 - 0.7 * eye_r
     for sgn in (-1.0, 1.0):
@@ -240,7 +252,7 @@ def _build(attrs: np.ndarray, nz: dict[str, np.ndarray], side: int) -> tuple[_Ba
         b.polygon(x, y, iris)
         x, y = _ellipse(cx, eye_y + 0.05 * eye_r, 0.27 * eye_r, 0.27 * eye_r, t=_T32[::4])
         b.polygon(x, y, np.float32([12, 10, 10]))
-        bx = np.stack([cx - sgn * 0.9 * eye_r, cx, cx + sgn * 1.2 * eye_r], 1)
+        bx = np.stack([cx - sgn * 0.8 * eye_r, cx, cx + sgn * 1.2 * eye_r], 1)
         by = np.stack([brow_y + sgn * brow_slant, brow_y - 0.03, brow_y + 0.02 - sgn * brow_slant], 1)
         b.line(bx, by, hair * 0.7, px(brow_thick))
 
@@ -255,7 +267,7 @@ def _build(attrs: np.ndarray, nz: dict[str, np.ndarray], side: int) -> tuple[_Ba
     half_w = mouth_w * width
     s = np.linspace(-1.0, 1.0, 13)
     mx = col(half_w) * s
-    centre = 0.48 + col(a["smile"] * 0.20) * (0.5 - s**2)
+    centre = 0.48 + col(a["smile"] * 0.26) * (0.5 - s**2)
     lip = 0.045
     open_h = col(0.30 * (a["mouth_open"] + 1.0) / 2.0)
     thick = lip + (open_h + 0.02) * (1.0 - s**2)
@@ -318,3 +330,95 @@ def make_builtin(n: int, resolution: int, seed: int) -> tuple[np.ndarray, np.nda
     """The ``builtin:faces`` dataset: (images uint8 (n,res,res,3), attributes float32 (n,A), attribute names)."""
     attrs = sample_attributes(n, seed)
     return render_faces(attrs, resolution, seed), attrs, list(BUILTIN_ATTRIBUTES)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading attributes back from pixels
+
+
+def _box(images: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> tuple[np.ndarray, int, int]:
+    """Pixels of a face-unit box (before tilt), as float32; also the box's top-left pixel (col, row)."""
+    h, w = images.shape[1:3]
+    c0, c1 = int(round((_CX + _R * x0) * w)), int(round((_CX + _R * x1) * w))
+    r0, r1 = int(round((_CY + _R * y0) * h)), int(round((_CY + _R * y1) * h))
+    c0, r0 = max(c0, 0), max(r0, 0)
+    return images[:, r0:max(r1, r0 + 1), c0:max(c1, c0 + 1)].astype(np.float32), c0, r0
+
+
+def _distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Per-pixel RGB distance of (n, h, w, 3) pixels from one (n, 3) colour per image."""
+    return np.linalg.norm(pixels - colour[:, None, None, :], axis=-1)
+
+
+def _mouth(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Smile, openness and tilt from the mouth, found by its red-vs-green ratio (no skin tone comes close).
+
+    The renderer thickens the mouth symmetrically about its centre curve, so the per-column centroid traces the
+    curve whatever the openness: its quadratic coefficient is the smile. The thickest columns give the openness,
+    and the mouth's horizontal offset (the head turns about the face centre) gives the tilt.
+    """
+    n, h, w = images.shape[:3]
+    box, c0, _ = _box(images, -0.62, 0.62, 0.15, 0.85)
+    m = np.clip((_redness(box) - 0.48) / 0.15, 0.0, 1.0)  # (n, rows, cols) soft mouth mask
+    scale = _R * h
+    mass = m.sum(axis=1)  # (n, cols)
+    rows = np.arange(m.shape[1], dtype=np.float32)[None, :, None]
+    centroid = (m * rows).sum(axis=1) / np.maximum(mass, 1e-6) / scale
+    weight = np.clip(mass - 0.3, 0.0, None)
+    total = weight.sum(axis=1)
+    found = total >= 1.0
+    cols = np.arange(m.shape[2], dtype=np.float32)[None, :]
+    x_mean = (cols * weight).sum(axis=1) / np.maximum(total, 1e-6)
+    x = (cols - x_mean[:, None]) / scale
+    basis = np.stack([np.ones_like(x), x, x * x], axis=-1)  # (n, cols, 3): weighted least squares, all at once
+    lhs = np.einsum("nc,nci,ncj->nij", weight, basis, basis) + 1e-6 * np.eye(3, dtype=np.float32)
+    rhs = np.einsum("nc,nci,nc->ni", weight, basis, centroid)
+    coef = np.linalg.solve(lhs, rhs[..., None])[..., 0]
+    offset = ((x_mean + c0) / w - _CX) / _R  # mouth centre relative to the face centre, face units
+    nan = np.float32(np.nan)
+    return {
+        "smile": np.where(found, -coef[:, 2], nan).astype(np.float32),
+        "mouth_open": (np.sort(mass, axis=1)[:, -3:].mean(axis=1) / scale).astype(np.float32),
+        "head_tilt": np.where(found, np.degrees(np.arcsin(np.clip(-offset / 0.48, -1, 1))) / MAX_TILT_DEG,
+                              nan).astype(np.float32),
+    }
+
+
+def measure_attributes(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Estimate attributes of (n, H, W, 3) uint8 faces from pixel statistics, for checking generated images.
+
+    Each estimate is monotone in its attribute but not on the same scale (only ranks are meant to be compared):
+    ``skin_tone`` (skin luminance), ``face_width`` (skin run at cheek height), ``smile`` (mouth curvature),
+    ``mouth_open`` (mouth thickness), ``head_tilt`` (mouth offset, in units of the maximum tilt), ``hair_length``
+    (hair beside the face) and ``glasses`` (frame bridge between the eyes; > 0 means glasses). It relies on where
+    the renderer puts things, so it only means something for built-in faces or a model trained on them. Smile and
+    tilt are NaN when no mouth is found.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be (n, H, W, 3), got {images.shape}")
+    n, h, w = images.shape[:3]
+    cheeks, _, _ = _box(images, -0.45, 0.45, 0.08, 0.32)
+    skin = np.median(cheeks.reshape(n, -1, 3), axis=1)
+    out = {"skin_tone": (skin @ np.float32([0.299, 0.587, 0.114]) / 255.0).astype(np.float32)}
+
+    rows, _, _ = _box(images, -1.2, 1.2, 0.14, 0.30)
+    skin_like = np.clip(1.0 - (_distance(rows, skin) - 22.0) / 16.0, 0.0, 1.0)
+    out["face_width"] = (skin_like.sum(axis=2).mean(axis=1) / (2 * _R * w)).astype(np.float32)
+
+    out.update(_mouth(images))
+
+    k = max(2, h // 10)
+    corners = np.concatenate([images[:, :k, :k], images[:, :k, -k:]], axis=1).reshape(n, -1, 3)
+    background = np.median(corners.astype(np.float32), axis=1)
+    sides = []
+    for x0, x1 in ((-1.35, -0.75), (0.75, 1.35)):
+        side, _, _ = _box(images, x0, x1, -0.4, 1.15)
+        hairy = (_distance(side, background) > 30) & (_distance(side, skin) > 30)
+        sides.append(hairy.reshape(n, -1).mean(axis=1))
+    out["hair_length"] = np.mean(sides, axis=0).astype(np.float32)
+
+    bridge, _, _ = _box(images, -0.07, 0.07, -0.27, -0.11)
+    contrast = _distance(bridge, skin).reshape(n, -1).mean(axis=1)
+    out["glasses"] = np.clip((contrast - 9.0) / 6.0, -1.0, 1.0).astype(np.float32)
+    return out

@@ -59,6 +59,30 @@ class Batches:
         return self._perm[pos * self.batch_size : (pos + 1) * self.batch_size]
 
 
+def _probe_step(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, precision: str, channels_last: bool,
+                reps: int = 2) -> float:
+    """Seconds for one forward+backward of G and D with this precision and memory format, on throwaway copies
+    (the real models' weights and RNG streams are untouched, so choosing costs nothing in reproducibility)."""
+    import copy
+
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    G2, D2 = copy.deepcopy(G).to(memory_format=fmt), copy.deepcopy(D).to(memory_format=fmt)
+    gen = torch.Generator().manual_seed(0)
+    B = cfg.schedule.batch_size
+    z = torch.randn(B, cfg.model.z_dim, generator=gen)
+    y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.name == "cdcgan" else None
+    dtype = torch.bfloat16 if precision == "bf16" else None
+    best = float("inf")
+    for i in range(reps + 1):
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            out = D2(G2(z, y), y)
+        out.float().mean().backward()
+        if i:  # the first pass picks kernels and allocates; not counted
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
 class Trainer:
     """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop."""
 
@@ -96,15 +120,15 @@ class Trainer:
         if cfg.model.name != "cdcgan":
             n_attr = 0
         cfg.model.n_attributes = n_attr
-        perf: PerfChoice = choose_perf(device=cfg.perf.device, precision=cfg.perf.precision,
-                                       channels_last=cfg.perf.channels_last)
-        self.perf = perf
-        self.device = torch.device(perf.device)
         if cfg.perf.threads > 0:
             torch.set_num_threads(cfg.perf.threads)
-
         torch.manual_seed(cfg.seed)
         G, D = build_models(cfg.model, loss_kind=cfg.loss.kind)
+        perf: PerfChoice = choose_perf(device=cfg.perf.device, precision=cfg.perf.precision,
+                                       channels_last=cfg.perf.channels_last,
+                                       probe=lambda p, cl: _probe_step(G, D, cfg, p, cl))
+        self.perf = perf
+        self.device = torch.device(perf.device)
         memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
         self.G = G.to(self.device, memory_format=memory_format)
         self.D = D.to(self.device, memory_format=memory_format)

@@ -1,0 +1,54 @@
+"""Recipes: the small JSON beside every exported image that says exactly how to regenerate it.
+
+``NAME.png`` gets ``NAME.recipe.json`` (checkpoint, seed, z, y, truncation, edits); ``faceforge generate --recipe``
+rebuilds the same pixels from it. z and y are stored as numbers, so a recipe does not depend on RNG details.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceforge.fileio import atomic_write_text
+
+RECIPE_VERSION = 1
+
+
+@dataclass
+class Recipe:
+    checkpoint: str
+    run: str | None = None
+    seed: int | None = None
+    n: int = 1
+    z: list[list[float]] = field(default_factory=list)
+    y: list[list[float]] | None = None
+    truncation: float = 1.0
+    edits: dict[str, float] = field(default_factory=dict)
+    ncols: int | None = None
+    kind: str = "grid"
+    version: int = RECIPE_VERSION
+
+    def save(self, path: Path) -> None:
+        atomic_write_text(Path(path), json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> "Recipe":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        except (OSError, json.JSONDecodeError, TypeError) as exc:
+            raise ValueError(f"cannot read recipe {path}: {exc}") from None
+
+
+def recipe_path(image_path: Path) -> Path:
+    image_path = Path(image_path)
+    return image_path.with_name(image_path.stem + ".recipe.json")
+
+
+def as_lists(t: Any) -> list[list[float]] | None:
+    if t is None:
+        return None
+    return np.asarray(t, dtype=np.float32).tolist()

@@ -1,0 +1,34 @@
+"""Small shared builders for core tests: tiny configs and in-memory datasets (fast on 2 cores)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from faceforge.config import TrainConfig
+
+
+class ArrayDataset(SimpleNamespace):
+    def __len__(self):
+        return len(self.images)
+
+
+def random_dataset(n=128, res=32, n_attr=3, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice([-1.0, 1.0], (n, n_attr)).astype(np.float32) if n_attr else None
+    return ArrayDataset(images=rng.integers(0, 255, (n, res, res, 3), dtype=np.uint8), labels=labels,
+                        attributes=[f"attr{i}" for i in range(n_attr)], name="random")
+
+
+def tiny_config(*, steps=6, model="cdcgan", loss="bce", res=32, attrs=("attr0", "attr1", "attr2"), batch=8):
+    cfg = TrainConfig(seed=3)
+    cfg.model.name = model
+    cfg.model.resolution = cfg.data.resolution = res
+    cfg.model.g_channels = cfg.model.d_channels = 8
+    cfg.model.z_dim = 16
+    cfg.data.attributes = list(attrs) if model == "cdcgan" else []
+    cfg.loss.kind = loss
+    s = cfg.schedule
+    s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, batch, 2, 3, 3, 9
+    cfg.perf.precision, cfg.perf.channels_last = "fp32", False  # no timing probe in unit tests
+    return cfg

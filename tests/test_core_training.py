@@ -1,0 +1,173 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from faceforge.checkpoints import load_checkpoint
+from faceforge.config import TrainConfig
+from faceforge.editing import LoadedGenerator, parse_settings
+from faceforge.models import build_models
+from faceforge.runs import Run, StatsTail
+from faceforge.training import train
+from helpers import random_dataset, tiny_config
+
+
+def test_config_round_trips_through_json():
+    cfg = tiny_config()
+    cfg.data.crop = (1, 2, 30, 31)
+    again = TrainConfig.from_json(cfg.to_json())
+    assert again == cfg
+    assert isinstance(again.data.crop, tuple)
+
+
+@pytest.mark.parametrize("res", [32, 64, 128])
+@pytest.mark.parametrize("name", ["dcgan", "cdcgan"])
+def test_models_have_the_right_shapes(res, name):
+    cfg = tiny_config(res=res, model=name).model
+    cfg.n_attributes = 3 if name == "cdcgan" else 0
+    G, D = build_models(cfg)
+    z = torch.randn(2, cfg.z_dim)
+    y = torch.randn(2, 3) if name == "cdcgan" else None
+    x = G(z, y)
+    assert x.shape == (2, 3, res, res)
+    assert D(x, y).shape == (2,)
+
+
+@pytest.mark.parametrize("model", ["dcgan", "cdcgan"])
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp", "hinge"])
+def test_every_model_and_loss_trains_with_finite_losses(tmp_path, model, loss):
+    ds = random_dataset(n_attr=3 if model == "cdcgan" else 0)
+    result = train(tiny_config(model=model, loss=loss, steps=4), tmp_path / "run", dataset=ds)
+    assert result.state == "finished" and result.step == 4
+    rows = Run(tmp_path / "run").stats()
+    assert len(rows) == 2
+    for row in rows:
+        for key in ("loss_g", "loss_d", "d_real", "d_fake", "img_s", "images", "wall"):
+            assert np.isfinite(row[key]), (key, row)
+
+
+def test_run_folder_contents(tmp_path):
+    events = []
+    train(tiny_config(steps=6), tmp_path / "run", dataset=random_dataset(), progress=events.append)
+    run = Run(tmp_path / "run")
+    assert run.config().schedule.steps == 6
+    assert [s for s, _ in run.samples()] == [0, 3, 6]
+    assert [p.name for p in run.checkpoints()] == ["ckpt-00000003.pt", "ckpt-00000006.pt"]
+    assert run.status()["state"] == "finished"
+    assert "started" in run.events_path.read_text()
+    kinds = {e["kind"] for e in events}
+    assert {"started", "stats", "sample", "checkpoint", "finished"} <= kinds
+    sample = next(e for e in events if e["kind"] == "sample")
+    assert sample["grid"].dtype == np.uint8 and sample["grid"].ndim == 3
+    cfg = json.loads(run.config_path.read_text())
+    assert cfg["perf"]["precision"] == "fp32"  # the precision actually used is recorded
+    ckpt = load_checkpoint(run.latest_checkpoint())
+    assert {"G", "D", "G_ema", "opt_g", "opt_d", "rng", "step", "config"} <= set(ckpt)
+
+
+def test_keeps_only_the_last_checkpoints(tmp_path):
+    cfg = tiny_config(steps=12)
+    cfg.schedule.checkpoint_every, cfg.schedule.keep_checkpoints = 2, 2
+    train(cfg, tmp_path / "run", dataset=random_dataset())
+    assert [p.name for p in Run(tmp_path / "run").checkpoints()] == ["ckpt-00000010.pt", "ckpt-00000012.pt"]
+
+
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
+def test_resume_is_bit_identical(tmp_path, loss):
+    """2N steps straight == N steps, stop, resume, N more: same weights, same optimiser state, same curve."""
+    ds = random_dataset()
+    straight = train(tiny_config(steps=6, loss=loss), tmp_path / "a", dataset=ds)
+    train(tiny_config(steps=3, loss=loss), tmp_path / "b", dataset=ds)
+    resumed = train(None, tmp_path / "b", dataset=ds, steps=6)
+    assert straight.step == resumed.step == 6
+    a = load_checkpoint(Run(tmp_path / "a").latest_checkpoint())
+    b = load_checkpoint(Run(tmp_path / "b").latest_checkpoint())
+    for key in ("G", "D", "G_ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    for key in ("opt_g", "opt_d"):
+        for pid, st in a[key]["state"].items():
+            for k, v in st.items():
+                assert torch.equal(v, b[key]["state"][pid][k])
+    # rows averaging the same steps are identical (the stop adds a row at step 3; the one at 4 then averages 1 step)
+    sa = {r["step"]: (r["loss_g"], r["loss_d"]) for r in Run(tmp_path / "a").stats()}
+    sb = {r["step"]: (r["loss_g"], r["loss_d"]) for r in Run(tmp_path / "b").stats()}
+    assert sa[2] == sb[2] and sa[6] == sb[6]
+
+
+def test_stop_leaves_a_resumable_run(tmp_path):
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    ds = random_dataset()
+    result = train(tiny_config(steps=50), tmp_path / "run", dataset=ds, should_stop=should_stop)
+    assert result.state == "stopped" and result.step == 2
+    run = Run(tmp_path / "run")
+    assert run.latest_checkpoint().name == "ckpt-00000002.pt"
+    assert run.status()["state"] == "stopped"
+    again = train(None, tmp_path / "run", dataset=ds, steps=4)
+    assert again.state == "finished" and again.step == 4
+
+
+def test_resume_drops_stats_logged_after_the_checkpoint(tmp_path):
+    ds = random_dataset()
+    train(tiny_config(steps=3), tmp_path / "run", dataset=ds)
+    run = Run(tmp_path / "run")
+    run.append_stats({"step": 99, "loss_g": 1.0})  # as if logged before a crash, after the last checkpoint
+    with open(run.stats_path, "a") as fh:
+        fh.write('{"step": 100, "loss')  # and a half-written line
+    train(None, run.path, dataset=ds, steps=4)
+    assert [r["step"] for r in run.stats()] == [2, 3, 4]
+
+
+def test_conditional_generator_responds_to_y(tmp_path):
+    train(tiny_config(steps=3), tmp_path / "run", dataset=random_dataset())
+    gen = LoadedGenerator.from_run(tmp_path / "run")
+    assert gen.attributes == ["attr0", "attr1", "attr2"]
+    a, _, _ = gen.sample(n=4, seed=1, settings=parse_settings(["attr0=1"], gen.attributes))
+    b, _, _ = gen.sample(n=4, seed=1, settings=parse_settings(["ATTR0=-1"], gen.attributes))
+    c, _, _ = gen.sample(n=4, seed=1, settings={"attr0": 1.0})
+    assert np.array_equal(a, c)  # deterministic by seed
+    z = torch.randn(4, gen.z_dim)
+    with torch.no_grad():  # an untrained net's outputs are tiny: compare them as floats, relative to their spread
+        on, off = gen.G(z, gen.make_y(4, {"attr0": 1.0})), gen.G(z, gen.make_y(4, {"attr0": -1.0}))
+    assert (on - off).abs().mean() > 0.05 * on.std()
+    with pytest.raises(ValueError, match="attr0, attr1, attr2"):
+        parse_settings(["Smiling=1"], gen.attributes)
+
+
+def test_stats_tail_reads_only_complete_new_rows(tmp_path):
+    path = tmp_path / "stats.jsonl"
+    tail = StatsTail(path)
+    assert tail.read_new() == []
+    path.write_text('{"step": 1}\n{"step": 2}\n{"st')
+    assert [r["step"] for r in tail.read_new()] == [1, 2]
+    with open(path, "a") as fh:
+        fh.write('ep": 3}\n')
+    assert [r["step"] for r in tail.read_new()] == [3]
+
+
+def test_nan_losses_roll_back_and_lower_the_learning_rate(tmp_path, monkeypatch):
+    from faceforge.training import loop
+
+    ds = random_dataset()
+    cfg = tiny_config(steps=8)
+    real_step = loop.Trainer.train_step
+    poisoned = {"done": False}
+
+    def step(self, acc):
+        real_step(self, acc)
+        if self.step == 5 and not poisoned["done"]:
+            poisoned["done"] = True
+            acc[0] = float("nan")
+
+    monkeypatch.setattr(loop.Trainer, "train_step", step)
+    result = train(cfg, tmp_path / "run", dataset=ds)
+    assert result.state == "finished" and result.step == 8
+    text = Run(tmp_path / "run").events_path.read_text()
+    assert "rolled back" in text and "halved" in text
+    assert load_checkpoint(Run(tmp_path / "run").latest_checkpoint())["lr_scale"] == 0.5
