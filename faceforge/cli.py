@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--log-every", type=int, help="steps between stats.jsonl rows [20]")
     t.add_argument("--sample-every", type=int, help="steps between fixed-noise sample grids [200]")
     t.add_argument("--checkpoint-every", type=int, help="steps between checkpoints [500]")
-    t.add_argument("--metrics-every", type=int, help="steps between quality scores (0 = off) [0]")
+    t.add_argument("--metrics-every", type=int, help="steps between quality scores (0 = off) [500]")
     t.add_argument("--name", help="a short name added to the run folder's name")
     t.add_argument("--out", default=None, help="folder that holds the numbered run folders [user documents]")
     t.add_argument("--quiet", action="store_true", help="print only the result")

@@ -133,7 +133,8 @@ class ScheduleConfig(JsonConfig):
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     grid_size: int = 64  # number of faces in the fixed-noise grid (a square is nicest)
-    metrics_every: int = 0  # 0 = no quality score
+    metrics_every: int = 500  # quality score (SWD + diversity) every N steps; 0 = off
+    metrics_samples: int = 1024
 
 
 @dataclass

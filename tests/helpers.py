@@ -29,6 +29,7 @@ def tiny_config(*, steps=6, model="cdcgan", loss="bce", res=32, attrs=("attr0", 
     cfg.data.attributes = list(attrs) if model == "cdcgan" else []
     cfg.loss.kind = loss
     s = cfg.schedule
+    s.metrics_every = 0
     s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, batch, 2, 3, 3, 9
     cfg.perf.precision, cfg.perf.channels_last = "fp32", False  # no timing probe in unit tests
     return cfg

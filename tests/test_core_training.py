@@ -171,3 +171,13 @@ def test_nan_losses_roll_back_and_lower_the_learning_rate(tmp_path, monkeypatch)
     text = Run(tmp_path / "run").events_path.read_text()
     assert "rolled back" in text and "halved" in text
     assert load_checkpoint(Run(tmp_path / "run").latest_checkpoint())["lr_scale"] == 0.5
+
+
+def test_quality_score_is_logged_and_health_is_watched(tmp_path):
+    cfg = tiny_config(steps=6)
+    cfg.schedule.metrics_every, cfg.schedule.metrics_samples = 3, 64
+    events = []
+    train(cfg, tmp_path / "run", dataset=random_dataset(), progress=events.append)
+    rows = [r for r in Run(tmp_path / "run").stats() if "swd" in r]
+    assert [r["step"] for r in rows] == [0, 3, 6]
+    assert all(r["swd"] > 0 and 0 < r["diversity"] <= 1 for r in rows)

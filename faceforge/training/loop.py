@@ -26,6 +26,7 @@ from faceforge.models import build_models
 from faceforge.runs import Run, next_run_dir
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
+from faceforge.training.health import HealthMonitor
 from faceforge.training.sampling import fixed_grid_inputs, generate, make_grid
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -149,6 +150,18 @@ class Trainer:
         self.grid_z, self.grid_y = fixed_grid_inputs(
             n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim,
             labels=None if n_attr == 0 else np.asarray(ds.labels), seed=cfg.seed)
+        self.health = HealthMonitor()
+        self._metric_real = self._metric_z = self._metric_y = None
+        if cfg.schedule.metrics_every > 0:
+            rng = np.random.default_rng([cfg.seed, 2024])
+            n = min(cfg.schedule.metrics_samples, len(ds))
+            pick = np.sort(rng.choice(len(ds), n, replace=False))
+            self._metric_real = np.asarray(ds.images[pick])
+            gen = torch.Generator().manual_seed(cfg.seed + 4242)
+            self._metric_z = torch.randn(n, cfg.model.z_dim, generator=gen)
+            if n_attr:
+                y_pick = rng.choice(len(ds), n, replace=True)
+                self._metric_y = torch.from_numpy(np.asarray(ds.labels, np.float32)[y_pick])
         self.step = 0
         self.images_seen = 0
         self.wall_time = 0.0
@@ -293,6 +306,18 @@ class Trainer:
         self._emit("sample", step=self.step, path=str(path), grid=grid)
         return path
 
+    def evaluate(self) -> dict[str, float]:
+        """Quality scores of G_ema's samples against a fixed real subset (same z, y and patches every time)."""
+        from faceforge.training.metrics import quality_scores
+
+        fakes = generate(self.G_ema, self._metric_z, self._metric_y)
+        return {k: round(v, 4) for k, v in quality_scores(self._metric_real, fakes, seed=self.config.seed).items()}
+
+    def _observe(self, row: dict[str, Any]) -> None:
+        for warning in self.health.update(row):
+            self.run_folder.log_event(warning.text, level="warning")
+            self._emit("health", code=warning.code, step=warning.step, text=warning.text)
+
     def _set_lr_scale(self, scale: float) -> None:
         self.lr_scale = scale
         for opt, lr in ((self.opt_g, self.config.optim.lr_g), (self.opt_d, self.config.optim.lr_d)):
@@ -322,6 +347,10 @@ class Trainer:
         if self.step == 0:
             run.log_event(f"started: {self.perf_reason}; optimiser {self.fused}; {len(self.dataset)} images")
             self.snapshot()
+            if self._metric_real is not None:
+                row = {"step": 0, "images": 0, **self.evaluate()}
+                run.append_stats(row)
+                self._emit("stats", **row)
         acc = torch.zeros(5, device=self.device)
         tick_t0, tick_images = time.perf_counter(), self.images_seen
         state, message = "finished", ""
@@ -333,6 +362,8 @@ class Trainer:
                 t0 = time.perf_counter()
                 self.train_step(acc)
                 self.wall_time += time.perf_counter() - t0
+                scores = (self.evaluate() if self._metric_real is not None
+                          and (self.step % sched.metrics_every == 0 or self.step == total) else {})
                 if self.step % sched.log_every == 0 or self.step == total:
                     g, d, dx, dgz, count = acc.tolist()
                     acc.zero_()
@@ -340,7 +371,8 @@ class Trainer:
                     row = {"step": self.step, "images": self.images_seen,
                            "loss_g": g / count, "loss_d": d / count, "d_real": dx / count, "d_fake": dgz / count,
                            "img_s": (self.images_seen - tick_images) / max(now - tick_t0, 1e-9),
-                           "wall": round(self.wall_time, 3), "time": time.time()}
+                           "wall": round(self.wall_time, 3), "time": time.time(), **scores}
+                    scores = {}
                     tick_t0, tick_images = now, self.images_seen
                     if not all(math.isfinite(row[k]) for k in ("loss_g", "loss_d")):
                         if self._rollback(f"losses became {row['loss_g']}/{row['loss_d']} at step {self.step}"):
@@ -349,6 +381,12 @@ class Trainer:
                         break
                     run.append_stats(row)
                     self._emit("stats", **row)
+                    self._observe(row)
+                if scores:  # a quality score off the logging grid gets a row of its own
+                    row = {"step": self.step, "images": self.images_seen, **scores}
+                    run.append_stats(row)
+                    self._emit("stats", **row)
+                    self._observe(row)
                 if self.step % sched.sample_every == 0 or self.step == total:
                     self.snapshot()
                 if self.step % sched.checkpoint_every == 0 or self.step == total:
