@@ -190,11 +190,16 @@ class _Printer:
             if now - self._last_data > 1.0 or event["done"] == event["total"]:
                 self._last_data = now
                 print(f"  preparing data: {event['done']}/{event['total']}", flush=True)
+        elif kind == "stats" and "loss_g" not in event:
+            print(f"  quality at step {event['step']}: SWD {event['swd']:.1f} (lower is better), "
+                  f"diversity {event['diversity']:.2f} (MS-SSIM, lower is more varied)", flush=True)
         elif kind == "stats":
             eta = (self.total - event["step"]) * event["wall"] / max(event["step"], 1)
             print(f"step {event['step']:>6}/{self.total}  loss_g {event['loss_g']:.3f}  loss_d {event['loss_d']:.3f}  "
                   f"D(x) {event['d_real']:.2f}  D(G(z)) {event['d_fake']:.2f}  {event['img_s']:.0f} img/s  "
-                  f"ETA {_fmt_time(eta)}", flush=True)
+                  f"ETA {_fmt_time(eta)}" + (f"  SWD {event['swd']:.1f}" if "swd" in event else ""), flush=True)
+        elif kind == "health":
+            print(f"  [health] {event['text']}", flush=True)
         elif kind == "message":
             print(f"  [{event['level']}] {event['text']}", flush=True)
         elif kind == "checkpoint":

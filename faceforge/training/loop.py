@@ -144,7 +144,7 @@ class Trainer:
         # data on the device as uint8 (4x smaller than float; converted per batch); huge sets stay memory-mapped
         images = ds.images
         self._images_on_device = images.nbytes <= 2 * 2**30
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device) if self._images_on_device else images
+        self.images = torch.from_numpy(np.array(images)).to(self.device) if self._images_on_device else images
         self.labels = None if n_attr == 0 else torch.from_numpy(np.asarray(ds.labels, np.float32)).to(self.device)
         self.batches = Batches(len(ds), cfg.schedule.batch_size, cfg.seed)
         self.grid_z, self.grid_y = fixed_grid_inputs(
