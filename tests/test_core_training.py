@@ -181,3 +181,32 @@ def test_quality_score_is_logged_and_health_is_watched(tmp_path):
     rows = [r for r in Run(tmp_path / "run").stats() if "swd" in r]
     assert [r["step"] for r in rows] == [0, 3, 6]
     assert all(r["swd"] > 0 and 0 < r["diversity"] <= 1 for r in rows)
+
+
+def test_full_disk_while_checkpointing_pauses_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    from faceforge import fileio
+    from faceforge.training import loop
+
+    ds = random_dataset()
+    train(tiny_config(steps=3), tmp_path / "run", dataset=ds)
+    good = Run(tmp_path / "run").latest_checkpoint().read_bytes()
+    real_fsync = fileio.os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", full)
+    events = []
+    result = train(None, tmp_path / "run", dataset=ds, steps=6, progress=events.append)
+    monkeypatch.setattr(fileio.os, "fsync", real_fsync)
+    assert result.state == "disk-full"
+    assert "disk is full" in result.message and "resume" in result.message
+    run = Run(tmp_path / "run")
+    assert [p.name for p in run.checkpoints()] == ["ckpt-00000003.pt"]
+    assert run.latest_checkpoint().read_bytes() == good
+    assert not [p for p in run.path.rglob("*.tmp")]
+    assert any(e["kind"] == "message" and e["level"] == "error" for e in events)
+    again = train(None, run.path, dataset=ds, steps=6)  # space freed: resume works
+    assert again.state == "finished" and again.step == 6

@@ -7,6 +7,7 @@ the step count, both optimisers' moments, G_ema, and every RNG that decides batc
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import time
@@ -21,7 +22,7 @@ from PIL import Image
 from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkpoints, save_checkpoint
 from faceforge.config import TrainConfig
 from faceforge.device import PerfChoice, choose_perf
-from faceforge.fileio import DiskFullError, atomic_open
+from faceforge.fileio import atomic_open
 from faceforge.models import build_models
 from faceforge.runs import Run, next_run_dir
 from faceforge.training import losses
@@ -337,24 +338,26 @@ class Trainer:
         return True
 
     # ---------------------------------------------------------------- loop
-    def run(self) -> TrainResult:
+    def run(self, *, resume: bool = False) -> TrainResult:
         cfg, sched, run = self.config, self.config.schedule, self.run_folder
-        run.write_config(cfg)
         total = sched.steps
-        self._emit("started", step=self.step, total_steps=total, run_dir=str(run.path),
-                   perf=self.perf_reason, attributes=list(self.dataset.attributes) if self.labels is not None else [])
-        run.write_status("running", step=self.step, total_steps=total)
-        if self.step == 0:
-            run.log_event(f"started: {self.perf_reason}; optimiser {self.fused}; {len(self.dataset)} images")
-            self.snapshot()
-            if self._metric_real is not None:
-                row = {"step": 0, "images": 0, **self.evaluate()}
-                run.append_stats(row)
-                self._emit("stats", **row)
-        acc = torch.zeros(5, device=self.device)
-        tick_t0, tick_images = time.perf_counter(), self.images_seen
         state, message = "finished", ""
         try:
+            if resume:
+                self.resume_from_latest()
+            run.write_config(cfg)
+            self._emit("started", step=self.step, total_steps=total, run_dir=str(run.path), perf=self.perf_reason,
+                       attributes=list(self.dataset.attributes) if self.labels is not None else [])
+            run.write_status("running", step=self.step, total_steps=total)
+            if self.step == 0:
+                run.log_event(f"started: {self.perf_reason}; optimiser {self.fused}; {len(self.dataset)} images")
+                self.snapshot()
+                if self._metric_real is not None:
+                    row = {"step": 0, "images": 0, **self.evaluate()}
+                    run.append_stats(row)
+                    self._emit("stats", **row)
+            acc = torch.zeros(5, device=self.device)
+            tick_t0, tick_images = time.perf_counter(), self.images_seen
             while self.step < total:
                 if self.should_stop():
                     state = "stopped"
@@ -395,13 +398,15 @@ class Trainer:
             if state == "stopped":
                 self.snapshot()
                 self.save()
-        except DiskFullError as exc:
-            state, message = "disk-full", (f"The disk is full ({exc.filename or exc}). Training is paused at step "
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            state, message = "disk-full", (f"The disk is full ({exc.strerror or exc}). Training is paused at step "
                                            f"{self.step}; the last checkpoint is intact. Free some space and resume.")
             self._emit("message", level="error", text=message)
-        run.log_event(f"{state} at step {self.step}" + (f": {message}" if message else ""),
-                      level="warning" if state not in ("finished", "stopped") else "info")
-        try:
+        try:  # on a full disk these may fail too; the message still reaches the caller
+            run.log_event(f"{state} at step {self.step}" + (f": {message}" if message else ""),
+                          level="warning" if state not in ("finished", "stopped") else "info")
             run.write_status(state, step=self.step, total_steps=total, message=message)
         except OSError:
             pass
@@ -423,8 +428,7 @@ def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, run
         if steps is not None:
             config.schedule.steps = steps
         trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
-        trainer.resume_from_latest()
-        return trainer.run()
+        return trainer.run(resume=True)
     if config is None:
         raise ValueError("a new run needs a config")
     config.validate()
