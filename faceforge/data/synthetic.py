@@ -284,15 +284,12 @@ def _build(attrs: np.ndarray, nz: dict[str, np.ndarray], side: int) -> tuple[_Ba
     lens_ry = 0.20
     fw = px(np.full(n, 0.055))
     tint = np.concatenate([frame * 0.6, lens_alpha[:, None]], 1)
+    sq = np.where(lens_round[:, None], 1.0, 0.55)  # round lenses are ellipses, the others squashed superellipses
+    ct, st = np.cos(_T32[::2]), np.sin(_T32[::2])
     for sgn in (-1.0, 1.0):
         cx = sgn * eye_dx
-        if True:
-            x, y = _ellipse(cx, eye_y, lens_rx, lens_ry, t=_T32[::2])
-            # Rectangular lenses are a squashed superellipse; round ones are plain ellipses.
-            sq = np.where(lens_round[:, None], 1.0, 0.55)
-            ct, st = np.cos(_T32[::2]), np.sin(_T32[::2])
-            x = col(cx) + col(lens_rx) * np.sign(ct) * np.abs(ct) ** sq
-            y = eye_y + lens_ry * np.sign(st) * np.abs(st) ** sq
+        x = col(cx) + col(lens_rx) * np.sign(ct) * np.abs(ct) ** sq
+        y = eye_y + lens_ry * np.sign(st) * np.abs(st) ** sq
         b.polygon(x, y, tint, mask=has, outline=np.concatenate([frame, np.full((n, 1), 255)], 1), width=fw)
         b.line(np.stack([sgn * (eye_dx + lens_rx), sgn * (width + 0.02)], 1),
                np.broadcast_to(np.float32([eye_y - 0.06, eye_y - 0.08]), (n, 2)), frame, fw, mask=has)
@@ -302,11 +299,9 @@ def _build(attrs: np.ndarray, nz: dict[str, np.ndarray], side: int) -> tuple[_Ba
     return b, backgrounds
 
 
-def render_faces(attrs: np.ndarray, resolution: int, seed: int) -> np.ndarray:
-    """Faces for the given attribute rows; ``seed`` fixes everything the attributes do not (colours, hairline...).
-
-    Deterministic for a given (attrs, resolution, seed); the same face at another resolution is the same drawing.
-    """
+def iter_render(attrs: np.ndarray, resolution: int, seed: int, *, chunk: int = _CHUNK):
+    """Yield ``(start, images)`` chunks of :func:`render_faces`' result, so callers can report progress and stop
+    early; the faces are identical to rendering everything at once."""
     attrs = np.asarray(attrs, np.float32)
     if attrs.ndim != 2 or attrs.shape[1] != len(BUILTIN_ATTRIBUTES):
         raise ValueError(f"attrs must be (n, {len(BUILTIN_ATTRIBUTES)}), got {attrs.shape}")
@@ -316,13 +311,25 @@ def render_faces(attrs: np.ndarray, resolution: int, seed: int) -> np.ndarray:
     attrs = np.clip(attrs, -1.0, 1.0)
     factor = _supersample(resolution)
     side = resolution * factor
-    nz = _nuisance(attrs, np.random.default_rng([int(seed), 0xFACE]))
-    out = np.empty((n, resolution, resolution, 3), np.uint8)
-    for start in range(0, n, _CHUNK):  # geometry as Python lists is bulky; build it a chunk at a time
-        sl = slice(start, min(n, start + _CHUNK))
+    nz = _nuisance(attrs, np.random.default_rng([int(seed), 0xFACE]))  # for all faces: chunking must not matter
+    for start in range(0, n, chunk):  # geometry as Python lists is bulky; build it a chunk at a time
+        sl = slice(start, min(n, start + chunk))
         batch, backgrounds = _build(attrs[sl], {k: v[sl] for k, v in nz.items()}, side)
-        for j, i in enumerate(range(sl.start, sl.stop)):
-            out[i] = np.asarray(batch.draw(j, backgrounds[j]).reduce(factor))
+        out = np.empty((sl.stop - start, resolution, resolution, 3), np.uint8)
+        for j in range(len(out)):
+            out[j] = np.asarray(batch.draw(j, backgrounds[j]).reduce(factor))
+        yield start, out
+
+
+def render_faces(attrs: np.ndarray, resolution: int, seed: int) -> np.ndarray:
+    """Faces for the given attribute rows; ``seed`` fixes everything the attributes do not (colours, hairline...).
+
+    Deterministic for a given (attrs, resolution, seed); the same face at another resolution is the same drawing.
+    """
+    attrs = np.asarray(attrs, np.float32)
+    out = np.empty((len(attrs), resolution, resolution, 3), np.uint8)
+    for start, images in iter_render(attrs, resolution, seed):
+        out[start:start + len(images)] = images
     return out
 
 
