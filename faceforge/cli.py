@@ -102,6 +102,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser("runs", help="list the runs in a folder")
     runs.add_argument("folder", nargs="?", help="folder of runs [user documents]")
+
+    enc = sub.add_parser("encoder", help="IcGAN encoders (photo -> z, y) for editing photos with a run's model")
+    esub = enc.add_subparsers(dest="encoder_command", metavar="ACTION", required=True)
+    etr = esub.add_parser("train", help="train E_z (on generated faces) and E_y (on the run's labelled data)",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    etr.add_argument("--run", required=True, help="the run folder whose latest generator the encoders invert")
+    etr.add_argument("--steps", type=int, default=2000, help="training steps (one batch for each encoder per step)")
+    etr.add_argument("--batch-size", type=int, default=64, help="images per step")
+    etr.add_argument("--quiet", action="store_true", help="print only the result")
+    etr.add_argument("--json", action="store_true", help="print progress events as JSON lines")
+
+    ed = sub.add_parser("edit", help="edit the face in a photo: align, encode, set attributes, decode",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ed.add_argument("photo", help="a photo with one face (jpg/png/...)")
+    ed.add_argument("--run", required=True, help="a run folder with trained encoders (faceforge encoder train)")
+    ed.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",
+                    help="set an attribute, e.g. --set Smiling=1 (repeatable; -1 off, +1 on, -2..2 works)")
+    ed.add_argument("--refine", type=int, default=200, metavar="STEPS",
+                    help="latent optimisation steps after the encoder (keeps identity; 0 = encoder only)")
+    ed.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM around the face instead of automatic "
+                    "alignment")
+    ed.add_argument("--face", type=int, help="which face to use when the photo has several (0 = leftmost)")
+    ed.add_argument("--out", required=True, help="output PNG; NAME-aligned.png, NAME-reconstruction.png and "
+                    "recipes are written beside it")
+    ed.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     return p
 
 
@@ -316,6 +341,94 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------------- encoder, edit
+def cmd_encoder_train(args: argparse.Namespace) -> int:
+    from faceforge.editing.encoders import train_encoders
+    from faceforge.runs import find_run
+    from faceforge.training.loop import dump_event
+
+    run = find_run(args.run)
+    stop = {"requested": False}
+
+    def on_signal(signum, frame):  # first Ctrl-C: stop at the next step (nothing saved); second: abort
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("\nstopping at the next step (Ctrl-C again to abort)…", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, on_signal)
+
+    def progress(event: dict) -> None:
+        if args.json:
+            print(dump_event(event), flush=True)
+        elif args.quiet:
+            return
+        elif event["kind"] == "started":
+            print(f"run: {event['run_dir']} (generator step {event['generator_step']}); E_y learns from "
+                  f"{event['y_source']}", flush=True)
+        elif event["kind"] == "stats":
+            ly = f"  loss_y {event['loss_y']:.4f}" if event.get("loss_y") is not None else ""
+            print(f"step {event['step']:>6}/{event['total_steps']}  loss_z {event['loss_z']:.4f}{ly}  "
+                  f"{event['img_s']:.0f} img/s", flush=True)
+        elif event["kind"] == "message":
+            print(f"  [{event['level']}] {event['text']}", flush=True)
+
+    result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, progress=progress,
+                            should_stop=lambda: stop["requested"])
+    if result.path is None:
+        print(f"{result.state} at step {result.step}: {result.message}")
+        return 1
+    print(f"{result.state} at step {result.step}: {result.path}")
+    print(f"edit a photo with: faceforge edit PHOTO --run {run.path} --set ATTR=1 --out edited.png")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    from faceforge.editing import LoadedGenerator, parse_settings
+    from faceforge.editing.align import align_face, crop_box, load_photo, template_for_data
+    from faceforge.editing.edits import edit_photo, save_png
+    from faceforge.editing.encoders import load_encoders
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    gen = LoadedGenerator.from_run(run, device=args.device)
+    settings = parse_settings(args.set, gen.attributes)
+    encoders = load_encoders(run, generator_step=gen.step, device=args.device)
+    if not encoders.matches(gen):
+        print(f"  note: these encoders were trained for generator step {encoders.generator_step}, the model is at "
+              f"step {gen.step}; retrain them (faceforge encoder train --run {run.path}) for the best match",
+              file=sys.stderr)
+    photo = load_photo(Path(args.photo))
+    if args.crop is not None:
+        aligned = crop_box(photo, args.crop, gen.resolution)
+        print(f"cropped {args.crop} and resized to {gen.resolution} px")
+    else:
+        result = align_face(photo, resolution=gen.resolution, template=template_for_data(gen.config.data),
+                            face=args.face)
+        aligned = result.aligned
+        print(result.message)
+    last = [0.0]
+
+    def progress(event: dict) -> None:
+        now = time.monotonic()
+        if event["kind"] == "refine" and (now - last[0] > 1.0 or event["step"] == event["total_steps"]):
+            last[0] = now
+            print(f"  refining: step {event['step']}/{event['total_steps']}  pixel MSE {event['loss']:.4f}",
+                  file=sys.stderr, flush=True)
+
+    edit = edit_photo(gen, encoders, aligned, settings, refine_steps=max(0, args.refine), progress=progress)
+    if edit.y is not None:
+        print("read from the photo: " + ", ".join(f"{a} {v:+.2f}" for a, v in zip(gen.attributes, edit.y[0].tolist())))
+    out = Path(args.out)
+    stem = out.with_suffix("")
+    edit_recipe, recon_recipe = edit.recipes(gen, run=run.path)
+    save_png(out, edit.edited, edit_recipe)
+    aligned_path = save_png(stem.with_name(stem.name + "-aligned.png"), aligned)
+    recon_path = save_png(stem.with_name(stem.name + "-reconstruction.png"), edit.reconstruction, recon_recipe)
+    print(f"wrote {out}, {aligned_path.name}, {recon_path.name} and their recipes")
+    return 0
+
+
 class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
@@ -327,9 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from faceforge.gui.app import main as gui_main
 
-        return gui_main([getattr(args, "path", None)] if getattr(args, "path", None) else [])
+        return gui_main(["faceforge"] + ([args.path] if getattr(args, "path", None) else []))
     handlers = {"train": cmd_train, "generate": cmd_generate, "runs": cmd_runs,
-                "dataset": lambda a: cmd_dataset_check(a)}
+                "dataset": lambda a: cmd_dataset_check(a), "encoder": cmd_encoder_train, "edit": cmd_edit}
     from faceforge.checkpoints import CheckpointError
     from faceforge.config import ConfigError
 

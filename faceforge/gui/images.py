@@ -29,7 +29,8 @@ def qimage_from_array(array: np.ndarray) -> QImage:
 
 
 class PixelView(QWidget):
-    """Shows one image centred and as large as fits, nearest-neighbour scaled; a hint text when empty."""
+    """Shows one image centred and as large as fits, nearest-neighbour scaled (by a whole factor from 2x up, so
+    every source pixel is the same size); smooth only when shrinking. A hint text when empty."""
 
     def __init__(self, parent: QWidget | None = None, *, empty_text: str = "", min_side: int = 128):
         super().__init__(parent)
@@ -60,13 +61,13 @@ class PixelView(QWidget):
         return QSize(320, 320)
 
     def target_rect(self) -> QRect:
-        """Where the image is drawn: a whole-number scale when it fits 1:1, else scaled down to fit."""
+        """Where the image is drawn: a whole-number scale from 2x up, else exactly as large as fits."""
         if self._image is None:
             return QRect()
         w, h = self._image.width(), self._image.height()
         avail_w, avail_h = max(1, self.width() - 4), max(1, self.height() - 4)
         scale = min(avail_w / w, avail_h / h)
-        if scale >= 1:
+        if scale >= 2:  # whole pixels when that still fills most of the space; else fill it (still nearest)
             scale = float(int(scale))
         tw, th = max(1, int(w * scale)), max(1, int(h * scale))
         return QRect((self.width() - tw) // 2, (self.height() - th) // 2, tw, th)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from faceforge.gui.errors import log_exception
@@ -79,13 +81,18 @@ class TaskRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self._tasks: set[Task] = set()
 
-    def submit(self, name: str, fn: Callable[..., Any], *args: Any, with_state: bool = False, **kwargs: Any) -> Task:
-        """Run ``fn(*args, **kwargs)`` (plus ``state=TaskState`` when ``with_state``) on the pool."""
+    def create(self, name: str) -> Task:
+        """A task not started yet: connect its signals, then ``start`` it. (Signals emitted by a fast job before a
+        slot is connected would never reach that slot, so connecting first is the only race-free order.)"""
         task = Task(name)
         self._tasks.add(task)
         task.done.connect(lambda _r, t=task: self._release(t))
         task.failed.connect(lambda _e, t=task: self._release(t))
         task.cancelled.connect(lambda t=task: self._release(t))
+        return task
+
+    def start(self, task: Task, fn: Callable[..., Any], *args: Any, with_state: bool = False, **kwargs: Any) -> Task:
+        """Run ``fn(*args, **kwargs)`` (plus ``state=TaskState`` when ``with_state``) on the pool."""
 
         def job() -> None:
             try:
@@ -94,7 +101,7 @@ class TaskRunner(QObject):
                 if task.is_cancelled:  # stopped because we asked (e.g. the data layer's Cancelled)
                     task.cancelled.emit()
                 else:
-                    log_exception(exc, f"task {name}")
+                    log_exception(exc, f"task {task.name}")
                     task.failed.emit(exc)
                 return
             if task.is_cancelled:
@@ -104,6 +111,10 @@ class TaskRunner(QObject):
 
         self.pool.start(job)
         return task
+
+    def submit(self, name: str, fn: Callable[..., Any], *args: Any, with_state: bool = False, **kwargs: Any) -> Task:
+        """create + start, for callers that connect only through the returned task's later signals."""
+        return self.start(self.create(name), fn, *args, with_state=with_state, **kwargs)
 
     def _release(self, task: Task) -> None:
         task.finished = True
@@ -115,10 +126,21 @@ class TaskRunner(QObject):
             task.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and wait for the pool's threads (called when the window closes)."""
+        """Cancel everything and wait for the pool's threads (called when the window closes). Results still on
+        their way to the GUI thread are disconnected: their receivers are about to be deleted."""
         self.cancel_all()
         self.pool.clear()
-        return self.pool.waitForDone(timeout_ms)
+        done = self.pool.waitForDone(timeout_ms)
+        with warnings.catch_warnings():  # PySide warns when a signal had no connection to drop
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for task in list(self._tasks):
+                for signal in (task.done, task.failed, task.progress, task.cancelled):
+                    try:
+                        signal.disconnect()
+                    except (RuntimeError, TypeError):
+                        pass
+        self._tasks.clear()
+        return done
 
     @property
     def active(self) -> int:
@@ -136,13 +158,16 @@ class TaskSlot(QObject):
     def start(self, name: str, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
               on_failed: Callable[[BaseException], None] | None = None,
               on_progress: Callable[[int, int], None] | None = None,
-              on_cancelled: Callable[[], None] | None = None, with_state: bool = False, **kwargs: Any) -> Task:
+              on_cancelled: Callable[[], None] | None = None, on_started: Callable[[Task], None] | None = None,
+              with_state: bool = False, **kwargs: Any) -> Task:
+        """Cancel the previous task, connect the callbacks (``on_started`` gets the task before it runs, e.g. to
+        bind a progress panel), then start ``fn``."""
         self.cancel()
-        task = self.runner.submit(name, fn, *args, with_state=with_state, **kwargs)
+        task = self.runner.create(name)
         self.task = task
 
-        def current() -> bool:
-            return self.task is task
+        def current() -> bool:  # still wanted, and its owner (a widget that may have closed) still alive
+            return self.task is task and shiboken6.isValid(self)
 
         if on_done is not None:
             task.done.connect(lambda r: (on_done(r) if current() else None))
@@ -155,7 +180,9 @@ class TaskSlot(QObject):
         task.done.connect(lambda _r: self._clear(task))
         task.failed.connect(lambda _e: self._clear(task))
         task.cancelled.connect(lambda: self._clear(task))
-        return task
+        if on_started is not None:
+            on_started(task)
+        return self.runner.start(task, fn, *args, with_state=with_state, **kwargs)
 
     def _clear(self, task: Task) -> None:
         if self.task is task:

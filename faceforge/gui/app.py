@@ -1,0 +1,69 @@
+"""Application start-up: logging, the uncaught-exception hook, style, and the main window.
+
+``main(argv)`` is what ``faceforge`` with no sub-command runs. It uses the Fusion style, which since Qt 6.5
+follows the system's light/dark colour scheme; the plots take their colours from the palette, so they follow it
+too. A path on the command line (a dataset folder or zip, or a run folder) is opened as if it had been dropped
+on the window.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def configure_pyqtgraph() -> None:
+    import pyqtgraph as pg
+
+    # numpy row-major images, no OpenGL (portable, and fast enough with downsampling + clip-to-view)
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
+
+
+#: Python's GIL hand-over interval while the GUI runs. Training runs on a Python thread; when the GUI thread
+#: wants the GIL it waits until the trainer's next forced switch - 5 ms by default, paid again for every slot and
+#: paint method pyqtgraph calls during one repaint (a 3-plot repaint went from ~40 ms to ~160 ms under a busy
+#: training thread). 1 ms keeps that convoy short; it costs nothing when the GUI is idle (no one asks for the
+#: GIL). Measured with bench/ui_stall.py.
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
+def create_app(argv: list[str]):
+    """The QApplication (reused if one exists, e.g. under pytest-qt)."""
+    from PySide6.QtWidgets import QApplication
+
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv)
+    app.setApplicationName("FaceForge")
+    app.setOrganizationName("FaceForge")
+    app.setApplicationDisplayName("FaceForge")
+    app.setStyle("Fusion")
+    configure_pyqtgraph()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    from faceforge.gui.errors import install_excepthook, setup_logging
+
+    path = setup_logging()
+    log.info("FaceForge GUI starting; log file %s", path)
+    app = create_app(argv)
+    install_excepthook()
+    from faceforge.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    for arg in argv[1:]:
+        if not arg.startswith("-"):
+            window.open_path(arg)
+    code = app.exec()
+    window.shutdown()
+    return int(code)
+
+
+if __name__ == "__main__":  # python -m faceforge.gui.app
+    raise SystemExit(main())

@@ -1,0 +1,478 @@
+"""The main window: three tabs (Dataset, Train, Edit), menus and toolbar with standard shortcuts, recent datasets
+and runs, drag and drop, a status bar, and a close that never loses a run.
+
+The window owns the shared pieces - the task pool, the training session, the settings - and wires the panes to
+them; the panes never talk to each other directly. Closing while training asks first, then stops at a step
+boundary and closes only when the worker thread has ended, leaving a run that ``Resume`` continues exactly.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget,
+                               QToolBar)
+
+from faceforge import paths
+from faceforge.config import ConfigError, TrainConfig
+from faceforge.gui.dataset_pane import BUILTIN, DatasetPane, DatasetView
+from faceforge.gui.edit_pane import EditPane
+from faceforge.gui.errors import log_file
+from faceforge.gui.new_run_dialog import NewRunDialog, quick_look_config
+from faceforge.gui.settings import GuiSettings, window_settings
+from faceforge.gui.tasks import TaskRunner
+from faceforge.gui.thumbnails import source_label
+from faceforge.gui.train_pane import TrainPane
+from faceforge.gui.training_session import TrainingSession
+from faceforge.gui.workers import warm_up_training_imports
+from faceforge.runs import is_run_dir
+
+log = logging.getLogger(__name__)
+
+#: torch intra-op threads for the training thread while the GUI runs (None = torch's default); see bench/ui_stall.py
+TRAIN_THREADS: int | None = None
+#: how much the training thread yields the CPU to the GUI thread (a nice value; 0 = same priority)
+TRAIN_NICE = 0
+
+
+class MainWindow(QMainWindow):
+    trainingStarted = Signal(str)  # run folder
+    trainingFinished = Signal(dict)  # {"state", "step", "message", "run_dir"}
+    datasetLoaded = Signal(object)  # DatasetView
+
+    def __init__(self, *, initial_dataset: str | None = BUILTIN, settings: GuiSettings | None = None,
+                 train_threads: int | None = TRAIN_THREADS, train_nice: int = TRAIN_NICE, warm_up: bool = True):
+        super().__init__()
+        self.setWindowTitle("FaceForge")
+        self.setAcceptDrops(True)
+        self.settings = settings or GuiSettings()
+        self.runner = TaskRunner(max_threads=2, parent=self)
+        self.session = TrainingSession(self, threads=train_threads, nice=train_nice)
+        self.plan: TrainConfig = quick_look_config()
+        self._closing = False
+        self._shut_down = False
+        self.last_error = ""
+        self._opened_runs: list[str] = [p for p in self.settings.recent_runs if is_run_dir(Path(p))]
+
+        self.dataset_pane = DatasetPane(self.runner)
+        self.train_pane = TrainPane(self.runner, runs_root_fn=self.runs_root,
+                                    extra_runs_fn=lambda: list(self._opened_runs))
+        self.edit_pane = EditPane()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.dataset_pane, "Dataset")
+        self.tabs.addTab(self.train_pane, "Train")
+        self.tabs.addTab(self.edit_pane, "Edit")
+        self.setCentralWidget(self.tabs)
+
+        self.state_label = QLabel("Ready")
+        self.statusBar().addPermanentWidget(self.state_label)
+
+        self._connect()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._restore_geometry()
+        self._update_actions()
+        self._update_plan_label()
+        self.train_pane.runs.refresh()
+        if initial_dataset:
+            self.dataset_pane.open_source(initial_dataset)
+        if warm_up:  # after the first paint: start-up shows the window first
+            QTimer.singleShot(1500, lambda: self._shut_down or self.runner.submit("warm up", warm_up_training_imports))
+
+    # ---------------------------------------------------------------- wiring
+    def _connect(self) -> None:
+        dp, tp, s = self.dataset_pane, self.train_pane, self.session
+        dp.datasetLoaded.connect(self._on_dataset_loaded)
+        dp.loadFailed.connect(lambda msg: self.show_error("Cannot open the dataset", msg))
+        dp.conditioningChanged.connect(self._on_conditioning)
+        dp.statusMessage.connect(self.status)
+        tp.startRequested.connect(lambda: self.start_training())
+        tp.pauseToggled.connect(self.toggle_pause)
+        tp.stopRequested.connect(self.stop_training)
+        tp.newRunRequested.connect(self.new_run)
+        tp.resumeRequested.connect(self.resume_run)
+        tp.openRunRequested.connect(self.browse_run)
+        tp.statusMessage.connect(self.status)
+        tp.runShown.connect(self.edit_pane.set_run)
+        self.edit_pane.statusMessage.connect(self.status)
+        s.started.connect(self._on_training_started)
+        s.progressed.connect(tp.training_update)
+        s.progressed.connect(self._on_training_update)
+        s.finished.connect(self._on_training_finished)
+        s.stateChanged.connect(self._on_session_state)
+
+    def _build_actions(self) -> None:
+        style = self.style()
+
+        def action(text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            if icon is not None:
+                a.setIcon(style.standardIcon(icon))
+            if tip:
+                a.setStatusTip(tip)
+                a.setToolTip(tip)
+            a.triggered.connect(slot)
+            return a
+
+        SP = QStyle.StandardPixmap
+        self.act_open_folder = action("Open dataset &folder…", self.dataset_pane.browse_folder,
+                                      QKeySequence.StandardKey.Open, SP.SP_DirOpenIcon,
+                                      "Open a folder of face images as the dataset")
+        self.act_open_zip = action("Open dataset &zip…", self.dataset_pane.browse_zip, None, None,
+                                   "Open a zip of face images as the dataset")
+        self.act_open_labels = action("Open &labels file…", self.dataset_pane.browse_labels)
+        self.act_builtin = action("&Built-in faces", lambda: self.open_dataset(BUILTIN))
+        self.act_open_run = action("Open &run…", self.browse_run, "Ctrl+Shift+O", SP.SP_DirLinkIcon,
+                                   "Open a run folder (e.g. one trained from the command line)")
+        self.act_new_run = action("&New run…", self.new_run, QKeySequence.StandardKey.New, SP.SP_FileDialogNewFolder,
+                                  "Choose dataset, model and settings for a new run")
+        self.act_start = action("&Start", lambda: self.start_training(), "F5", SP.SP_MediaPlay,
+                                "Start a new run with the current settings")
+        self.act_pause = action("&Pause", self.toggle_pause, "F6", SP.SP_MediaPause, "Pause or resume training")
+        self.act_stop = action("S&top", self.stop_training, "Shift+F5", SP.SP_MediaStop,
+                               "Stop at the next step (the run stays resumable)")
+        self.act_resume = action("&Resume selected run", self._resume_selected, "Ctrl+R", SP.SP_BrowserReload,
+                                 "Continue the selected run where it stopped")
+        self.act_export = action("&Export grid…", self.train_pane.ask_export_png, QKeySequence.StandardKey.Save,
+                                 SP.SP_DialogSaveButton, "Save the sample grid on screen as a PNG")
+        self.act_export_gif = action("Export snapshots as &GIF…", self.train_pane.ask_export_gif,
+                                     QKeySequence.StandardKey.SaveAs)
+        self.act_quit = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_logs = action("Open &log folder", lambda: QDesktopServices.openUrl(
+            QUrl.fromLocalFile(str(paths.log_dir()))))
+        self.act_about = action("&About FaceForge", self._about)
+        self.act_tabs = []
+        for i, name in enumerate(("&Dataset", "&Train", "&Edit")):
+            self.act_tabs.append(action(name, lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        for a in (self.act_open_folder, self.act_open_zip, self.act_open_labels, self.act_builtin):
+            m.addAction(a)
+        self.recent_datasets_menu = m.addMenu("Recent &datasets")
+        self.recent_datasets_menu.aboutToShow.connect(self._fill_recent_datasets)
+        m.addSeparator()
+        m.addAction(self.act_open_run)
+        self.recent_runs_menu = m.addMenu("Recent r&uns")
+        self.recent_runs_menu.aboutToShow.connect(self._fill_recent_runs)
+        m.addSeparator()
+        m.addAction(self.act_export)
+        m.addAction(self.act_export_gif)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        t = bar.addMenu("&Train")
+        for a in (self.act_new_run, self.act_start, self.act_pause, self.act_stop, self.act_resume):
+            t.addAction(a)
+        v = bar.addMenu("&View")
+        for a in self.act_tabs:
+            v.addAction(a)
+        h = bar.addMenu("&Help")
+        h.addAction(self.act_logs)
+        h.addAction(self.act_about)
+        self._fill_recent_datasets()
+        self._fill_recent_runs()
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main")
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        for a in (self.act_open_folder, self.act_open_run, None, self.act_new_run, self.act_start, self.act_pause,
+                  self.act_stop, None, self.act_export):
+            if a is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(a)
+        self.addToolBar(tb)
+
+    # ---------------------------------------------------------------- datasets
+    def open_dataset(self, source: str, labels: str | None = None) -> None:
+        self.tabs.setCurrentWidget(self.dataset_pane)
+        self.dataset_pane.open_source(source, labels)
+
+    def _on_dataset_loaded(self, view: DatasetView) -> None:
+        if not view.builtin:
+            self.settings.add_recent_dataset(view.source, view.labels_path)
+        plan = copy.deepcopy(self.plan)
+        if view.builtin:
+            plan.data = quick_look_config().data
+            plan.data.resolution = plan.model.resolution
+        else:
+            plan.data.source, plan.data.labels = view.source, view.labels_path
+        self.plan = plan
+        self._on_conditioning(self.dataset_pane.checked_attributes())
+        self.datasetLoaded.emit(view)
+
+    def _on_conditioning(self, names: list[str]) -> None:
+        self.plan.data.attributes = list(names)
+        self.plan.model.name = "cdcgan" if names else "dcgan"
+        self._update_plan_label()
+
+    def _update_plan_label(self) -> None:
+        p = self.plan
+        data = source_label(p.data.source)
+        attrs = f"{len(p.data.attributes)} attributes" if p.data.attributes else "unconditional"
+        self.train_pane.set_plan(f"Start will train {p.model.name} at {p.model.resolution} px on {data} "
+                                 f"({attrs}), {p.schedule.steps:,} steps, batch {p.schedule.batch_size} — "
+                                 f"change it with New run…")
+
+    def _fill_recent_datasets(self) -> None:
+        menu = self.recent_datasets_menu
+        menu.clear()
+        items = self.settings.recent_datasets
+        for item in items:
+            text = item["source"] + (f"  (+ {Path(item['labels']).name})" if item.get("labels") else "")
+            a = menu.addAction(text)
+            a.triggered.connect(lambda _=False, s=item["source"], lb=item.get("labels"): self.open_dataset(s, lb))
+        menu.setEnabled(bool(items))
+
+    def _fill_recent_runs(self) -> None:
+        menu = self.recent_runs_menu
+        menu.clear()
+        items = [p for p in self.settings.recent_runs if is_run_dir(Path(p))]
+        for p in items:
+            a = menu.addAction(Path(p).name)
+            a.setToolTip(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_run(p))
+        menu.setEnabled(bool(items))
+
+    # ---------------------------------------------------------------- runs
+    def runs_root(self) -> Path:
+        return paths.default_runs_dir()
+
+    def browse_run(self) -> None:
+        start = self.runs_root()
+        path = QFileDialog.getExistingDirectory(self, "Open a run folder", str(start if start.exists() else Path.home()))
+        if path:
+            self.open_run(path)
+
+    def open_run(self, path: str | Path) -> bool:
+        path = Path(path)
+        if not is_run_dir(path):
+            self.show_error("Not a run folder", f"{path} is not a FaceForge run folder (it has no config.json).")
+            return False
+        if str(path) not in self._opened_runs:
+            self._opened_runs.append(str(path))
+        self.settings.add_recent_run(path)
+        self.tabs.setCurrentWidget(self.train_pane)
+        self.train_pane.show_run(path)
+        self.train_pane.runs.refresh()
+        return True
+
+    # ---------------------------------------------------------------- training
+    def start_training(self, config: TrainConfig | None = None) -> bool:
+        """Start a new run (default: the current plan). Returns False, with a message, when it cannot."""
+        if self.session.active:
+            self.status("A run is already training; stop it first.")
+            return False
+        config = copy.deepcopy(config if config is not None else self.plan)
+        try:
+            config.validate()
+        except ConfigError as exc:
+            self.show_error("Cannot start training", str(exc))
+            return False
+        if config.model.name == "cdcgan" and not config.data.attributes:
+            self.show_error("Cannot start training", "The conditional model needs attributes: check some in the "
+                                                     "Dataset tab, or choose the dcgan model in New run….")
+            return False
+        self.tabs.setCurrentWidget(self.train_pane)
+        self.session.start_new(config, runs_root=self.runs_root())
+        self.status("Preparing the dataset…")
+        return True
+
+    def new_run(self) -> None:
+        dialog = NewRunDialog(self.runner, config=self.plan, attributes=self.dataset_pane.attributes or None,
+                              parent=self)
+        dialog.estimated.connect(self.status)
+        if dialog.exec() == NewRunDialog.DialogCode.Accepted:
+            self.plan = dialog.config()
+            self._update_plan_label()
+            self.start_training(self.plan)
+
+    def resume_run(self, path: str | Path, steps: int | None = None) -> bool:
+        if self.session.active:
+            self.status("A run is already training; stop it first.")
+            return False
+        path = Path(path)
+        if not is_run_dir(path):
+            self.show_error("Cannot resume", f"{path} is not a run folder.")
+            return False
+        self.tabs.setCurrentWidget(self.train_pane)
+        self.session.resume(path, steps=steps)
+        self.train_pane.set_session_state(self.session.state, path)
+        self.status(f"Resuming {path.name}…")
+        return True
+
+    def _resume_selected(self) -> None:
+        path = self.train_pane.runs.selected_path() or (str(self.train_pane.shown_run)
+                                                         if self.train_pane.shown_run else None)
+        if path:
+            self.resume_run(path)
+
+    def toggle_pause(self) -> None:
+        self.session.toggle_pause()
+
+    def pause_training(self) -> None:
+        self.session.pause()
+
+    def resume_training(self) -> None:
+        self.session.resume_training()
+
+    def stop_training(self) -> None:
+        if self.session.active:
+            self.session.stop()
+            self.status("Stopping at the next step (a snapshot and a checkpoint are written)…")
+
+    def _on_training_started(self, info: dict) -> None:
+        self.train_pane.training_started(info)
+        self.settings.add_recent_run(info["run_dir"])
+        self.status(f"Training {Path(info['run_dir']).name}")
+        self.trainingStarted.emit(str(info["run_dir"]))
+
+    def _on_training_update(self, update) -> None:
+        if len(update.rows) and self.session.state == "running":
+            step = int(update.rows[-1, 0])
+            total = self.session.total_steps
+            self.state_label.setText(f"Training · step {step:,}" + (f" / {total:,}" if total else ""))
+        for level, text in update.messages:
+            if level in ("warning", "error", "health"):
+                self.status(text)
+
+    def _on_training_finished(self, result: dict) -> None:
+        self.train_pane.training_finished(result)
+        state, message = result.get("state"), result.get("message") or ""
+        texts = {"finished": "Training finished", "stopped": "Training stopped (resumable)",
+                 "cancelled": "Training cancelled before it started"}
+        self.status(texts.get(state, f"Training ended: {state}") + (f" — {message}" if message else ""))
+        if state in ("failed", "disk-full") and message and not self._closing:
+            self.show_error("Training stopped", message)
+        self.trainingFinished.emit(result)
+        if self._closing:
+            QTimer.singleShot(0, self.close)
+
+    def _on_session_state(self, state: str) -> None:
+        self.train_pane.set_session_state(state, self.session.run_dir)
+        labels = {"idle": "Ready", "preparing": "Preparing data…", "running": "Training", "paused": "Paused",
+                  "stopping": "Stopping…"}
+        self.state_label.setText(labels.get(state, state))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        state = self.session.state
+        idle = state == "idle"
+        self.act_start.setEnabled(idle)
+        self.act_new_run.setEnabled(idle)
+        self.act_resume.setEnabled(idle)
+        self.act_pause.setEnabled(state in ("preparing", "running", "paused"))
+        self.act_pause.setText("Res&ume" if state == "paused" else "&Pause")
+        self.act_stop.setEnabled(state in ("preparing", "running", "paused"))
+
+    # ---------------------------------------------------------------- messages
+    def status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, title: str, message: str) -> None:
+        """A readable, non-blocking message box (the details are in the log)."""
+        log.warning("%s: %s", title, message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.open()
+        self.last_error = message
+        self.status(message)
+
+    def _about(self) -> None:
+        from faceforge import __version__
+
+        QMessageBox.about(self, "About FaceForge",
+                          f"<b>FaceForge {__version__}</b><p>Train face GANs and edit faces, locally.</p>"
+                          f"<p>Log file: {log_file()}</p>")
+
+    # ---------------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(url.toLocalFile())
+                event.acceptProposedAction()
+                return
+
+    def open_path(self, path: str | Path) -> None:
+        """A dropped (or command-line) path: a run folder opens the run, a folder or zip opens a dataset, a .txt or
+        .csv becomes the labels of the current dataset."""
+        path = Path(path)
+        if is_run_dir(path):
+            self.open_run(path)
+        elif path.is_dir() or path.suffix.lower() == ".zip":
+            self.open_dataset(str(path))
+        elif path.suffix.lower() in (".txt", ".csv"):
+            self.tabs.setCurrentWidget(self.dataset_pane)
+            self.dataset_pane.set_labels(str(path))
+        else:
+            self.status(f"Cannot open {path.name}: drop a folder of images, a zip, a labels file or a run folder")
+
+    # ---------------------------------------------------------------- geometry and closing
+    def _restore_geometry(self) -> None:
+        qs = window_settings()
+        geometry = qs.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = qs.value("state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def _save_geometry(self) -> None:
+        qs = window_settings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.sync()
+
+    def confirm_stop_on_close(self) -> bool:
+        """Asked when closing during training (tests replace this)."""
+        answer = QMessageBox.question(
+            self, "Training in progress",
+            "A run is training. Stop it and quit?\n\nIt stops at the next step and writes a checkpoint; "
+            "you can resume it later from the Train tab.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.session.active:
+            event.ignore()
+            if self._closing:
+                return  # already stopping; we close when the worker has finished
+            if not self.confirm_stop_on_close():
+                return
+            self._closing = True
+            self.session.stop()
+            self.status("Stopping training at the next step, then closing…")
+            self.state_label.setText("Stopping…")
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Release threads: no worker may outlive the window (Qt aborts on a running QThread's destruction)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._save_geometry()
+        self.train_pane.shutdown()
+        self.edit_pane.shutdown()
+        self.dataset_pane.shutdown()
+        if self.session.active:  # only reachable from tests/teardown: stop and wait for a clean checkpoint
+            self.session.stop()
+            self.session.wait()
+        self.runner.shutdown()
+

@@ -1,0 +1,410 @@
+"""The New-run dialog: every choice that defines a run, presets for the common ones, and an estimate of time and
+memory before the user commits (the "no out-of-memory surprises" request from DESIGN.md).
+
+The dialog edits a ``TrainConfig``; fields it does not show (log interval, grid size...) are kept from the config
+it was opened with, so a preset or a previous run's config round-trips untouched.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from faceforge.config import ConfigError, DataConfig, TrainConfig
+from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
+from faceforge.gui.errors import readable
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+
+BUILTIN = "builtin:faces"
+CELEBA_DEFAULT_ATTRIBUTES = ["Smiling", "Male", "Eyeglasses", "Young", "Blond_Hair", "Black_Hair", "Bald",
+                             "Mouth_Slightly_Open", "Wearing_Hat", "Mustache"]
+
+
+def quick_look_config() -> TrainConfig:
+    """"Quick look, CPU, 32 px": the built-in faces, a conditional DCGAN, a few minutes on a laptop CPU."""
+    cfg = TrainConfig(name="quick-look")
+    cfg.data = DataConfig(source=BUILTIN, attributes=list(BUILTIN_ATTRIBUTES), resolution=32)
+    cfg.model.name, cfg.model.resolution = "cdcgan", 32
+    cfg.loss.kind = "bce"
+    cfg.schedule.steps, cfg.schedule.batch_size = 2000, 64
+    cfg.schedule.sample_every, cfg.schedule.checkpoint_every = 100, 500
+    cfg.perf.device = "cpu"
+    return cfg
+
+
+def celeba_config(source: str, labels: str | None, attributes: list[str]) -> TrainConfig:
+    """"CelebA 64 px": the usual conditional setup on aligned CelebA crops."""
+    cfg = TrainConfig(name="celeba64")
+    chosen = [a for a in CELEBA_DEFAULT_ATTRIBUTES if a in attributes] or list(attributes[:8])
+    cfg.data = DataConfig(source=source, labels=labels, attributes=chosen, resolution=64)
+    cfg.model.name, cfg.model.resolution = "cdcgan", 64
+    cfg.schedule.steps, cfg.schedule.batch_size = 20000, 64
+    cfg.schedule.sample_every, cfg.schedule.checkpoint_every = 500, 2000
+    cfg.perf.device = "auto"
+    return cfg
+
+
+PRESETS = ("Custom", "Quick look, CPU, 32 px", "CelebA 64 px")
+
+
+def estimate(config: TrainConfig) -> dict:
+    """Runs on the pool. The core's estimator may not exist yet: say so instead of failing."""
+    try:
+        from faceforge.training.estimate import estimate_run
+    except ImportError:
+        return {"unavailable": True}
+    return estimate_run(config, steps=3)
+
+
+def format_estimate(result: dict) -> str:
+    if result.get("unavailable"):
+        return "Estimate unavailable (this FaceForge has no estimator yet)."
+    parts = []
+    secs = result.get("seconds_per_1000_steps")
+    if isinstance(secs, (int, float)):
+        parts.append(f"{_duration(secs)} per 1,000 steps")
+    mem = result.get("peak_memory_mb")
+    if isinstance(mem, (int, float)):
+        parts.append(f"peak memory ≈ {mem:,.0f} MB")
+    where = " ".join(str(result[k]) for k in ("device", "precision") if result.get(k))
+    if where:
+        parts.append(where)
+    return " · ".join(parts) or "Estimate returned nothing"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def read_label_names(path: str) -> list[str]:
+    from faceforge.data import read_labels
+
+    return list(read_labels(Path(path)).names)
+
+
+class NewRunDialog(QDialog):
+    """Returns ``config()`` when accepted. ``estimated`` fires with the formatted estimate (tests, status bar)."""
+
+    estimated = Signal(str)
+
+    def __init__(self, runner: TaskRunner, *, config: TrainConfig | None = None, attributes: list[str] | None = None,
+                 models: dict[str, str] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New training run")
+        self.setMinimumWidth(560)
+        self._base = copy.deepcopy(config) if config is not None else quick_look_config()
+        self._attributes_for_source = list(attributes or [])
+        self._estimate_slot = TaskSlot(runner, self)
+        self._labels_slot = TaskSlot(runner, self)
+        if models is None:
+            from faceforge.models import available_models
+
+            models = available_models()
+
+        self.preset = QComboBox()
+        self.preset.addItems(PRESETS)
+        self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("optional; added to the run folder's name")
+
+        self.source = QLineEdit()
+        self.source.setToolTip("builtin:faces, a folder of images (searched recursively) or a .zip")
+        browse_folder = QPushButton("Folder…")
+        browse_folder.clicked.connect(self._browse_folder)
+        browse_zip = QPushButton("Zip…")
+        browse_zip.clicked.connect(self._browse_zip)
+        builtin = QPushButton("Built-in")
+        builtin.clicked.connect(lambda: self._set_source(BUILTIN, None))
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source, 1)
+        for b in (browse_folder, browse_zip, builtin):
+            source_row.addWidget(b)
+        self.labels = QLineEdit()
+        self.labels.setPlaceholderText("CelebA list_attr_celeba.txt or a CSV (filename,attr1,...)")
+        self.labels.editingFinished.connect(self._labels_changed)
+        browse_labels = QPushButton("Labels…")
+        browse_labels.clicked.connect(self._browse_labels)
+        labels_row = QHBoxLayout()
+        labels_row.addWidget(self.labels, 1)
+        labels_row.addWidget(browse_labels)
+
+        self.model = QComboBox()
+        for name, description in models.items():
+            self.model.addItem(name, name)
+            self.model.setItemData(self.model.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.model_help = QLabel()
+        self.model_help.setWordWrap(True)
+        self.model_help.setStyleSheet("color: palette(placeholder-text)")
+        self.model.currentIndexChanged.connect(
+            lambda: self.model_help.setText(models.get(self.model.currentData(), "")))
+        self.resolution = QComboBox()
+        for r in (32, 64, 128):
+            self.resolution.addItem(f"{r} px", r)
+        self.loss = QComboBox()
+        for kind, text in (("bce", "bce (non-saturating)"), ("wgan-gp", "wgan-gp"), ("hinge", "hinge")):
+            self.loss.addItem(text, kind)
+        self.loss.currentIndexChanged.connect(self._loss_changed)
+        self.batch = _spin(1, 4096, 64)
+        self.steps = _spin(1, 10_000_000, 2000, step=500)
+        self.lr_g = _lr_spin()
+        self.lr_d = _lr_spin()
+        self.seed = _spin(0, 2**31 - 1, 0)
+        self.device = QComboBox()
+        for d in ("auto", "cpu", "cuda", "mps"):
+            self.device.addItem(d, d)
+        self.width_spin = _spin(4, 1024, 64, step=8)
+        self.width_spin.setToolTip("Channels of G's last block and D's first block (the DCGAN paper's 64)")
+        self.n_critic = _spin(1, 20, 1)
+        self.sample_every = _spin(1, 1_000_000, 200, step=50)
+        self.checkpoint_every = _spin(1, 1_000_000, 500, step=100)
+
+        self.attributes = QListWidget()
+        self.attributes.setMaximumHeight(150)
+        self.attributes.setToolTip("The conditional model is conditioned on the checked attributes")
+
+        form = QFormLayout()
+        form.addRow("Preset", self.preset)
+        form.addRow("Name", self.name)
+        form.addRow("Dataset", source_row)
+        form.addRow("Labels", labels_row)
+        form.addRow("Model", self.model)
+        form.addRow("", self.model_help)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Loss", self.loss)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Steps", self.steps)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(QLabel("G"))
+        lr_row.addWidget(self.lr_g)
+        lr_row.addWidget(QLabel("D"))
+        lr_row.addWidget(self.lr_d)
+        lr_row.addStretch(1)
+        form.addRow("Learning rates", lr_row)
+        form.addRow("Attributes", self.attributes)
+        form.addRow("Seed", self.seed)
+        form.addRow("Device", self.device)
+
+        advanced = QGroupBox("Advanced")
+        adv = QFormLayout(advanced)
+        adv.addRow("Model width", self.width_spin)
+        adv.addRow("D steps per G step", self.n_critic)
+        adv.addRow("Snapshot every (steps)", self.sample_every)
+        adv.addRow("Checkpoint every (steps)", self.checkpoint_every)
+
+        self.estimate_button = QPushButton("Estimate")
+        self.estimate_button.setToolTip("Time a few steps of this exact configuration (time per 1,000 steps, memory)")
+        self.estimate_button.clicked.connect(self.run_estimate)
+        self.estimate_label = QLabel("Press Estimate to time a few steps before you start.")
+        self.estimate_label.setWordWrap(True)
+        est_row = QHBoxLayout()
+        est_row.addWidget(self.estimate_button)
+        est_row.addWidget(self.estimate_label, 1)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c0392b")
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start training")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(advanced)
+        layout.addLayout(est_row)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.set_config(self._base, self._attributes_for_source)
+
+    # ---------------------------------------------------------------- config <-> fields
+    def set_config(self, cfg: TrainConfig, attributes: list[str] | None = None) -> None:
+        self._base = copy.deepcopy(cfg)
+        self.name.setText(cfg.name)
+        self.source.setText(cfg.data.source)
+        self.labels.setText(cfg.data.labels or "")
+        _select(self.model, cfg.model.name)
+        _select(self.resolution, cfg.model.resolution)
+        _select(self.loss, cfg.loss.kind)
+        self.batch.setValue(cfg.schedule.batch_size)
+        self.steps.setValue(cfg.schedule.steps)
+        self.lr_g.setValue(cfg.optim.lr_g)
+        self.lr_d.setValue(cfg.optim.lr_d)
+        self.seed.setValue(cfg.seed)
+        _select(self.device, cfg.perf.device)
+        self.width_spin.setValue(cfg.model.g_channels)
+        self.n_critic.setValue(cfg.loss.n_critic)
+        self.sample_every.setValue(cfg.schedule.sample_every)
+        self.checkpoint_every.setValue(cfg.schedule.checkpoint_every)
+        names = list(attributes) if attributes else (list(BUILTIN_ATTRIBUTES) if cfg.data.source == BUILTIN else [])
+        for a in cfg.data.attributes:
+            if a not in names and a != "*":
+                names.append(a)
+        self._fill_attributes(names, cfg.data.attributes)
+
+    def _fill_attributes(self, names: list[str], checked: list[str]) -> None:
+        self.attributes.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = name in checked or "*" in checked
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self.attributes.addItem(item)
+        if not names:
+            item = QListWidgetItem("(no labels: choose a labels file to condition on attributes)")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.attributes.addItem(item)
+
+    def checked_attributes(self) -> list[str]:
+        out = []
+        for i in range(self.attributes.count()):
+            item = self.attributes.item(i)
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable and item.checkState() == Qt.CheckState.Checked:
+                out.append(item.text())
+        return out
+
+    def config(self) -> TrainConfig:
+        cfg = copy.deepcopy(self._base)
+        res = int(self.resolution.currentData())
+        cfg.name = self.name.text().strip()
+        cfg.seed = self.seed.value()
+        cfg.data.source = self.source.text().strip() or BUILTIN
+        cfg.data.labels = self.labels.text().strip() or None
+        cfg.data.attributes = self.checked_attributes()
+        cfg.data.resolution = res
+        cfg.model.name = self.model.currentData()
+        cfg.model.resolution = res
+        cfg.model.g_channels = cfg.model.d_channels = self.width_spin.value()
+        cfg.loss.kind = self.loss.currentData()
+        cfg.loss.n_critic = self.n_critic.value()
+        cfg.optim.lr_g, cfg.optim.lr_d = self.lr_g.value(), self.lr_d.value()
+        cfg.schedule.steps, cfg.schedule.batch_size = self.steps.value(), self.batch.value()
+        cfg.schedule.sample_every = self.sample_every.value()
+        cfg.schedule.checkpoint_every = self.checkpoint_every.value()
+        cfg.perf.device = self.device.currentData()
+        return cfg
+
+    def problem(self) -> str:
+        """Why this config cannot start, in words (empty when it can)."""
+        try:
+            cfg = self.config().validate()
+        except ConfigError as exc:
+            return str(exc)
+        if cfg.model.name == "cdcgan" and not cfg.data.attributes:
+            return "The conditional model needs at least one attribute: check some, or choose the dcgan model."
+        if not cfg.data.source.startswith("builtin:") and not Path(cfg.data.source).exists():
+            return f"The dataset {cfg.data.source} does not exist."
+        return ""
+
+    def accept(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.error_label.setText(problem)
+            return
+        super().accept()
+
+    # ---------------------------------------------------------------- presets and helpers
+    def _apply_preset(self, index: int) -> None:
+        if index == 1:
+            self.set_config(quick_look_config(), list(BUILTIN_ATTRIBUTES))
+        elif index == 2:
+            source = self.source.text().strip()
+            labels = self.labels.text().strip() or None
+            names = [self.attributes.item(i).text() for i in range(self.attributes.count())
+                     if self.attributes.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable]
+            self.set_config(celeba_config(source, labels, names), names)
+
+    def _loss_changed(self) -> None:
+        self.n_critic.setValue(5 if self.loss.currentData() == "wgan-gp" else 1)
+
+    def _set_source(self, source: str, labels: str | None) -> None:
+        self.source.setText(source)
+        self.labels.setText(labels or "")
+        if source == BUILTIN:
+            self._fill_attributes(list(BUILTIN_ATTRIBUTES), list(BUILTIN_ATTRIBUTES))
+        else:
+            self._fill_attributes([], [])
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Dataset folder")
+        if path:
+            self._set_source(path, None)
+
+    def _browse_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Dataset archive", "", "Zip archives (*.zip)")
+        if path:
+            self._set_source(path, None)
+
+    def _browse_labels(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Labels file", "", "Label files (*.txt *.csv);;All files (*)")
+        if path:
+            self.labels.setText(path)
+            self._labels_changed()
+
+    def _labels_changed(self) -> None:
+        path = self.labels.text().strip()
+        if not path:
+            return
+        self._labels_slot.start("read label names", read_label_names, path,
+                                on_done=lambda names: self._fill_attributes(
+                                    names, [a for a in CELEBA_DEFAULT_ATTRIBUTES if a in names]),
+                                on_failed=lambda exc: self.error_label.setText(readable(exc)))
+
+    def run_estimate(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.error_label.setText(problem)
+            return
+        self.error_label.setText("")
+        self.estimate_button.setEnabled(False)
+        self.estimate_label.setText("Timing a few steps…")
+        self._estimate_slot.start("estimate run", estimate, self.config(),
+                                  on_done=self._estimate_done, on_failed=self._estimate_failed)
+
+    def _estimate_done(self, result: dict) -> None:
+        text = format_estimate(result)
+        self.estimate_button.setEnabled(True)
+        self.estimate_label.setText(text)
+        self.estimated.emit(text)
+
+    def _estimate_failed(self, exc: BaseException) -> None:
+        self.estimate_button.setEnabled(True)
+        text = f"Estimate failed: {readable(exc)}"
+        self.estimate_label.setText(text)
+        self.estimated.emit(text)
+
+    def done(self, result: int) -> None:
+        self._estimate_slot.cancel()
+        self._labels_slot.cancel()
+        super().done(result)
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    s.setGroupSeparatorShown(True)
+    return s
+
+
+def _lr_spin() -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setDecimals(6)
+    s.setRange(1e-6, 1.0)
+    s.setSingleStep(5e-5)
+    s.setValue(2e-4)
+    return s
+
+
+def _select(combo: QComboBox, value) -> None:
+    i = combo.findData(value)
+    if i >= 0:
+        combo.setCurrentIndex(i)

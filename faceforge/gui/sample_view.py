@@ -1,0 +1,196 @@
+"""The fixed-noise sample grid of a run, with a slider to scrub back through every snapshot.
+
+The same noise (and attributes) at every snapshot means the grids are comparable: scrubbing shows the faces
+forming. Snapshots are PNG files in the run's ``samples/`` folder (``Run.samples()``); only the one being looked
+at is decoded, on the task pool, and a small LRU keeps recent ones so scrubbing back and forth is instant. While
+the slider sits on the newest snapshot it follows new ones as they arrive.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from faceforge.gui.images import PixelView
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+from faceforge.gui.throttle import Throttler
+
+
+def load_png(path: str | Path) -> np.ndarray:
+    """Runs on the pool: decode one snapshot grid to an RGB uint8 array."""
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+class SampleScrubber(QWidget):
+    """Grid view + snapshot slider + step label + export buttons (the export itself is done by the owner)."""
+
+    exportPngRequested = Signal()
+    exportGifRequested = Signal()
+    shown = Signal(int)  # the step of the grid now on screen
+
+    CACHE = 48
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._samples: list[tuple[int, str]] = []
+        self._steps: set[int] = set()
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._shown_step: int | None = None
+        self._slot = TaskSlot(runner, self)
+
+        self.view = PixelView(empty_text="No snapshot yet.\nThe fixed-noise grid appears at the first snapshot.",
+                              min_side=200)
+        self.title = QLabel("Samples")
+        self.title.setStyleSheet("font-weight: 600")
+        self.step_label = QLabel("")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Scrub through every snapshot of the run")
+        self.slider.valueChanged.connect(self._on_slider)
+        self.export_png = QPushButton("Export grid…")
+        self.export_png.setToolTip("Save the grid on screen as a PNG")
+        self.export_gif = QPushButton("Export GIF…")
+        self.export_gif.setToolTip("Save the snapshots up to the one on screen as an animated GIF")
+        self.export_png.clicked.connect(self.exportPngRequested)
+        self.export_gif.clicked.connect(self.exportGifRequested)
+        self._load_throttle = Throttler(30, self._load_current, self)
+
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.step_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_png)
+        buttons.addWidget(self.export_gif)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.slider)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    # ---------------------------------------------------------------- content
+    def clear(self) -> None:
+        self._slot.cancel()
+        self._samples, self._steps = [], set()
+        self._cache.clear()
+        self._shown_step = None
+        self.view.set_array(None)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(False)
+        self.step_label.setText("")
+        self._update_buttons()
+
+    def set_samples(self, samples: list[tuple[int, str]]) -> None:
+        """The run's whole snapshot list (from disk); shows the newest."""
+        self.clear()
+        self.add_samples(samples)
+
+    def add_samples(self, samples: list[tuple[int, str | Path]]) -> None:
+        """New snapshots (any order, duplicates ignored); follows them if the newest one was on screen."""
+        new = [(int(s), str(p)) for s, p in samples if int(s) not in self._steps]
+        if not new:
+            return
+        following = self.following
+        self._samples.extend(new)
+        self._samples.sort()
+        self._steps.update(s for s, _ in new)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, len(self._samples) - 1)
+        if following:
+            self.slider.setValue(len(self._samples) - 1)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(len(self._samples) > 1)
+        self._on_slider(self.slider.value())
+
+    def show_grid(self, step: int, grid: np.ndarray) -> None:
+        """A snapshot that came straight from the training worker (no need to read the PNG back)."""
+        self._remember(int(step), grid)
+        if self.current_step == int(step):
+            self._display(int(step), grid)
+
+    @property
+    def following(self) -> bool:
+        return not self._samples or self.slider.value() >= len(self._samples) - 1
+
+    @property
+    def samples(self) -> list[tuple[int, str]]:
+        return list(self._samples)
+
+    @property
+    def current_step(self) -> int | None:
+        if not self._samples:
+            return None
+        return self._samples[min(self.slider.value(), len(self._samples) - 1)][0]
+
+    @property
+    def shown_step(self) -> int | None:
+        """The step of the grid actually on screen (it lags ``current_step`` while a PNG decodes)."""
+        return self._shown_step
+
+    def current_array(self) -> np.ndarray | None:
+        return self.view.array()
+
+    def samples_up_to_current(self) -> list[tuple[int, str]]:
+        if not self._samples:
+            return []
+        return self._samples[: self.slider.value() + 1]
+
+    def scrub_to(self, position: int) -> None:
+        self.slider.setValue(max(0, min(position, len(self._samples) - 1)))
+
+    # ---------------------------------------------------------------- internals
+    def _on_slider(self, value: int) -> None:
+        if not self._samples:
+            return
+        step = self._samples[value][0]
+        self.step_label.setText(f"step {step:,}  ·  snapshot {value + 1} of {len(self._samples)}")
+        cached = self._cache.get(step)
+        if cached is not None:
+            self._cache.move_to_end(step)
+            self._display(step, cached)
+        else:
+            self._load_throttle.trigger()
+        self._update_buttons()
+
+    def _load_current(self) -> None:
+        if not self._samples:
+            return
+        step, path = self._samples[self.slider.value()]
+        if step in self._cache:
+            self._display(step, self._cache[step])
+            return
+        self._slot.start("load snapshot", load_png, path,
+                         on_done=lambda arr, s=step: self._loaded(s, arr),
+                         on_failed=lambda exc, s=step: self.step_label.setText(f"step {s:,}: snapshot unreadable"))
+
+    def _loaded(self, step: int, array: np.ndarray) -> None:
+        self._remember(step, array)
+        if self.current_step == step:
+            self._display(step, array)
+
+    def _remember(self, step: int, array: np.ndarray) -> None:
+        self._cache[step] = array
+        self._cache.move_to_end(step)
+        while len(self._cache) > self.CACHE:
+            self._cache.popitem(last=False)
+
+    def _display(self, step: int, array: np.ndarray) -> None:
+        self._shown_step = step
+        self.view.set_array(array)
+        self._update_buttons()
+        self.shown.emit(step)
+
+    def _update_buttons(self) -> None:
+        self.export_png.setEnabled(self.view.array() is not None)
+        self.export_gif.setEnabled(len(self.samples_up_to_current()) >= 2)

@@ -1,0 +1,347 @@
+"""Long-lived worker threads that call the core: the training worker and the generator (Edit pane) worker.
+
+Rules they follow (see DESIGN.md): no widget is touched here; signals carry plain numbers, dicts and numpy arrays;
+the GUI thread never waits on them. ``TrainWorker`` wraps ``faceforge.training.train``: its ``progress`` callback
+collects events into an outbox that is flushed as one ``progressed`` signal at most ~30 times a second, however
+fast the steps come; its ``should_stop`` callback is where Stop is honoured (at a step boundary, so the core
+writes a final snapshot and checkpoint) and where Pause blocks the training thread on a condition variable.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from faceforge.gui.errors import log_exception, readable
+
+log = logging.getLogger(__name__)
+
+#: the columns of a stats row as the GUI keeps them (one float64 array per run)
+STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall")
+COL = {name: i for i, name in enumerate(STATS_COLUMNS)}
+UPDATE_INTERVAL_S = 1 / 30
+
+
+def rows_to_array(rows: list[dict[str, Any]]) -> np.ndarray:
+    """stats.jsonl rows -> (n, len(STATS_COLUMNS)) float64; a missing field is NaN (old or partial rows)."""
+    out = np.full((len(rows), len(STATS_COLUMNS)), np.nan)
+    for i, row in enumerate(rows):
+        for j, name in enumerate(STATS_COLUMNS):
+            value = row.get(name)
+            if isinstance(value, (int, float)):
+                out[i, j] = value
+    return out
+
+
+@dataclass
+class TrainUpdate:
+    """Everything that happened since the previous update, coalesced."""
+
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, len(STATS_COLUMNS))))
+    samples: list[tuple[int, str]] = field(default_factory=list)
+    grid: tuple[int, np.ndarray] | None = None  # the newest snapshot grid, straight from memory
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+    data_progress: tuple[int, int] | None = None  # dataset preparation (done, total)
+    checkpoint_step: int | None = None
+
+
+class _Outbox:
+    """Events gathered on the training thread between two flushes."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[float]] = []
+        self.samples: list[tuple[int, str]] = []
+        self.grid: tuple[int, np.ndarray] | None = None
+        self.messages: list[tuple[str, str]] = []
+        self.data_progress: tuple[int, int] | None = None
+        self.checkpoint_step: int | None = None
+
+    def empty(self) -> bool:
+        return not (self.rows or self.samples or self.grid is not None or self.messages
+                    or self.data_progress is not None or self.checkpoint_step is not None)
+
+    def take(self) -> TrainUpdate:
+        rows = np.asarray(self.rows, np.float64).reshape(-1, len(STATS_COLUMNS))
+        update = TrainUpdate(rows, self.samples, self.grid, self.messages, self.data_progress, self.checkpoint_step)
+        self.__init__()
+        return update
+
+
+class TrainWorker(QThread):
+    """Runs one ``train()`` call (a new run from ``config``, or a resume of ``run_dir``) on its own thread.
+
+    Signals: ``runStarted(dict)`` once the run folder is known; ``progressed(TrainUpdate)`` throttled;
+    ``pausedChanged(bool)`` when the thread actually blocks/unblocks; ``runFinished(dict)`` always, last, with
+    state (finished | stopped | cancelled | failed | disk-full), step, message and run_dir.
+    """
+
+    runStarted = Signal(object)
+    progressed = Signal(object)
+    pausedChanged = Signal(bool)
+    runFinished = Signal(object)
+
+    def __init__(self, *, config=None, run_dir: Path | None = None, runs_root: Path | None = None,
+                 steps: int | None = None, threads: int | None = None, nice: int = 0, parent=None):
+        super().__init__(parent)
+        if config is None and run_dir is None:
+            raise ValueError("TrainWorker needs a config (new run) or a run_dir (resume)")
+        self.config = config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.runs_root = runs_root
+        self.steps = steps
+        self.threads = threads
+        self.nice = nice
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stopping = False
+        self._outbox = _Outbox()
+        self._last_flush = 0.0
+        self._step = 0
+        self._total = 0
+        self.result: dict[str, Any] | None = None
+
+    # ---------------------------------------------------------------- control (any thread)
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Ask the loop to stop at the next step boundary (it then saves a snapshot and a checkpoint)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # ---------------------------------------------------------------- training thread
+    def _should_stop(self) -> bool:
+        if self._paused and not self._stopping:
+            self._flush(force=True)
+            self.pausedChanged.emit(True)
+            with self._cond:
+                while self._paused and not self._stopping:
+                    self._cond.wait()
+            self.pausedChanged.emit(False)
+        else:
+            self._flush()
+        return self._stopping
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("kind")
+        box = self._outbox
+        if kind == "stats":
+            box.rows.append([float(event.get(c, np.nan)) for c in STATS_COLUMNS])
+            self._step = int(event.get("step", self._step))
+        elif kind == "sample":
+            box.samples.append((int(event["step"]), str(event["path"])))
+            if event.get("grid") is not None:
+                box.grid = (int(event["step"]), event["grid"])
+        elif kind == "message":
+            box.messages.append((str(event.get("level", "info")), str(event.get("text", ""))))
+        elif kind == "health":  # the core's plain-language health monitor (collapse, D winning, ...)
+            box.messages.append(("health", str(event.get("text", ""))))
+        elif kind == "data":
+            box.data_progress = (int(event.get("done", 0)), int(event.get("total", 0)))
+        elif kind == "checkpoint":
+            box.checkpoint_step = int(event.get("step", 0))
+        elif kind == "started":
+            self._flush(force=True)
+            self.run_dir = Path(event["run_dir"])
+            self._step = int(event.get("step", 0))
+            self._total = int(event.get("total_steps", 0))
+            self.runStarted.emit({k: v for k, v in event.items() if not isinstance(v, np.ndarray)})
+            return
+        elif kind == "finished":
+            self.result = {"state": event.get("state", "finished"), "step": int(event.get("step", 0)),
+                           "message": event.get("message", "")}
+            return
+        self._flush()
+
+    def _flush(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self._outbox.empty() or (not force and now - self._last_flush < UPDATE_INTERVAL_S):
+            return
+        self._last_flush = now
+        self.progressed.emit(self._outbox.take())
+
+    def run(self) -> None:  # the thread's body
+        from faceforge.training import train
+
+        if self.nice:
+            lower_thread_priority(self.nice)
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        result: dict[str, Any]
+        try:
+            res = train(self.config, self.run_dir, runs_root=self.runs_root, progress=self._on_event,
+                        should_stop=self._should_stop, steps=self.steps)
+            result = self.result or {"state": res.state, "step": res.step, "message": res.message}
+        except BaseException as exc:  # noqa: BLE001 - the thread must always report back
+            if self._stopping and _is_cancelled(exc):
+                result = {"state": "cancelled", "step": self._step, "message": "stopped before training started"}
+            else:
+                log_exception(exc, "training")
+                result = {"state": "failed", "step": self._step, "message": readable(exc)}
+                self._mark_failed(result["message"])
+        self._flush(force=True)
+        result["run_dir"] = str(self.run_dir) if self.run_dir is not None else None
+        self.result = result
+        self.runFinished.emit(result)
+
+    def _mark_failed(self, message: str) -> None:
+        """train() raised after writing status 'running' with our pid: left alone, the run would look alive for
+        as long as the app runs. Record the failure so the run list shows it and Resume is offered."""
+        if self.run_dir is None:
+            return
+        try:
+            from faceforge.runs import Run
+
+            run = Run(self.run_dir)
+            if run.exists() and run.status().get("state") == "running":
+                run.write_status("failed", step=self._step, total_steps=self._total, message=message)
+                run.log_event(f"failed at step {self._step}: {message}", level="error")
+        except OSError as exc:
+            log.warning("could not record the failure in %s: %s", self.run_dir, exc)
+
+
+def warm_up_training_imports() -> None:
+    """Import what the first training step would import lazily, on a pool thread at start-up.
+
+    Creating the first torch optimiser imports torch._dynamo (and sympy through it): about two seconds of
+    module loading that otherwise lands inside the first Start and stalls the event loop in bursts (GIL-bound
+    imports). Done here, it overlaps with the user looking at the window.
+    """
+    try:
+        import torch._dynamo  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - an optimisation only
+        log.info("warm-up import failed: %s", exc)
+
+
+def lower_thread_priority(nice: int) -> None:
+    """Make the calling thread (and the torch worker threads it starts later, which inherit it) yield the CPU to
+    the GUI thread. Linux applies nice values per thread; elsewhere QThread priorities already do this."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as exc:
+            log.info("cannot lower the training thread's priority: %s", exc)
+    else:
+        thread = QThread.currentThread()
+        if thread is not None:
+            thread.setPriority(QThread.Priority.LowPriority)
+
+
+def _is_cancelled(exc: BaseException) -> bool:
+    try:
+        from faceforge.data import Cancelled
+    except ImportError:
+        return False
+    return isinstance(exc, Cancelled)
+
+
+class GeneratorWorker(QThread):
+    """Owns one LoadedGenerator on its own thread: load a run, then render sample grids on request.
+
+    Requests are "latest wins": while a grid renders, newer requests replace the pending one, so dragging a slider
+    never queues up work and the picture always catches up with the slider's final position.
+    """
+
+    loaded = Signal(object)  # dict: attributes, step, resolution, model, run
+    loadFailed = Signal(str)
+    rendered = Signal(int, object)  # request id, (N,H,W,3) uint8
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._load_path: Path | None = None
+        self._request: tuple[int, dict[str, Any]] | None = None
+        self._quit = False
+        self._next_id = 0
+        self.generator = None  # only ever touched on this thread
+
+    def load(self, run_dir: Path) -> None:
+        with self._cond:
+            self._load_path = Path(run_dir)
+            self._request = None
+            self._cond.notify_all()
+
+    def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
+                truncation: float = 1.0) -> int:
+        with self._cond:
+            self._next_id += 1
+            self._request = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
+                                             "truncation": truncation})
+            self._cond.notify_all()
+            return self._next_id
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        with self._cond:
+            self._quit = True
+            self._cond.notify_all()
+        self.wait(timeout_ms)
+
+    def run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._quit and self._load_path is None and self._request is None:
+                    self._cond.wait()
+                if self._quit:
+                    return
+                load_path, self._load_path = self._load_path, None
+                request = None if load_path is not None else self._request
+                if request is not None:
+                    self._request = None
+            if load_path is not None:
+                self._load(load_path)
+            elif request is not None:
+                self._render(*request)
+
+    def _load(self, path: Path) -> None:
+        from faceforge.editing import LoadedGenerator
+
+        try:
+            gen = LoadedGenerator.from_run(path)
+        except Exception as exc:  # noqa: BLE001 - report, keep the thread alive
+            log_exception(exc, f"loading generator from {path}")
+            self.generator = None
+            self.loadFailed.emit(readable(exc))
+            return
+        self.generator = gen
+        self.loaded.emit({"attributes": list(gen.attributes), "step": gen.step, "resolution": gen.resolution,
+                          "model": gen.config.model.name, "run": str(path),
+                          "means": None if gen.attribute_means is None else gen.attribute_means.numpy().tolist()})
+
+    def _render(self, request_id: int, req: dict[str, Any]) -> None:
+        gen = self.generator
+        if gen is None:
+            return
+        try:
+            images, _z, _y = gen.sample(n=req["n"], seed=req["seed"], settings=req["settings"],
+                                        truncation=req["truncation"])
+        except Exception as exc:  # noqa: BLE001
+            log_exception(exc, "rendering samples")
+            self.loadFailed.emit(readable(exc))
+            return
+        self.rendered.emit(request_id, images)

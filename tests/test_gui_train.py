@@ -1,0 +1,225 @@
+"""Train pane end to end: a short run started from the window finishes and its plots and grid hold data; pause,
+resume and stop; scrubbing; opening and following runs written by the core's train() (as the CLI does); closing
+the window during training leaves a run that train(None, run_dir) continues."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from faceforge.config import TrainConfig  # noqa: E402
+from faceforge.gui.main_window import MainWindow  # noqa: E402
+from faceforge.runs import Run  # noqa: E402
+from faceforge.training import train  # noqa: E402
+
+LONG = 120_000  # ms; generous for a loaded 2-core machine, the runs themselves take a few seconds
+
+
+def tiny_config(steps: int = 30, *, sample_every: int = 10) -> TrainConfig:
+    cfg = TrainConfig(seed=1, name="gui-test")
+    cfg.data.source = "builtin:faces"
+    cfg.data.builtin_count = 200
+    cfg.data.attributes = ["smile", "glasses"]
+    cfg.data.resolution = cfg.model.resolution = 32
+    cfg.model.name = "cdcgan"
+    cfg.model.g_channels = cfg.model.d_channels = 8
+    cfg.model.z_dim = 16
+    s = cfg.schedule
+    s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, 8, 2, sample_every, 10, 16
+    s.metrics_every = 0
+    cfg.perf.device, cfg.perf.precision, cfg.perf.channels_last = "cpu", "fp32", False
+    return cfg
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(initial_dataset=None, warm_up=False)
+    w.confirm_stop_on_close = lambda: True
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    if w.session.active:
+        w.session.stop()
+        w.session.wait(60_000)
+    w.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory) -> Path:
+    """A finished run written by the core alone, as `faceforge train` would in another process."""
+    result = train(tiny_config(30), runs_root=tmp_path_factory.mktemp("cli-runs"))
+    assert result.state == "finished"
+    return result.run_dir
+
+
+def test_training_started_from_the_train_pane_finishes_with_plots_and_grid(window, qtbot):
+    pane = window.train_pane
+    with qtbot.waitSignal(window.trainingStarted, timeout=LONG):
+        assert window.start_training(tiny_config(30))
+    assert window.session.state in ("running", "paused", "stopping")
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        pass
+    result = finished.args[0]
+    assert result["state"] == "finished" and result["step"] == 30
+    run = Run(Path(result["run_dir"]))
+    assert run.status()["state"] == "finished"
+    # the plots hold every logged tick and the grid the last snapshot
+    qtbot.waitUntil(lambda: pane.plots.point_count() == len(run.stats()), timeout=10_000)
+    assert pane.plots.last_step == 30
+    assert np.isfinite(pane.plots.data.column(2)).all()
+    assert [s for s, _ in pane.samples.samples] == [s for s, _ in run.samples()]
+    qtbot.waitUntil(lambda: pane.samples.current_array() is not None, timeout=10_000)
+    assert pane.samples.shown_step == 30
+    assert pane.samples.current_array().shape[2] == 3
+    assert "step 30" in pane.progress.format()
+    # the run list knows it, and the buttons are back to idle
+    qtbot.waitUntil(lambda: pane.runs.state_of(run.path) == "finished", timeout=10_000)
+    assert pane.start_button.isEnabled() and not pane.stop_button.isEnabled()
+
+
+def test_pause_resume_and_stop(window, qtbot):
+    session, pane = window.session, window.train_pane
+    paused = []
+    session.pausedChanged.connect(paused.append)
+    window.start_training(tiny_config(100_000, sample_every=50))
+    qtbot.waitUntil(lambda: pane.plots.point_count() >= 2, timeout=LONG)
+
+    with qtbot.waitSignal(session.pausedChanged, timeout=LONG, check_params_cb=lambda p: p is True):
+        window.pause_training()
+    assert session.state == "paused" and pane.pause_button.text().endswith("Resume")
+    qtbot.wait(300)  # let anything already queued arrive
+    frozen = pane.plots.point_count()
+    qtbot.wait(700)
+    assert pane.plots.point_count() == frozen, "training went on while paused"
+
+    with qtbot.waitSignal(session.pausedChanged, timeout=LONG, check_params_cb=lambda p: p is False):
+        window.resume_training()
+    qtbot.waitUntil(lambda: pane.plots.point_count() > frozen + 1, timeout=LONG)
+    assert paused[:2] == [True, False]
+
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        window.stop_training()
+    result = finished.args[0]
+    run = Run(Path(result["run_dir"]))
+    assert result["state"] == "stopped"
+    assert run.status()["state"] == "stopped"
+    assert run.latest_checkpoint() is not None  # the stop wrote a checkpoint at the step boundary
+
+    # Resume from the window continues the same folder from that step
+    stopped_at = result["step"]
+    with qtbot.waitSignal(window.trainingStarted, timeout=LONG):
+        assert window.resume_run(run.path)
+    qtbot.waitUntil(lambda: (pane.plots.last_step or 0) > stopped_at, timeout=LONG)
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        window.stop_training()
+    assert finished.args[0]["run_dir"] == str(run.path)
+    assert finished.args[0]["step"] > stopped_at
+
+
+def test_opening_a_cli_run_shows_its_history_and_scrubbing_shows_an_earlier_snapshot(window, qtbot, cli_run):
+    pane = window.train_pane
+    run = Run(cli_run)
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        assert window.open_run(cli_run)
+    assert pane.plots.point_count() == len(run.stats())
+    assert pane.plots.last_step == 30
+    assert [s for s, _ in pane.samples.samples] == [0, 10, 20, 30]
+    assert any("finished at step 30" in line for line in pane.events.toPlainText().splitlines())
+    assert not pane.monitor.following  # a finished run is not polled
+    qtbot.waitUntil(lambda: pane.samples.shown_step == 30, timeout=10_000)
+    last = pane.samples.current_array().copy()
+
+    pane.samples.scrub_to(1)
+    qtbot.waitUntil(lambda: pane.samples.shown_step == 10, timeout=10_000)
+    earlier = pane.samples.current_array()
+    assert earlier.shape == last.shape and not np.array_equal(earlier, last)
+    assert "step 10" in pane.samples.step_label.text()
+    assert pane.resume_button.isEnabled() is False  # finished runs are not "resumable"
+
+
+def test_export_png_and_gif(window, qtbot, cli_run, tmp_path):
+    pane = window.train_pane
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(cli_run)
+    qtbot.waitUntil(lambda: pane.samples.current_array() is not None, timeout=10_000)
+    png, gif = tmp_path / "grid.png", tmp_path / "run.gif"
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_png(str(png))
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_gif(str(gif))
+    from PIL import Image
+
+    with Image.open(png) as img:
+        assert img.size[::-1] == pane.samples.current_array().shape[:2]
+    with Image.open(gif) as img:
+        assert img.n_frames == 4
+
+
+def test_following_a_run_that_another_writer_is_training(window, qtbot, tmp_path):
+    """The core trains in a plain thread (standing in for `faceforge train` in a terminal); the window opens the
+    folder while it is live and follows it by polling until it finishes."""
+    root = tmp_path / "runs"
+    gate = threading.Event()
+    result = {}
+
+    def progress(event):
+        if event["kind"] == "stats" and event["step"] >= 6:
+            gate.wait(30)  # hold the writer until the window follows the run
+            time.sleep(0.02)
+
+    writer = threading.Thread(target=lambda: result.update(r=train(tiny_config(40), runs_root=root,
+                                                                     progress=progress)))
+    writer.start()
+    try:
+        qtbot.waitUntil(lambda: any((p / "stats.jsonl").exists() for p in root.glob("*")), timeout=LONG)
+        run_dir = next(root.glob("*"))
+        pane = window.train_pane
+        with qtbot.waitSignal(pane.runShown, timeout=LONG):
+            window.open_run(run_dir)
+        assert pane.monitor.following
+        shown_at_open = pane.plots.point_count()
+        gate.set()
+        qtbot.waitUntil(lambda: pane.plots.last_step == 40, timeout=LONG)
+        assert pane.plots.point_count() > shown_at_open
+        qtbot.waitUntil(lambda: not pane.monitor.following, timeout=10_000)
+        assert pane.monitor.status["state"] == "finished"
+        assert pane.samples.samples[-1][0] == 40
+    finally:
+        gate.set()
+        writer.join(60)
+    assert result["r"].state == "finished"
+
+
+def test_closing_during_training_leaves_a_resumable_run(window, qtbot):
+    pane = window.train_pane
+    with qtbot.waitSignal(window.trainingStarted, timeout=LONG):
+        window.start_training(tiny_config(100_000, sample_every=50))
+    qtbot.waitUntil(lambda: pane.plots.point_count() >= 2, timeout=LONG)
+    run_dir = window.session.run_dir
+
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        window.close()  # asks (answered yes), stops at a step boundary, closes when the worker has ended
+        assert window.isVisible(), "the window must wait for the worker before closing"
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    stopped_at = finished.args[0]["step"]
+    run = Run(run_dir)
+    assert run.status()["state"] == "stopped"
+    assert run.latest_checkpoint() is not None
+
+    result = train(None, run_dir, steps=stopped_at + 4)  # what "Resume" (or the CLI) does
+    assert result.state == "finished" and result.step == stopped_at + 4
+    assert run.stats()[-1]["step"] == stopped_at + 4
+
+
+def test_starting_a_conditional_run_without_attributes_says_why(window, qtbot):
+    cfg = tiny_config(10)
+    cfg.data.attributes = []
+    assert window.start_training(cfg) is False
+    assert "attributes" in window.last_error
+    assert not window.session.active
