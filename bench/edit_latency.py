@@ -16,9 +16,11 @@ conditional DCGAN (default widths 64, z 100, 8 attributes, random weights: laten
                        TorchScript), under inference_mode
 
 Prints the CPU model first; the last line is ``median_ms_64=.. p95_ms_64=.. median_ms_128=.. p95_ms_128=..`` for
-the path the Edit pane uses (``faceforge.editing.edits.FastRenderer``).
+the path recommended for the Edit pane: ``faceforge.editing.edits.FastRenderer`` with one intra-op thread. At batch
+1 a second thread buys little even on an idle machine and costs several times over as soon as anything else (a
+training run, another process) competes for the cores, because OpenMP threads spin at every barrier.
 
-    python bench/edit_latency.py [--reps 200] [--variants] [--threads 0]
+    python bench/edit_latency.py [--reps 200] [--variants] [--threads 1]
 """
 from __future__ import annotations
 
@@ -127,8 +129,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--variants", action="store_true", help="also time every alternative listed above")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads for the final line (0 = the renderer's "
-                    "own choice)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for the final line (0 = torch's default)")
     args = ap.parse_args()
     print(f"cpu: {cpu_model()}")
     print(f"torch {torch.__version__}, default threads {torch.get_num_threads()}, "

@@ -33,7 +33,7 @@ from faceforge.gui.thumbnails import INDEX_ROLE, ArraySource, ImageSource, RefSo
 log = logging.getLogger(__name__)
 
 BUILTIN = "builtin:faces"
-PREVIEW_COUNT = 3000  # built-in faces rendered for browsing (training renders its own, at its own resolution)
+PREVIEW_COUNT = 2000  # built-in faces rendered for browsing (training renders its own, at its own resolution)
 PREVIEW_CHUNK = 500
 PREVIEW_RESOLUTION = 64
 THUMB_SIZE = 64

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
@@ -32,8 +33,12 @@ from faceforge.runs import is_run_dir
 
 log = logging.getLogger(__name__)
 
-#: torch intra-op threads for the training thread while the GUI runs (None = torch's default); see bench/ui_stall.py
-TRAIN_THREADS: int | None = None
+#: torch intra-op threads for the training thread while the GUI runs: one core fewer than the machine has, so the
+#: GUI thread always finds a free core. torch.set_num_threads called on the training thread applies to that thread
+#: only (OpenMP's per-thread setting), so the rest of the app is unaffected. On the 2-core test machine, under
+#: load, 1 thread trained 4-5x faster than 2 (OpenMP barriers wait for a descheduled partner); see
+#: bench/ui_stall.py --threads.
+TRAIN_THREADS: int | None = max(1, (os.cpu_count() or 2) - 1)
 #: how much the training thread yields the CPU to the GUI thread (a nice value; 0 = same priority)
 TRAIN_NICE = 0
 
@@ -82,7 +87,7 @@ class MainWindow(QMainWindow):
         if initial_dataset:
             self.dataset_pane.open_source(initial_dataset)
         if warm_up:  # after the first paint: start-up shows the window first
-            QTimer.singleShot(1500, lambda: self._shut_down or self.runner.submit("warm up", warm_up_training_imports))
+            QTimer.singleShot(300, lambda: self._shut_down or self.runner.submit("warm up", warm_up_training_imports))
 
     # ---------------------------------------------------------------- wiring
     def _connect(self) -> None:

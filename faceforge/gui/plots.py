@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from faceforge.gui.throttle import Throttler
 from faceforge.gui.workers import COL, STATS_COLUMNS
 
 # Tableau-like colours; they read well on both light and dark backgrounds.
@@ -146,6 +147,9 @@ class TrainingPlots(QWidget):
         self.data = GrowingArray(len(STATS_COLUMNS))
         self._smooth: dict[str, GrowingArray] = {k: GrowingArray(1) for k in SMOOTHED}
         self.alpha = 0.6
+        # Curves are redrawn at most 5 times a second: a repaint of three plots costs tens of milliseconds of GUI
+        # thread when training competes for the CPU, and loss curves gain nothing from 30 frames a second.
+        self._redraw = Throttler(200, self._refresh, self)
         self.total_steps = 0  # the run's length: the x axis spans it, so it does not move at every tick
         self._manual = False  # the user zoomed or panned: leave the ranges alone until "Fit"
         self._ranges: dict[int, tuple[float, float]] = {}
@@ -183,7 +187,8 @@ class TrainingPlots(QWidget):
         self.smoothed: dict[str, pg.PlotDataItem] = {}
         for plot, ylab in zip(self.plots, y_labels):
             plot.setLabel("left", ylab)
-            plot.showGrid(x=False, y=True, alpha=0.12)  # grid lines are repainted by the axes: y only
+            # no grid: pyqtgraph draws grid lines from the axis item, whose bounding box then covers the whole plot,
+            # so every new point would repaint the axes too (measured: about half of each repaint's cost)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setMenuEnabled(False)
@@ -216,12 +221,15 @@ class TrainingPlots(QWidget):
 
     # ---------------------------------------------------------------- data
     def clear(self) -> None:
+        self._redraw.cancel()
         self.data.clear()
         for s in self._smooth.values():
             s.clear()
         self.total_steps = 0
         self._ranges.clear()
-        self.fit()
+        self._manual = False
+        self.reset_view.setEnabled(False)
+        self._refresh()
 
     def set_total_steps(self, total: int) -> None:
         if int(total) != self.total_steps:
@@ -233,6 +241,11 @@ class TrainingPlots(QWidget):
         for s in self._smooth.values():
             s.clear()
         self.append_rows(rows)
+        self.flush()
+
+    def flush(self) -> None:
+        """Draw pending points now (a whole history just arrived, or a run ended)."""
+        self._redraw.flush()
 
     def append_rows(self, rows: np.ndarray) -> None:
         """Add ticks in step order. Rows before the last step are a rewind (a resume after a crash or a NaN
@@ -253,7 +266,7 @@ class TrainingPlots(QWidget):
         for key, s in self._smooth.items():
             init = s.column(0)[-1] if len(s) else None
             s.append(ema(self.data.column(COL[key])[start:], self.alpha, init)[:, None])
-        self._refresh()
+        self._redraw.trigger()
 
     @property
     def last_step(self) -> float | None:

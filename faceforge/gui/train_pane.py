@@ -302,6 +302,7 @@ class TrainPane(QWidget):
         self._update_progress()
 
     def training_finished(self, result: dict) -> None:
+        self.plots.flush()
         self.runs.set_state_override(self._session_run, None)
         self.monitor.set_own(False)
         self.monitor.poll()  # pick up the final status (finished / stopped)
