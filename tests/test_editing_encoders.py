@@ -147,3 +147,16 @@ def test_encode_gives_ordinary_tensors_and_refine_runs_under_inference_mode(tmp_
         z2, y2 = refine(gen, data.images[0], z, y, steps=15, progress=lambda e: losses.append(e["loss"]))
     assert z2.shape == z.shape and torch.equal(y2, y) and not z2.requires_grad
     assert losses[-1] < losses[0]
+
+
+def test_one_file_per_generator_step_and_only_the_newest_kept(tmp_path):
+    import dataclasses
+
+    run, data = _run(tmp_path)
+    gen = LoadedGenerator.from_run(run)
+    for step in (2, 5, 9):
+        train_encoders(run, steps=1, batch_size=4, dataset=data, gen=dataclasses.replace(gen, step=step))
+    assert [p.name for p in list_encoders(run)] == ["encoders-00000005.pt", "encoders-00000009.pt"]
+    assert load_encoders(run).generator_step == 9
+    assert load_encoders(run, generator_step=5).generator_step == 5
+    assert load_encoders(run, generator_step=2).generator_step == 9  # gone: the newest is the best fallback

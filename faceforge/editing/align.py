@@ -232,8 +232,6 @@ def _cascade(name: str):
 
 SMALL_FACE = 0.4  # faces narrower than this fraction of the largest are background, not a choice to offer
 _DETECT_SIDE = 800  # faces are found on a copy at most this big; eyes on the face region at ~_EYE_FACE px
-
-
 _EYE_FACE = 200
 
 

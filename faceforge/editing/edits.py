@@ -170,7 +170,7 @@ def _fold_bn(seq: torch.nn.Sequential) -> torch.nn.Sequential:
                 and nxt.track_running_stats and nxt.running_mean is not None and layer.groups == 1:
             scale = (nxt.weight if nxt.affine else torch.ones_like(nxt.running_var)) / torch.sqrt(nxt.running_var + nxt.eps)
             shift = (nxt.bias if nxt.affine else torch.zeros_like(nxt.running_mean)) - nxt.running_mean * scale
-            fused = copy_conv_with_bias(layer)
+            fused = _copy_conv_with_bias(layer)
             with torch.no_grad():
                 if isinstance(layer, nn.ConvTranspose2d):  # weight (in, out, kh, kw)
                     fused.weight.copy_(layer.weight * scale[None, :, None, None])
@@ -186,7 +186,7 @@ def _fold_bn(seq: torch.nn.Sequential) -> torch.nn.Sequential:
     return nn.Sequential(*out)
 
 
-def copy_conv_with_bias(layer):
+def _copy_conv_with_bias(layer):
     from torch import nn
 
     cls = type(layer)

@@ -169,14 +169,15 @@ class EncoderTrainResult:
 def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, lr: float = 5e-4,
                    progress: ProgressFn | None = None, should_stop: StopFn | None = None, dataset=None,
                    gen=None, y_loss: str = "bce", channels: int | None = None, log_every: int = 20,
-                   seed: int | None = None, device: str = "cpu") -> EncoderTrainResult:
+                   seed: int | None = None, device: str = "cpu", keep: int = 2) -> EncoderTrainResult:
     """Train E_z (on generated pairs) and E_y (on the run's real labelled data) for the run's latest generator.
 
     ``dataset`` is anything with ``.images`` (N,H,W,3) uint8 and ``.labels`` (N,A) in [-1,1] or None; by default
     the run's own data is loaded (``load_dataset(run.config().data)``, from the cache when it was built before).
     ``progress`` gets dicts like the training loop's: ``started``, ``stats`` (step, loss_z, loss_y, img_s, wall),
     ``message``, ``checkpoint``, ``finished``. ``should_stop`` is polled between steps; stopping saves nothing.
-    ``gen`` (a LoadedGenerator) overrides the run's latest generator; ``device`` is where both train.
+    ``gen`` (a LoadedGenerator) overrides the run's latest generator; ``device`` is where both train. Only the
+    ``keep`` newest encoder files (by generator step) stay in the run folder.
     """
     from faceforge.editing.generator import LoadedGenerator
 
@@ -310,6 +311,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
             "loss_z": last_z,
             "loss_y": last_y if last_y is not None else float("nan"),
         })
+        for old in list_encoders(run)[:-keep] if keep > 0 else []:
+            old.unlink(missing_ok=True)
         run.log_event(f"encoders trained for generator step {gen.step}: {step} steps, loss_z {last_z:.4f}"
                       + (f", loss_y {last_y:.4f}" if last_y is not None else "") + f" -> {path.name}")
         emit({"kind": "checkpoint", "step": step, "path": str(path)})

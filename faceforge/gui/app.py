@@ -42,6 +42,9 @@ def create_app(argv: list[str]):
     app.setApplicationDisplayName("FaceForge")
     app.setStyle("Fusion")
     configure_pyqtgraph()
+    import gc
+
+    gc.freeze()  # Qt, pyqtgraph, numpy: never garbage, never worth a collector pass (see workers.freeze_heap)
     return app
 
 

@@ -162,6 +162,7 @@ class TrainWorker(QThread):
         elif kind == "checkpoint":
             box.checkpoint_step = int(event.get("step", 0))
         elif kind == "started":
+            freeze_heap()  # the model, the data and every module training needed are loaded by now
             self._flush(force=True)
             self.run_dir = Path(event["run_dir"])
             self._step = int(event.get("step", 0))
@@ -184,6 +185,7 @@ class TrainWorker(QThread):
     def run(self) -> None:  # the thread's body
         from faceforge.training import train
 
+        freeze_heap()  # whatever the app loaded so far, e.g. the Dataset tab's faces
         if self.nice:
             lower_thread_priority(self.nice)
         if self.threads:
@@ -230,10 +232,31 @@ def warm_up_training_imports() -> None:
     module loading that otherwise lands inside the first Start and stalls the event loop in bursts (GIL-bound
     imports). Done here, it overlaps with the user looking at the window.
     """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # importing creates ~a million objects: no point scanning them again and again meanwhile
     try:
         import torch._dynamo  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - an optimisation only
         log.info("warm-up import failed: %s", exc)
+    finally:
+        freeze_heap()
+        if enabled:
+            gc.enable()
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the cyclic garbage collector's reach (``gc.freeze``).
+
+    With torch, sympy and Qt loaded the heap holds millions of long-lived objects, and a full collection - which
+    can be triggered by any allocation on any thread and holds the GIL throughout - took 100-300 ms: the GUI
+    thread froze that long (found with py-spy --gil --native). Frozen objects are still freed by reference
+    counting; only cycles among them would stay, and modules, models and datasets live for the run anyway.
+    """
+    import gc
+
+    gc.freeze()
 
 
 def lower_thread_priority(nice: int) -> None:
