@@ -20,6 +20,8 @@ EPILOG = """examples:
   faceforge generate --run runs/00003-celeba-10k-cdcgan64 --n 16 --seed 7 --set Smiling=1 --out smiling.png
   faceforge generate --recipe smiling.recipe.json --out again.png
   faceforge dataset check ~/faces --labels ~/faces/labels.csv
+  faceforge encoder train --run runs/00003-celeba-10k-cdcgan64          # IcGAN encoders for photo editing
+  faceforge edit photo.jpg --run runs/00003-celeba-10k-cdcgan64 --set Smiling=1 --out edited.png
 """
 
 
