@@ -121,8 +121,12 @@ def test_builtin_faces_are_rendered_in_a_worker(pane, qtbot, monkeypatch):
     assert len(pane.view) == 200 and pane.view.builtin
     assert pane.checked_attributes() == pane.view.attributes  # all built-in attributes by default
     assert not pane.check_button.isEnabled()
-    pane.chart_choice.setCurrentIndex(1)  # the values of one attribute
-    assert "smile" in pane.chart.getPlotItem().titleLabel.text
+    pane.chart_choice.setCurrentIndex(1)  # the values of one attribute: a histogram over -1..1
+    import pyqtgraph as pg
+
+    bars = [i for i in pane.chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
+    assert len(bars) == 1 and bars[0].opts["height"].sum() == 200
+    assert pane.chart_choice.currentText() == "Values of smile"
 
 
 class CountingSource:

@@ -80,7 +80,7 @@ def open_dataset_view(source: str, labels_path: str | None, *, state) -> Dataset
     from faceforge.data import scan
 
     refs = scan(source)
-    view = DatasetView(source, labels_path, RefSource(refs), None, [], Path(source).name or source)
+    view = DatasetView(source, labels_path, RefSource(refs), None, [], display_name(source))
     if labels_path:
         from faceforge.data import read_labels
 
@@ -95,6 +95,14 @@ def open_dataset_view(source: str, labels_path: str | None, *, state) -> Dataset
             view.labels, view.attributes = labels, list(table.names)
             view.notes.extend(report.notes() if hasattr(report, "notes") else [])
     return view
+
+
+def display_name(source: str) -> str:
+    """'celeba-10k/images' rather than a bare 'images': the folder and its parent, or the zip's name."""
+    path = Path(source)
+    if path.suffix.lower() == ".zip" or not path.parent.name:
+        return path.name or source
+    return f"{path.parent.name}/{path.name}"
 
 
 def _match(refs, table):
@@ -474,7 +482,7 @@ class DatasetPane(QWidget):
         if view is None or view.labels is None:
             return
         labels = view.labels[self.model._rows] if self._filters else view.labels
-        choice = self.chart_choice.currentData()
+        choice = self.chart_choice.currentData()  # the combo above the chart names what it shows
         plot = self.chart.getPlotItem()
         left, bottom = plot.getAxis("left"), plot.getAxis("bottom")
         brush = pg.mkBrush("#4c72b0")
@@ -485,7 +493,6 @@ class DatasetPane(QWidget):
             self.chart.addItem(pg.BarGraphItem(x0=np.zeros_like(rates), y=ys, height=0.7, width=rates, brush=brush))
             left.setTicks([[(i, name) for i, name in enumerate(view.attributes)]])
             bottom.setTicks(None)
-            plot.setTitle(f"Positive rate ({n_shown:,} images)")
             plot.setXRange(0, 1.06, padding=0)
             plot.setYRange(-0.6, len(ys) - 0.4, padding=0)
             plot.getViewBox().invertY(True)
@@ -498,7 +505,6 @@ class DatasetPane(QWidget):
             self.chart.addItem(pg.BarGraphItem(x=centres, height=counts, width=edges[1] - edges[0], brush=brush))
             left.setTicks(None)
             bottom.setTicks(None)
-            plot.setTitle(f"{view.attributes[choice]} ({len(values):,} images)")
             plot.getViewBox().invertY(False)
             plot.setXRange(-1.1, 1.1, padding=0)
             plot.setYRange(0, max(1, counts.max()) * 1.05, padding=0)

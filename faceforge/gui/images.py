@@ -32,8 +32,10 @@ class PixelView(QWidget):
     """Shows one image centred and as large as fits, nearest-neighbour scaled (by a whole factor from 2x up, so
     every source pixel is the same size); smooth only when shrinking. A hint text when empty."""
 
-    def __init__(self, parent: QWidget | None = None, *, empty_text: str = "", min_side: int = 128):
+    def __init__(self, parent: QWidget | None = None, *, empty_text: str = "", min_side: int = 128,
+                 max_scale: float = 0.0):
         super().__init__(parent)
+        self._max_scale = max_scale  # 0 = as large as fits
         self._image: QImage | None = None
         self._array: np.ndarray | None = None
         self._empty_text = empty_text
@@ -67,6 +69,8 @@ class PixelView(QWidget):
         w, h = self._image.width(), self._image.height()
         avail_w, avail_h = max(1, self.width() - 4), max(1, self.height() - 4)
         scale = min(avail_w / w, avail_h / h)
+        if self._max_scale:
+            scale = min(scale, self._max_scale)
         if scale >= 2:  # whole pixels when that still fills most of the space; else fill it (still nearest)
             scale = float(int(scale))
         tw, th = max(1, int(w * scale)), max(1, int(h * scale))

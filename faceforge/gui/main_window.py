@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
             plan.data.resolution = plan.model.resolution
         else:
             plan.data.source, plan.data.labels = view.source, view.labels_path
+            if plan.name == "quick-look":
+                plan.name = ""
         self.plan = plan
         self._on_conditioning(self.dataset_pane.checked_attributes())
         self.datasetLoaded.emit(view)

@@ -99,7 +99,7 @@ class NewRunDialog(QDialog):
                  models: dict[str, str] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("New training run")
-        self.setMinimumWidth(560)
+        self.setMinimumSize(860, 600)
         self._base = copy.deepcopy(config) if config is not None else quick_look_config()
         self._attributes_for_source = list(attributes or [])
         self._estimate_slot = TaskSlot(runner, self)
@@ -167,8 +167,19 @@ class NewRunDialog(QDialog):
         self.checkpoint_every = _spin(1, 1_000_000, 500, step=100)
 
         self.attributes = QListWidget()
-        self.attributes.setMaximumHeight(150)
+        self.attributes.setMinimumWidth(220)
         self.attributes.setToolTip("The conditional model is conditioned on the checked attributes")
+        all_button, none_button = QPushButton("All"), QPushButton("None")
+        all_button.clicked.connect(lambda: self._check_all(True))
+        none_button.clicked.connect(lambda: self._check_all(False))
+        attr_box = QGroupBox("Attributes to condition on")
+        al = QVBoxLayout(attr_box)
+        al.addWidget(self.attributes, 1)
+        ab = QHBoxLayout()
+        ab.addWidget(all_button)
+        ab.addWidget(none_button)
+        ab.addStretch(1)
+        al.addLayout(ab)
 
         form = QFormLayout()
         form.addRow("Preset", self.preset)
@@ -188,7 +199,6 @@ class NewRunDialog(QDialog):
         lr_row.addWidget(self.lr_d)
         lr_row.addStretch(1)
         form.addRow("Learning rates", lr_row)
-        form.addRow("Attributes", self.attributes)
         form.addRow("Seed", self.seed)
         form.addRow("Device", self.device)
 
@@ -216,9 +226,15 @@ class NewRunDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(advanced)
+        left.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 3)
+        columns.addWidget(attr_box, 2)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(advanced)
+        layout.addLayout(columns, 1)
         layout.addLayout(est_row)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
@@ -261,6 +277,12 @@ class NewRunDialog(QDialog):
             item = QListWidgetItem("(no labels: choose a labels file to condition on attributes)")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.attributes.addItem(item)
+
+    def _check_all(self, on: bool) -> None:
+        for i in range(self.attributes.count()):
+            item = self.attributes.item(i)
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def checked_attributes(self) -> list[str]:
         out = []

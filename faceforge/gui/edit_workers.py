@@ -1,0 +1,209 @@
+"""The Edit pane's generator thread, and the plain functions its background tasks run.
+
+``EditWorker`` owns the loaded generator on one thread and serves two kinds of "latest wins" requests: the grid
+of sample faces (the full generator) and the single current face while a slider is dragged (``FastRenderer``, one
+intra-op thread). A face request always goes before a pending grid, and a newer request of a kind replaces the
+pending one, so nothing stale is ever queued. Signals carry dicts, tensors and numpy arrays only; QImages are made
+on the GUI thread. The task functions below run on the pane's ``TaskRunner`` pool and only call the core.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+from faceforge.gui.errors import log_exception, readable
+
+log = logging.getLogger(__name__)
+
+
+class EditWorker(QThread):
+    loaded = Signal(object)  # dict: attributes, step, resolution, model, run, means, gen (the LoadedGenerator)
+    loadFailed = Signal(str)
+    rendered = Signal(int, object, object)  # request id, (N,H,W,3) uint8, z (N, z_dim)
+    faceRendered = Signal(int, object)  # request id, (H,W,3) uint8
+    renderFailed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._load_path: Path | None = None
+        self._grid: tuple[int, dict[str, Any]] | None = None
+        self._face: tuple[int, dict[str, Any]] | None = None
+        self._quit = False
+        self._next_id = 0
+        self.generator = None
+        self.renderer = None
+
+    # ---------------------------------------------------------------- any thread
+    def load(self, run_dir: Path) -> None:
+        with self._cond:
+            self._load_path = Path(run_dir)
+            self._grid = self._face = None
+            self._cond.notify_all()
+
+    def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
+                truncation: float = 1.0) -> int:
+        with self._cond:
+            self._next_id += 1
+            self._grid = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
+                                          "truncation": truncation})
+            self._cond.notify_all()
+            return self._next_id
+
+    def request_face(self, z, y, truncation: float = 1.0) -> int:
+        with self._cond:
+            self._next_id += 1
+            self._face = (self._next_id, {"z": z, "y": y, "truncation": truncation})
+            self._cond.notify_all()
+            return self._next_id
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        with self._cond:
+            self._quit = True
+            self._cond.notify_all()
+        self.wait(timeout_ms)
+
+    # ---------------------------------------------------------------- worker thread
+    def run(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)  # interactive renders: one thread each, the GUI and training keep the others
+        while True:
+            with self._cond:
+                while not self._quit and self._load_path is None and self._grid is None and self._face is None:
+                    self._cond.wait()
+                if self._quit:
+                    return
+                load_path, self._load_path = self._load_path, None
+                face = grid = None
+                if load_path is None:
+                    if self._face is not None:
+                        face, self._face = self._face, None
+                    else:
+                        grid, self._grid = self._grid, None
+            if load_path is not None:
+                self._load(load_path)
+            elif face is not None:
+                self._render_face(*face)
+            elif grid is not None:
+                self._render_grid(*grid)
+
+    def _load(self, path: Path) -> None:
+        from faceforge.editing import LoadedGenerator
+        from faceforge.editing.edits import FastRenderer
+
+        try:
+            gen = LoadedGenerator.from_run(path)
+            renderer = FastRenderer(gen.G, threads=1)
+        except Exception as exc:  # noqa: BLE001 - report, keep the thread alive
+            log_exception(exc, f"loading generator from {path}")
+            self.generator = self.renderer = None
+            self.loadFailed.emit(readable(exc))
+            return
+        self.generator, self.renderer = gen, renderer
+        self.loaded.emit({"attributes": list(gen.attributes), "step": gen.step, "resolution": gen.resolution,
+                          "model": gen.config.model.name, "run": str(path), "gen": gen,
+                          "means": None if gen.attribute_means is None else gen.attribute_means.numpy().tolist()})
+
+    def _render_grid(self, request_id: int, req: dict[str, Any]) -> None:
+        gen = self.generator
+        if gen is None:
+            return
+        try:
+            images, z, _y = gen.sample(n=req["n"], seed=req["seed"], settings=req["settings"],
+                                       truncation=req["truncation"])
+        except Exception as exc:  # noqa: BLE001
+            log_exception(exc, "rendering samples")
+            self.renderFailed.emit(readable(exc))
+            return
+        self.rendered.emit(request_id, images, z)
+
+    def _render_face(self, request_id: int, req: dict[str, Any]) -> None:
+        if self.renderer is None:
+            return
+        try:
+            image = self.renderer(req["z"], req["y"], truncation=req["truncation"])[0]
+        except Exception as exc:  # noqa: BLE001
+            log_exception(exc, "rendering the current face")
+            self.renderFailed.emit(readable(exc))
+            return
+        self.faceRendered.emit(request_id, image)
+
+
+# ------------------------------------------------------------------------------------------- task functions
+def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
+                kind: str = "edit") -> Path:
+    """The current face through the full generator (what ``faceforge generate --recipe`` runs), plus its recipe."""
+    from faceforge.editing.edits import Rendered, export
+
+    images = gen.images(z, y, truncation=truncation)
+    rendered = Rendered(images, z, y, ncols=1, kind=kind, truncation=truncation, edits=dict(settings))
+    return export(rendered, Path(path), gen, run=run, seed=seed)
+
+
+def render_interpolation(gen, a, b, steps: int, truncation: float):
+    from faceforge.editing.edits import interpolate
+
+    return interpolate(gen, a, b, steps, truncation=truncation)
+
+
+def save_interpolation(gen, rendered, path: Path, *, run=None, scale: int = 1) -> Path:
+    from faceforge.editing.edits import export, save_gif
+
+    path = Path(path)
+    if path.suffix.lower() == ".gif":
+        return save_gif(rendered.images, path, scale=scale, recipe=rendered.recipe(gen, run=run))
+    return export(rendered, path, gen, run=run)
+
+
+def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attributes, values, truncation: float,
+                       run=None):
+    from faceforge.editing.edits import axis_incremental, export
+
+    rendered = axis_incremental(gen, n_faces=n_faces, seed=seed, attributes=attributes, values=values,
+                                truncation=truncation)
+    if path is not None:
+        export(rendered, Path(path), gen, run=run, seed=seed)
+    return rendered
+
+
+def align_photo(image, resolution: int, data, face: int | None = None):
+    from faceforge.editing.align import align_face, template_for_data
+
+    return align_face(image, resolution=resolution, template=template_for_data(data), face=face)
+
+
+def encode_photo(gen, run: Path, aligned) -> dict[str, Any]:
+    """Encode with the run's encoders for this generator; raises CheckpointError when there are none."""
+    from faceforge.editing.encoders import encode, load_encoders
+
+    enc = load_encoders(run, generator_step=gen.step)
+    z, y = encode(gen, enc, aligned)
+    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0]}
+
+
+def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
+    from faceforge.editing.encoders import train_encoders
+
+    def progress(event: dict[str, Any]) -> None:
+        if event.get("kind") == "stats":
+            state.set_progress(int(event.get("step", 0)), steps)
+
+    return train_encoders(run, steps=steps, batch_size=batch_size, gen=gen, progress=progress,
+                          should_stop=state.should_stop)
+
+
+def refine_photo(gen, aligned, z, y, steps: int, stop: threading.Event, *, state) -> dict[str, Any]:
+    """Latent refinement; ``stop`` ends it early and keeps the best so far (a task cancel drops the result)."""
+    from faceforge.editing.encoders import refine
+
+    def progress(event: dict[str, Any]) -> None:
+        state.set_progress(int(event.get("step", 0)), int(event.get("total_steps", steps)))
+
+    z, y = refine(gen, aligned, z, y, steps=steps, progress=progress,
+                  should_stop=lambda: stop.is_set() or state.should_stop())
+    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0]}

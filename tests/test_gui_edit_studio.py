@@ -1,0 +1,234 @@
+"""The Edit pane as a studio: pick a face from the grid, edit it with throttled sliders (FastRenderer off the GUI
+thread), export it with a recipe that regenerates the same pixels, interpolate between two faces (strip + GIF),
+render the axis-incremental figure, and edit a real photo through the encoders (alignment, fallbacks, training the
+encoders, refinement). Tiny models (32 px, 8 channels, z 16, 4 steps) keep each test to a few seconds."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+
+from faceforge.gui import edit_pane as ep  # noqa: E402
+from faceforge.gui.edit_pane import EditPane  # noqa: E402
+from helpers import tiny_config  # noqa: E402
+
+LONG = 120_000
+ASTRONAUT = Path(__file__).parent / "data" / "editing_astronaut.jpg"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    import torch
+
+    from faceforge.training import train
+
+    cfg = tiny_config(steps=4, attrs=("*",), batch=8)
+    cfg.data.source = "builtin:faces"
+    cfg.data.builtin_count = 200
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return train(cfg, runs_root=tmp_path_factory.mktemp("runs")).run_dir
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def pane(qtbot):
+    p = EditPane()
+    qtbot.addWidget(p)
+    p.resize(1280, 800)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def _load(pane, qtbot, run):
+    pane.set_run(run)
+    qtbot.waitUntil(lambda: pane.images is not None and pane.face_image is not None, timeout=LONG)
+
+
+def _settle(qtbot):
+    qtbot.wait(300)  # past both throttles, so no render is pending
+
+
+def test_click_a_face_then_sliders_edit_it_throttled(pane, qtbot, tiny_run):
+    _load(pane, qtbot, tiny_run)
+    assert pane.images.shape == (16, 32, 32, 3)
+    pane.grab().save("/tmp/shot_edit_studio_samples.png")
+    # click the second face of the second row
+    rect, image = pane.grid.target_rect(), pane.grid.image()
+    scale = rect.width() / image.width()
+    cell = 32 + ep.GRID_PAD
+    pos = QPoint(int(rect.x() + (ep.GRID_PAD + cell * 1 + 16) * scale), int(rect.y() + (ep.GRID_PAD + cell + 16) * scale))
+    assert pane.grid.cell_at(pos.x(), pos.y()) == 5
+    qtbot.mouseClick(pane.grid, Qt.MouseButton.LeftButton, pos=pos)
+    assert pane._face_index == 5
+    qtbot.waitUntil(lambda: pane.face_image is not None and
+                    np.abs(pane.face_image.astype(int) - pane.images[5]).max() <= 2, timeout=LONG)
+    before = pane.face_image.copy()
+    name = next(iter(pane._sliders))
+    with qtbot.waitSignal(pane.faceRendered, timeout=LONG):
+        pane.set_attribute(name, 2.0)
+    assert not np.array_equal(pane.face_image, before)
+    # a drag: many values in a burst; few renders, and the picture ends on the last value
+    count = []
+    pane.faceRendered.connect(lambda: count.append(1))
+    for v in np.linspace(-2, 1.5, 40):
+        pane.set_attribute(name, float(v))
+    qtbot.waitUntil(lambda: pane.settings() == {name: 1.5}, timeout=LONG)
+    _settle(qtbot)
+    qtbot.wait(500)
+    assert 1 <= len(count) < 40
+    z, y, trunc = pane.current_latent()
+    expected = pane._gen.images(z, y, truncation=trunc)[0]
+    assert np.abs(pane.face_image.astype(int) - expected).max() <= 2
+    # seed buttons and truncation re-render the grid
+    old = pane.images.copy()
+    with qtbot.waitSignal(pane.rendered, timeout=LONG):
+        pane.seed.setValue(pane.seed.value() + 1)
+    assert not np.array_equal(old, pane.images)
+    with qtbot.waitSignal(pane.rendered, timeout=LONG):
+        pane.truncation.setValue(50)
+
+
+def test_exported_png_is_regenerated_exactly_by_the_cli(pane, qtbot, tiny_run, tmp_path):
+    from PIL import Image
+
+    from faceforge.cli import main
+
+    _load(pane, qtbot, tiny_run)
+    pane.select_face(2)
+    pane.set_attribute(next(iter(pane._sliders)), -1.5)
+    pane.truncation.setValue(70)
+    _settle(qtbot)
+    out = tmp_path / "face.png"
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_png(out)
+    assert out.exists() and (tmp_path / "face.recipe.json").exists()
+    assert "face.recipe.json" in pane.export_note.text()
+    assert main(["generate", "--recipe", str(tmp_path / "face.recipe.json"), "--out", str(tmp_path / "again.png")]) in (0, None)
+    a, b = np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "again.png"))
+    assert a.shape == (32, 32, 3) and np.array_equal(a, b)
+    assert np.abs(a.astype(int) - pane.face_image).max() <= 2  # what the user saw
+
+
+def test_interpolation_strip_gif_and_axis_figure(pane, qtbot, tiny_run, tmp_path):
+    from PIL import Image
+
+    _load(pane, qtbot, tiny_run)
+    pane.select_face(0)
+    pane.set_end("A")
+    assert "other end" in pane.interp_message.text()
+    pane.select_face(7)
+    pane.interp_steps.setValue(6)
+    with qtbot.waitSignal(pane.interpolationRendered, timeout=LONG):
+        pane.set_end("B")
+    qtbot.waitUntil(lambda: pane.interpolation is not None and len(pane.interpolation.images) == 6, timeout=LONG)
+    assert pane.strip.array() is not None
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_interpolation(tmp_path / "ab.gif")
+    gif = Image.open(tmp_path / "ab.gif")
+    assert gif.n_frames == 10 and gif.size == (128, 128)  # boomerang, scaled to 128 px
+    assert (tmp_path / "ab.recipe.json").exists()
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_interpolation(tmp_path / "ab.png")
+    assert Image.open(tmp_path / "ab.png").size[0] > 6 * 32
+
+    attrs = list(pane._sliders)
+    pane.fig_attr1.setCurrentText(attrs[0])
+    pane.fig_attr2.setCurrentText(attrs[1])
+    pane.fig_faces.setValue(2)
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.render_figure(tmp_path / "fig.png")
+    assert pane.figure.ncols == 7 and len(pane.figure.images) == 14
+    assert (tmp_path / "fig.recipe.json").exists() and pane.figure_view.array() is not None
+    pane.grab().save("/tmp/shot_edit_studio_figure.png")
+    pane.modes.setCurrentIndex(2)
+    qtbot.wait(50)
+    pane.grab().save("/tmp/shot_edit_studio_interp.png")
+    pane.fig_values.setText("a, b")
+    pane.render_figure(None)
+    assert "numbers" in pane.figure_message.text()
+
+
+def test_photo_without_a_face_says_so_and_offers_a_manual_crop(pane, qtbot, tiny_run, tmp_path):
+    from PIL import Image
+
+    run = tmp_path / tiny_run.name
+    shutil.copytree(tiny_run, run)
+    _load(pane, qtbot, run)
+    flat = tmp_path / "wall.png"
+    Image.new("RGB", (120, 90), (128, 130, 125)).save(flat)
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG, check_params_cb=lambda s: s == "failed"):
+        pane.import_photo(flat)
+    text = pane.photo_message.text()
+    assert "no face" in text or "OpenCV" in text or "opencv" in text
+    assert not pane.fallback.isHidden() and pane.face_combo.isHidden()
+    assert pane.crop_edit.text() == "15,0,105,90"
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG, check_params_cb=lambda s: s == "no-encoders"):
+        pane.whole_button.click()
+    assert pane.aligned_view.array().shape == (32, 32, 3)
+    assert not pane.train_encoders_button.isHidden()
+    pane.crop_edit.setText("1,2,x")
+    pane.crop_button.click()
+    assert "four numbers" in pane.photo_message.text()
+    pane.import_photo(tmp_path / "missing.png")
+    assert "not found" in pane.photo_message.text()
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    img = QImage(40, 30, QImage.Format.Format_RGB888)
+    img.fill(0x336699)
+    QGuiApplication.clipboard().setImage(img)
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG):
+        pane.paste_button.click()
+    assert pane._photo_image.shape == (30, 40, 3) and tuple(pane._photo_image[0, 0]) == (0x33, 0x66, 0x99)
+
+
+def test_photo_import_trains_encoders_edits_refines_and_exports(pane, qtbot, tiny_run, tmp_path, monkeypatch):
+    pytest.importorskip("cv2")
+    from PIL import Image
+
+    from faceforge.cli import main
+
+    run = tmp_path / tiny_run.name
+    shutil.copytree(tiny_run, run)
+    _load(pane, qtbot, run)
+    pane.encoder_steps.setValue(3)
+    pane.encoder_batch = 8
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG, check_params_cb=lambda s: s == "no-encoders"):
+        pane.import_photo(ASTRONAUT)
+    assert "Aligned" in pane.photo_message.text() or "no encoders" in pane.photo_message.text()
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG, check_params_cb=lambda s: s == "encoded"):
+        pane.train_encoders_button.click()
+    assert pane.aligned_view.array().shape == (32, 32, 3) and pane.recon_view.array().shape == (32, 32, 3)
+    assert pane._face_kind == "photo" and pane.refine_button.isEnabled()
+    qtbot.waitUntil(lambda: pane.edited_view.array() is not None, timeout=LONG)
+    before = pane.edited_view.array().copy()
+    name = next(iter(pane._sliders))
+    with qtbot.waitSignal(pane.faceRendered, timeout=LONG):
+        pane.set_attribute(name, 2.0 if pane._sliders[name].value() < 0 else -2.0)
+    assert not np.array_equal(pane.edited_view.array(), before)
+
+    monkeypatch.setattr(ep, "REFINE_STEPS", 4)
+    z0 = pane.photo["z"].clone()
+    with qtbot.waitSignal(pane.photoChanged, timeout=LONG, check_params_cb=lambda s: s == "refined"):
+        pane.refine()
+    assert not pane.photo["z"].equal(z0) and pane.progress.isHidden()
+    assert pane.settings()  # the edit survives refinement
+    _settle(qtbot)
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_png(tmp_path / "edit.png")
+    main(["generate", "--recipe", str(tmp_path / "edit.recipe.json"), "--out", str(tmp_path / "again.png")])
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "edit.png")), np.asarray(Image.open(tmp_path / "again.png")))
+    qtbot.wait(200)
+    pane.grab().save("/tmp/shot_edit_studio.png")
+    # a grid click goes back to sampled faces
+    pane.select_face(1)
+    assert pane._face_kind == "sample"
