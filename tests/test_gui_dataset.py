@@ -175,3 +175,18 @@ def test_filter_and_rate_helpers():
     assert filter_rows(labels, 4, {1: "+"}).tolist() == [1, 3]
     assert filter_rows(None, 3, {0: "+"}).tolist() == [0, 1, 2]
     np.testing.assert_allclose(positive_rates(labels), [2 / 3, 2 / 3])
+
+
+def test_clicking_a_filter_cell_cycles_any_plus_minus(pane, qtbot, labelled_folder):
+    folder, labels = labelled_folder
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(folder), str(labels))
+    with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
+        pane.table.cellClicked.emit(0, 3)  # Smiling: any -> +
+    assert shown.args[0] == 6 and pane.table.item(0, 3).text().startswith("+")
+    with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
+        pane.table.cellClicked.emit(0, 3)  # + -> −
+    assert shown.args[0] == 6 and pane.table.item(0, 3).text().startswith("−")
+    with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
+        pane.table.cellClicked.emit(0, 3)  # − -> any
+    assert shown.args[0] == 13

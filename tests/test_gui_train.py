@@ -236,3 +236,25 @@ def test_starting_a_conditional_run_without_attributes_says_why(window, qtbot):
     assert window.start_training(cfg) is False
     assert "attributes" in window.last_error
     assert not window.session.active
+
+
+def test_worker_coalesces_progress_to_at_most_30_updates_a_second(qtbot):
+    """However fast the core reports, the GUI thread gets at most ~30 signals a second, and loses no row."""
+    from faceforge.gui.workers import TrainWorker
+
+    worker = TrainWorker(config=tiny_config(10))
+    updates = []
+    worker.progressed.connect(updates.append)  # direct: emitted and received on this thread here
+    t0 = time.perf_counter()
+    for step in range(1, 3001):
+        worker._on_event({"kind": "stats", "step": step, "images": step * 8, "loss_g": 1.0, "loss_d": 1.0,
+                          "d_real": 0.5, "d_fake": 0.5, "img_s": 100.0, "wall": step / 1000})
+        if step % 500 == 0:
+            worker._on_event({"kind": "sample", "step": step, "path": f"{step}.png",
+                              "grid": np.zeros((8, 8, 3), np.uint8)})
+    worker._flush(force=True)
+    elapsed = time.perf_counter() - t0
+    assert len(updates) <= 30 * elapsed + 2
+    rows = np.concatenate([u.rows for u in updates])
+    assert rows[:, 0].tolist() == list(range(1, 3001))
+    assert [s for u in updates for s, _ in u.samples] == [500, 1000, 1500, 2000, 2500, 3000]

@@ -39,7 +39,8 @@ PREVIEW_RESOLUTION = 64
 THUMB_SIZE = 64
 DEFAULT_CONDITIONING = ["Smiling", "Male", "Eyeglasses", "Young", "Blond_Hair", "Black_Hair", "Bald",
                         "Mouth_Slightly_Open", "Wearing_Hat", "Mustache"]
-FILTER_CHOICES = (("any", "Any"), ("+", "+ (yes)"), ("-", "− (no)"))
+FILTER_CHOICES = (("any", "any"), ("+", "+ yes"), ("-", "− no"))  # a click on the cell cycles through them
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 7
 
 
 @dataclass
@@ -106,16 +107,10 @@ def display_name(source: str) -> str:
 
 
 def _match(refs, table):
-    try:
-        from faceforge.data.labels import match_labels
-    except ImportError:  # pragma: no cover - older data layer: match bare file names
-        lookup = {Path(f).name.casefold(): i for i, f in enumerate(table.filenames)}
-        pairs = [(i, lookup.get(Path(r.name).name.casefold(), -1)) for i, r in enumerate(refs)]
-        idx = np.array([i for i, j in pairs if j >= 0], np.int64)
-        rows = np.array([j for _, j in pairs if j >= 0], np.int64)
-        if len(idx) == 0:
-            raise ValueError("none of the label rows match the images' file names") from None
-        return idx, table.values[rows], None
+    """The data layer's own matching (full path, then file name, then stem; case-insensitive), so the pane shows
+    exactly the labels training will use."""
+    from faceforge.data import match_labels
+
     return match_labels(refs, table)
 
 
@@ -201,9 +196,10 @@ class DatasetPane(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("Use: the conditional model is conditioned on the checked attributes.\n"
-                              "Filter: show only images with (+) or without (−) an attribute.")
+                              "Filter: click to show only images with (+) or without (−) an attribute.")
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._on_attribute_selected)
+        self.table.cellClicked.connect(self._on_cell_clicked)
         self.clear_filters_button = QPushButton("Clear filters")
         self.clear_filters_button.clicked.connect(self.clear_filters)
         self.chart_choice = QComboBox()
@@ -352,16 +348,26 @@ class DatasetPane(QWidget):
 
     def set_filter(self, attribute: str, sign: str) -> None:
         """``sign`` is '+', '-' or 'any'. The grid shows only rows satisfying every filter."""
-        col = self.attributes.index(attribute)
-        combo = self.table.cellWidget(col, 3)
-        combo.setCurrentIndex([c for c, _ in FILTER_CHOICES].index(sign))  # fires _apply_filters
+        self._set_filter_cell(self.attributes.index(attribute), sign)
+        self._apply_filters()
 
     def clear_filters(self) -> None:
         for row in range(self.table.rowCount()):
-            combo = self.table.cellWidget(row, 3)
-            combo.blockSignals(True)
-            combo.setCurrentIndex(0)
-            combo.blockSignals(False)
+            self._set_filter_cell(row, "any")
+        self._apply_filters()
+
+    def _set_filter_cell(self, row: int, sign: str) -> None:
+        item = self.table.item(row, 3)
+        item.setData(FILTER_ROLE, sign)
+        item.setText(dict(FILTER_CHOICES)[sign])
+
+    def _on_cell_clicked(self, row: int, column: int) -> None:
+        """The Filter cell cycles any -> + -> − (a plain item: 40 combo-box widgets cost ~70 ms to build)."""
+        if column != 3:
+            return
+        keys = [k for k, _ in FILTER_CHOICES]
+        current = self.table.item(row, 3).data(FILTER_ROLE) or "any"
+        self._set_filter_cell(row, keys[(keys.index(current) + 1) % len(keys)])
         self._apply_filters()
 
     def shown_indices(self) -> np.ndarray:
@@ -420,11 +426,11 @@ class DatasetPane(QWidget):
             rate = QTableWidgetItem("—" if np.isnan(rates[row]) else f"{100 * rates[row]:.1f} %")
             rate.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 2, rate)
-            combo = QComboBox()
-            for key, text in FILTER_CHOICES:
-                combo.addItem(text, key)
-            combo.currentIndexChanged.connect(self._apply_filters)
-            self.table.setCellWidget(row, 3, combo)
+            cell = QTableWidgetItem(dict(FILTER_CHOICES)["any"])
+            cell.setData(FILTER_ROLE, "any")
+            cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell.setToolTip("Click: any → + (only images with it) → − (only images without it)")
+            self.table.setItem(row, 3, cell)
         self._filling = False
         has = bool(names)
         self.table.setVisible(has)
@@ -455,7 +461,7 @@ class DatasetPane(QWidget):
             return
         wanted = {}
         for row in range(self.table.rowCount()):
-            sign = self.table.cellWidget(row, 3).currentData()
+            sign = self.table.item(row, 3).data(FILTER_ROLE)
             if sign in ("+", "-"):
                 wanted[row] = sign
         self._filters = wanted

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget,
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget,
                                QToolBar)
 
 from faceforge import paths
@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 #: load, 1 thread trained 4-5x faster than 2 (OpenMP barriers wait for a descheduled partner); see
 #: bench/ui_stall.py --threads.
 TRAIN_THREADS: int | None = max(1, (os.cpu_count() or 2) - 1)
-#: how much the training thread yields the CPU to the GUI thread (a nice value; 0 = same priority)
-TRAIN_NICE = 0
 
 
 class MainWindow(QMainWindow):
@@ -49,13 +47,13 @@ class MainWindow(QMainWindow):
     datasetLoaded = Signal(object)  # DatasetView
 
     def __init__(self, *, initial_dataset: str | None = BUILTIN, settings: GuiSettings | None = None,
-                 train_threads: int | None = TRAIN_THREADS, train_nice: int = TRAIN_NICE, warm_up: bool = True):
+                 train_threads: int | None = TRAIN_THREADS, warm_up: bool = True):
         super().__init__()
         self.setWindowTitle("FaceForge")
         self.setAcceptDrops(True)
         self.settings = settings or GuiSettings()
         self.runner = TaskRunner(max_threads=2, parent=self)
-        self.session = TrainingSession(self, threads=train_threads, nice=train_nice)
+        self.session = TrainingSession(self, threads=train_threads)
         self.plan: TrainConfig = quick_look_config()
         self._closing = False
         self._shut_down = False

@@ -129,8 +129,8 @@ def _robust_bounds(columns: list[np.ndarray], max_samples: int = 4000) -> tuple[
     v = v[np.isfinite(v)]
     if len(v) == 0:
         return None, None
-    lo, hi = np.percentile(v, [0.5, 99.5])
-    return float(lo), float(hi)
+    v.sort()  # (np.percentile lazily imports more of numpy on first use: a 60 ms stall mid-run)
+    return float(v[int(0.005 * (len(v) - 1))]), float(v[int(round(0.995 * (len(v) - 1)))])
 
 
 def _pen(colour: str, width: float = 1.0, alpha: int = 255):

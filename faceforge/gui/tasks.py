@@ -139,7 +139,8 @@ class TaskRunner(QObject):
                         signal.disconnect()
                     except (RuntimeError, TypeError):
                         pass
-        self._tasks.clear()
+        if done:  # a job still running keeps its task alive (it may still emit)
+            self._tasks.clear()
         return done
 
     @property

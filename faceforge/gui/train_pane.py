@@ -142,6 +142,10 @@ class TrainPane(QWidget):
         self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.run_info = QLabel("")
         self.run_info.setWordWrap(True)
+        # a fixed two-line height: a label that grows or shrinks with its text would resize the plots below it,
+        # and a resized pyqtgraph view re-lays out every axis (tens of ms of GUI thread, at every run start)
+        self.run_info.setFixedHeight(2 * self.run_info.fontMetrics().lineSpacing() + 4)
+        self.run_info.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.events = QPlainTextEdit()
         self.events.setReadOnly(True)
         self.events.setMaximumBlockCount(5000)

@@ -24,11 +24,10 @@ class TrainingSession(QObject):
     finished = Signal(object)  # {"state", "step", "message", "run_dir"}
     stateChanged = Signal(str)  # idle | preparing | running | paused | stopping
 
-    def __init__(self, parent: QObject | None = None, *, threads: int | None = None, nice: int = 0):
+    def __init__(self, parent: QObject | None = None, *, threads: int | None = None):
         super().__init__(parent)
         self.worker: TrainWorker | None = None
         self.threads = threads
-        self.nice = nice
         self.state = "idle"
         self.run_dir: Path | None = None
         self.total_steps = 0
@@ -39,10 +38,10 @@ class TrainingSession(QObject):
         return self.worker is not None
 
     def start_new(self, config, *, runs_root: Path) -> None:
-        self._start(TrainWorker(config=config, runs_root=runs_root, threads=self.threads, nice=self.nice))
+        self._start(TrainWorker(config=config, runs_root=runs_root, threads=self.threads))
 
     def resume(self, run_dir: Path, *, steps: int | None = None) -> None:
-        self._start(TrainWorker(run_dir=Path(run_dir), steps=steps, threads=self.threads, nice=self.nice))
+        self._start(TrainWorker(run_dir=Path(run_dir), steps=steps, threads=self.threads))
         self.run_dir = Path(run_dir)
 
     def _start(self, worker: TrainWorker) -> None:

@@ -1,4 +1,4 @@
-"""Long-lived worker threads that call the core: the training worker and the generator (Edit pane) worker.
+"""The training worker thread, and what it needs: the stats-row layout the GUI keeps, start-up warm-up.
 
 Rules they follow (see DESIGN.md): no widget is touched here; signals carry plain numbers, dicts and numpy arrays;
 the GUI thread never waits on them. ``TrainWorker`` wraps ``faceforge.training.train``: its ``progress`` callback
@@ -87,7 +87,7 @@ class TrainWorker(QThread):
     runFinished = Signal(object)
 
     def __init__(self, *, config=None, run_dir: Path | None = None, runs_root: Path | None = None,
-                 steps: int | None = None, threads: int | None = None, nice: int = 0, parent=None):
+                 steps: int | None = None, threads: int | None = None, parent=None):
         super().__init__(parent)
         if config is None and run_dir is None:
             raise ValueError("TrainWorker needs a config (new run) or a run_dir (resume)")
@@ -96,7 +96,6 @@ class TrainWorker(QThread):
         self.runs_root = runs_root
         self.steps = steps
         self.threads = threads
-        self.nice = nice
         self._cond = threading.Condition()
         self._paused = False
         self._stopping = False
@@ -186,8 +185,6 @@ class TrainWorker(QThread):
         from faceforge.training import train
 
         freeze_heap()  # whatever the app loaded so far, e.g. the Dataset tab's faces
-        if self.nice:
-            lower_thread_priority(self.nice)
         if self.threads:
             import torch
 
@@ -259,112 +256,9 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def lower_thread_priority(nice: int) -> None:
-    """Make the calling thread (and the torch worker threads it starts later, which inherit it) yield the CPU to
-    the GUI thread. Linux applies nice values per thread; elsewhere QThread priorities already do this."""
-    import os
-    import sys
-
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-        except OSError as exc:
-            log.info("cannot lower the training thread's priority: %s", exc)
-    else:
-        thread = QThread.currentThread()
-        if thread is not None:
-            thread.setPriority(QThread.Priority.LowPriority)
-
-
 def _is_cancelled(exc: BaseException) -> bool:
     try:
         from faceforge.data import Cancelled
     except ImportError:
         return False
     return isinstance(exc, Cancelled)
-
-
-class GeneratorWorker(QThread):
-    """Owns one LoadedGenerator on its own thread: load a run, then render sample grids on request.
-
-    Requests are "latest wins": while a grid renders, newer requests replace the pending one, so dragging a slider
-    never queues up work and the picture always catches up with the slider's final position.
-    """
-
-    loaded = Signal(object)  # dict: attributes, step, resolution, model, run
-    loadFailed = Signal(str)
-    rendered = Signal(int, object)  # request id, (N,H,W,3) uint8
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._cond = threading.Condition()
-        self._load_path: Path | None = None
-        self._request: tuple[int, dict[str, Any]] | None = None
-        self._quit = False
-        self._next_id = 0
-        self.generator = None  # only ever touched on this thread
-
-    def load(self, run_dir: Path) -> None:
-        with self._cond:
-            self._load_path = Path(run_dir)
-            self._request = None
-            self._cond.notify_all()
-
-    def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
-                truncation: float = 1.0) -> int:
-        with self._cond:
-            self._next_id += 1
-            self._request = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
-                                             "truncation": truncation})
-            self._cond.notify_all()
-            return self._next_id
-
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        with self._cond:
-            self._quit = True
-            self._cond.notify_all()
-        self.wait(timeout_ms)
-
-    def run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._quit and self._load_path is None and self._request is None:
-                    self._cond.wait()
-                if self._quit:
-                    return
-                load_path, self._load_path = self._load_path, None
-                request = None if load_path is not None else self._request
-                if request is not None:
-                    self._request = None
-            if load_path is not None:
-                self._load(load_path)
-            elif request is not None:
-                self._render(*request)
-
-    def _load(self, path: Path) -> None:
-        from faceforge.editing import LoadedGenerator
-
-        try:
-            gen = LoadedGenerator.from_run(path)
-        except Exception as exc:  # noqa: BLE001 - report, keep the thread alive
-            log_exception(exc, f"loading generator from {path}")
-            self.generator = None
-            self.loadFailed.emit(readable(exc))
-            return
-        self.generator = gen
-        self.loaded.emit({"attributes": list(gen.attributes), "step": gen.step, "resolution": gen.resolution,
-                          "model": gen.config.model.name, "run": str(path),
-                          "means": None if gen.attribute_means is None else gen.attribute_means.numpy().tolist()})
-
-    def _render(self, request_id: int, req: dict[str, Any]) -> None:
-        gen = self.generator
-        if gen is None:
-            return
-        try:
-            images, _z, _y = gen.sample(n=req["n"], seed=req["seed"], settings=req["settings"],
-                                        truncation=req["truncation"])
-        except Exception as exc:  # noqa: BLE001
-            log_exception(exc, "rendering samples")
-            self.loadFailed.emit(readable(exc))
-            return
-        self.rendered.emit(request_id, images)
