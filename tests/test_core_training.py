@@ -210,3 +210,17 @@ def test_full_disk_while_checkpointing_pauses_and_keeps_the_last_checkpoint(tmp_
     assert any(e["kind"] == "message" and e["level"] == "error" for e in events)
     again = train(None, run.path, dataset=ds, steps=6)  # space freed: resume works
     assert again.state == "finished" and again.step == 6
+
+
+def test_an_unexpected_error_marks_the_run_failed(tmp_path, monkeypatch):
+    from faceforge.training import loop
+
+    def boom(self, acc):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(loop.Trainer, "train_step", boom)
+    with pytest.raises(RuntimeError, match="simulated bug"):
+        train(tiny_config(steps=3), tmp_path / "run", dataset=random_dataset())
+    run = Run(tmp_path / "run")
+    assert run.status()["state"] == "failed" and "simulated bug" in run.status()["message"]
+    assert "simulated bug" in run.events_path.read_text()

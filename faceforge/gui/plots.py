@@ -22,8 +22,10 @@ from faceforge.gui.throttle import Throttler
 from faceforge.gui.workers import COL, STATS_COLUMNS
 
 # Tableau-like colours; they read well on both light and dark backgrounds.
-COLOURS = {"loss_g": "#1f77b4", "loss_d": "#ff7f0e", "d_real": "#2ca02c", "d_fake": "#d62728", "img_s": "#9467bd"}
-LABELS = {"loss_g": "G loss", "loss_d": "D loss", "d_real": "D(x)", "d_fake": "D(G(z))", "img_s": "images/s"}
+COLOURS = {"loss_g": "#1f77b4", "loss_d": "#ff7f0e", "d_real": "#2ca02c", "d_fake": "#d62728", "img_s": "#9467bd",
+           "swd": "#17becf", "diversity": "#8c564b"}
+LABELS = {"loss_g": "G loss", "loss_d": "D loss", "d_real": "D(x)", "d_fake": "D(G(z))", "img_s": "images/s",
+          "swd": "SWD (lower is better)", "diversity": "diversity x100 (MS-SSIM; rising = collapse)"}
 SMOOTHED = ("loss_g", "loss_d", "d_real", "d_fake")
 
 
@@ -140,7 +142,8 @@ def _pen(colour: str, width: float = 1.0, alpha: int = 255):
 
 
 class TrainingPlots(QWidget):
-    """Three x-linked plots: G/D losses (raw faint + EMA bold), D(x) and D(G(z)), and throughput."""
+    """Four x-linked plots: G/D losses (raw faint + EMA bold), D(x) and D(G(z)), the quality score (SWD and the
+    diversity score, only at the steps where they were measured), and throughput."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -177,12 +180,13 @@ class TrainingPlots(QWidget):
         self.view.ci.layout.setSpacing(4)
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.d_plot = self.view.addPlot(row=1, col=0)
-        self.speed_plot = self.view.addPlot(row=2, col=0)
-        self.plots = (self.loss_plot, self.d_plot, self.speed_plot)
+        self.quality_plot = self.view.addPlot(row=2, col=0)
+        self.speed_plot = self.view.addPlot(row=3, col=0)
+        self.plots = (self.loss_plot, self.d_plot, self.quality_plot, self.speed_plot)
         # the legend lives in the title (coloured keys), so it never hides the newest part of a curve
         self.titles = (("Losses", ("loss_g", "loss_d")), ("Discriminator outputs", ("d_real", "d_fake")),
-                       ("Throughput", ("img_s",)))
-        y_labels = ("loss", "probability", "images/s")
+                       ("Quality", ("swd", "diversity")), ("Throughput", ("img_s",)))
+        y_labels = ("loss", "probability", "score", "images/s")
         self.raw: dict[str, pg.PlotDataItem] = {}
         self.smoothed: dict[str, pg.PlotDataItem] = {}
         for plot, ylab in zip(self.plots, y_labels):
@@ -195,6 +199,7 @@ class TrainingPlots(QWidget):
             plot.getAxis("left").setWidth(48)
         self.speed_plot.setLabel("bottom", "step")
         self.d_plot.setXLink(self.loss_plot)
+        self.quality_plot.setXLink(self.loss_plot)
         self.speed_plot.setXLink(self.loss_plot)
         for plot in self.plots:
             plot.disableAutoRange()
@@ -206,6 +211,10 @@ class TrainingPlots(QWidget):
             self.raw[key] = plot.plot(pen=_pen(COLOURS[key], 1, 70))
             self.smoothed[key] = plot.plot(pen=_pen(COLOURS[key], 2.2))
         self.raw["img_s"] = self.speed_plot.plot(pen=_pen(COLOURS["img_s"], 1.8))
+        # measured every few hundred steps only: lines with markers over the finite points
+        self.quality = {k: self.quality_plot.plot(pen=_pen(COLOURS[k], 1.8), symbol="o", symbolSize=5,
+                                                  symbolBrush=COLOURS[k], symbolPen=None)
+                        for k in ("swd", "diversity")}
         for item in (*self.raw.values(), *self.smoothed.values()):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
@@ -293,6 +302,10 @@ class TrainingPlots(QWidget):
             item.setData(x, self.data.column(COL[key]))
         for key, item in self.smoothed.items():
             item.setData(x, self._smooth[key].column(0))
+        for key, item in self.quality.items():
+            y = self.data.column(COL[key])
+            ok = np.isfinite(y)
+            item.setData(x[ok], y[ok] * (100.0 if key == "diversity" else 1.0))
         n = len(self.data)
         self.point_label.setText(f"{n:,} points" if n else "no data yet")
         self._update_ranges()
@@ -322,8 +335,17 @@ class TrainingPlots(QWidget):
         self._set_range(-1, self.loss_plot.getViewBox(), "x", 0.0, x_hi, hysteresis=False)
         if len(steps) == 0:
             return
-        for index, plot, keys in ((0, self.loss_plot, ("loss_g", "loss_d")), (2, self.speed_plot, ("img_s",))):
-            lo, hi = _robust_bounds([self.data.column(COL[k]) for k in keys])
+        for index, plot, keys in ((0, self.loss_plot, ("loss_g", "loss_d")), (2, self.speed_plot, ("img_s",)),
+                                  (3, self.quality_plot, ("swd",))):
+            cols = [self.data.column(COL[k]) for k in keys]
+            if index == 3:  # SWD and diversity x100 share the axis, from 0
+                cols = [c[np.isfinite(c)] for c in cols] + [100.0 * self.data.column(COL["diversity"])[
+                    np.isfinite(self.data.column(COL["diversity"]))]]
+                if not sum(len(c) for c in cols):
+                    continue
+                self._set_range(index, plot.getViewBox(), "y", 0.0, float(max(c.max() for c in cols if len(c))))
+                continue
+            lo, hi = _robust_bounds(cols)
             if lo is None or hi is None:
                 continue
             self._set_range(index, plot.getViewBox(), "y", 0.0 if index == 2 else lo, hi)

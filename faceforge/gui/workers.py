@@ -23,7 +23,7 @@ from faceforge.gui.errors import log_exception, readable
 log = logging.getLogger(__name__)
 
 #: the columns of a stats row as the GUI keeps them (one float64 array per run)
-STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall")
+STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall", "swd", "diversity")
 COL = {name: i for i, name in enumerate(STATS_COLUMNS)}
 UPDATE_INTERVAL_S = 1 / 30
 

@@ -398,8 +398,14 @@ class Trainer:
             if state == "stopped":
                 self.snapshot()
                 self.save()
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
+        except Exception as exc:
+            if not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+                # anything else: say so in the run folder (not "running" forever), then let the caller see it
+                try:
+                    run.log_event(f"failed at step {self.step}: {type(exc).__name__}: {exc}", level="error")
+                    run.write_status("failed", step=self.step, total_steps=total, message=str(exc))
+                except OSError:
+                    pass
                 raise
             state, message = "disk-full", (f"The disk is full ({exc.strerror or exc}). Training is paused at step "
                                            f"{self.step}; the last checkpoint is intact. Free some space and resume.")
