@@ -19,11 +19,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=2000)
     args = ap.parse_args()
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        run, done = kill_and_resume(Path(tmp), kills=args.kills, seed=args.seed, steps=args.steps)
+        run, done = kill_and_resume(Path(tmp), kills=args.kills, seed=args.seed, steps=args.steps, max_delay=1.5)
         events = [l for l in run.events() if "resumed" in l]
         print(f"kills={done} resumes={len(events)} final_state={run.status()['state']} seconds={time.time() - t0:.0f}")
     return 0

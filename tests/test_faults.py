@@ -46,7 +46,8 @@ def check_run_is_intact(run: Run) -> int:
     return int(load_checkpoint(ckpts[-1])["step"])
 
 
-def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 80) -> tuple[Run, int]:
+def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 400,
+                    max_delay: float = 0.4) -> tuple[Run, int]:
     rng = random.Random(seed)
     out = tmp_path / "runs"
     env = _env(tmp_path)
@@ -55,14 +56,15 @@ def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 80) -
     done = 0
     for k in range(kills):
         deadline = time.time() + 120
-        while time.time() < deadline:  # wait until it has made some progress (a checkpoint exists)
+        while time.time() < deadline:  # wait until this process is training (its pid in status.json) past a checkpoint
             runs = list_runs(out)
-            if runs and runs[0].checkpoints() and proc.poll() is None:
+            if (runs and runs[0].checkpoints() and proc.poll() is None
+                    and runs[0].status().get("pid") == proc.pid):
                 break
             if proc.poll() is not None:
                 break
             time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 1.5))
+        time.sleep(rng.uniform(0.0, max_delay))
         if proc.poll() is not None:
             break  # it finished before we could kill it
         proc.send_signal(signal.SIGKILL)
@@ -73,6 +75,8 @@ def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 80) -
         ckpt_step = check_run_is_intact(run)
         if logged:
             assert max(logged) - ckpt_step <= CKPT_EVERY, "more than one checkpoint interval of work lost"
+        if run.status()["state"] == "finished":  # it finished between our last look and the kill: nothing to resume
+            break
         assert run.status()["state"] == "interrupted"
         proc = subprocess.Popen(_train_cmd(out, steps)[:4] + ["--resume", str(run.path), "--quiet"], cwd=ROOT,
                                 env=env)
