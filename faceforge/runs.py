@@ -189,16 +189,16 @@ def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
                 yield row
 
 
-class StatsTail:
-    """Incremental reader of a growing stats.jsonl: each ``read_new()`` returns only complete rows added since
-    the last call. This is how the GUI follows a run that another process is writing."""
+class LineTail:
+    """New complete lines of a growing text file since the last call; a half-written last line waits for its end.
+    This is how the GUI follows a run that another process is writing (stats.jsonl, events.log)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._offset = 0
         self._partial = b""
 
-    def read_new(self) -> list[dict[str, Any]]:
+    def read_lines(self) -> list[bytes]:
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
@@ -211,11 +211,20 @@ class StatsTail:
             fh.seek(self._offset)
             data = fh.read()
         self._offset += len(data)
-        data = self._partial + data
-        lines = data.split(b"\n")
+        lines = (self._partial + data).split(b"\n")
         self._partial = lines.pop()
+        return lines
+
+    def read_new(self) -> list[str]:
+        return [line.decode("utf-8", "replace") for line in self.read_lines()]
+
+
+class StatsTail(LineTail):
+    """Only the complete, parseable rows added to a stats.jsonl since the last call."""
+
+    def read_new(self) -> list[dict[str, Any]]:  # type: ignore[override]
         rows = []
-        for line in lines:
+        for line in self.read_lines():
             try:
                 row = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError):

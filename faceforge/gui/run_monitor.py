@@ -19,37 +19,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from faceforge.config import TrainConfig
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.workers import STATS_COLUMNS, rows_to_array
-from faceforge.runs import Run, StatsTail
+from faceforge.runs import LineTail, Run, StatsTail
 
 log = logging.getLogger(__name__)
 POLL_MS = 500
 MAX_EVENT_LINES = 5000
-
-
-class LineTail:
-    """New complete lines of a growing text file since the last call (events.log)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.offset = 0
-        self._partial = b""
-
-    def read_new(self) -> list[str]:
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return []
-        if size < self.offset:
-            self.offset, self._partial = 0, b""
-        if size == self.offset:
-            return []
-        with open(self.path, "rb") as fh:
-            fh.seek(self.offset)
-            data = fh.read()
-        self.offset += len(data)
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        return [line.decode("utf-8", "replace") for line in lines]
 
 
 @dataclass
