@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from faceforge.device import cpu_name  # noqa: E402  (the "Model name" lscpu prints)
+
 from faceforge.config import DataConfig  # noqa: E402
 from faceforge.data import load_dataset, scan, thumbnail  # noqa: E402
 from faceforge.data.synthetic import make_builtin  # noqa: E402
@@ -34,15 +35,6 @@ _PER_FOLDER = 10_000  # a flat folder of 200k files is realistic (CelebA) but su
 _DONE = ".complete"
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _write_block(folder: Path, start: int, count: int, faces: np.ndarray, seed: int) -> None:
@@ -84,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     folder = args.dir or Path(tempfile.gettempdir()) / f"faceforge-bench-{args.n}"
 
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)")
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical cores)")
     print(f"Python {platform.python_version()}, numpy {np.__version__}, Pillow {Image.__version__}")
     gen = ensure_images(folder, args.n)
     print(f"images: {folder} ({args.n:,} files, " + (f"generated in {gen:.0f} s)" if gen else "reused)"))

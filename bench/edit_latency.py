@@ -28,12 +28,13 @@ import argparse
 import copy
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faceforge.device import cpu_name  # noqa: E402  (the "Model name" lscpu prints)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -43,14 +44,6 @@ from faceforge.models import build_generator  # noqa: E402
 from faceforge.training.sampling import to_uint8  # noqa: E402
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
-    except Exception:  # noqa: BLE001
-        from faceforge.device import cpu_name
-
-        return cpu_name()
 
 
 def make_generator(resolution: int, n_attr: int = 8) -> torch.nn.Module:
@@ -131,7 +124,7 @@ def main() -> None:
     ap.add_argument("--variants", action="store_true", help="also time every alternative listed above")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the final line (0 = torch's default)")
     args = ap.parse_args()
-    print(f"cpu: {cpu_model()}")
+    print(f"cpu: {cpu_name()}")
     print(f"torch {torch.__version__}, default threads {torch.get_num_threads()}, "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     n_attr = 8

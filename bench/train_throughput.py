@@ -11,26 +11,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from faceforge.device import cpu_name  # noqa: E402  (the "Model name" lscpu prints)
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
-    except Exception:  # noqa: BLE001
-        from faceforge.device import cpu_name
-
-        return cpu_name()
 
 
 def matmul_gflops(dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
@@ -154,7 +147,7 @@ def main() -> int:
     from faceforge.runs import Run
     from faceforge.training.loop import Trainer
 
-    print(f"cpu: {cpu_model()}  threads: {torch.get_num_threads()}  torch {torch.__version__}")
+    print(f"cpu: {cpu_name()}  threads: {torch.get_num_threads()}  torch {torch.__version__}")
     fp32 = matmul_gflops(torch.float32)
     bf16 = matmul_gflops(torch.bfloat16)
     print(f"matmul ceiling: fp32 {fp32:.0f} GFLOP/s, bf16 {bf16:.0f} GFLOP/s")
