@@ -99,9 +99,9 @@ def test_resume_is_bit_identical(tmp_path, loss):
 def test_stop_leaves_a_resumable_run(tmp_path):
     calls = {"n": 0}
 
-    def should_stop():
+    def should_stop():  # polled at the top of each step and once mid-step: the 5th call is the top of step 3
         calls["n"] += 1
-        return calls["n"] > 2
+        return calls["n"] > 4
 
     ds = random_dataset()
     result = train(tiny_config(steps=50), tmp_path / "run", dataset=ds, should_stop=should_stop)
@@ -224,3 +224,24 @@ def test_an_unexpected_error_marks_the_run_failed(tmp_path, monkeypatch):
     run = Run(tmp_path / "run")
     assert run.status()["state"] == "failed" and "simulated bug" in run.status()["message"]
     assert "simulated bug" in run.events_path.read_text()
+
+
+def test_a_stop_half_way_through_a_step_undoes_it_and_resumes_bit_identically(tmp_path):
+    """Stop is polled inside the step too (so it lands within half a step); the half step is undone."""
+    ds = random_dataset()
+    straight = train(tiny_config(steps=6), tmp_path / "a", dataset=ds)
+    calls = {"n": 0}
+
+    def stop_mid_step():  # calls alternate loop-top / mid-step: the 6th call is mid-way through step 3
+        calls["n"] += 1
+        return calls["n"] == 6
+
+    stopped = train(tiny_config(steps=6), tmp_path / "b", dataset=ds, should_stop=stop_mid_step)
+    assert stopped.state == "stopped" and stopped.step == 2
+    resumed = train(None, tmp_path / "b", dataset=ds)
+    assert straight.step == resumed.step == 6
+    a = load_checkpoint(Run(tmp_path / "a").latest_checkpoint())
+    b = load_checkpoint(Run(tmp_path / "b").latest_checkpoint())
+    for key in ("G", "D", "G_ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs"

@@ -42,6 +42,10 @@ class TrainResult:
     message: str = ""
 
 
+class StepAbandoned(Exception):
+    """Stop was asked for half-way through a step; the step was undone and the run is at the previous step."""
+
+
 class Batches:
     """Deterministic batches: epoch e uses the permutation seeded by (seed, e), so the batch at any step is a pure
     function of the step and nothing but the step needs saving to resume exactly."""
@@ -265,6 +269,9 @@ class Trainer:
         self.G.train()
         self.D.train()
         self.D.requires_grad_(True)
+        # what the first half of a step changes before any weight moves: noise RNG and BatchNorm statistics.
+        # Saving them (a few KB) lets a Stop abandon the step half-way and still resume bit-identically.
+        undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())])
         for c in range(cfg.loss.n_critic):
             real, y = self._batch(self.step * cfg.loss.n_critic + c)
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
@@ -277,6 +284,13 @@ class Trainer:
                 loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            if c == 0 and self.should_stop():  # Stop lands within half a step, not a whole one (1 s+ at 64 px)
+                self.opt_d.zero_grad(set_to_none=True)
+                self.noise.set_state(undo[0])
+                with torch.no_grad():
+                    for b, saved in zip((*self.G.buffers(), *self.D.buffers()), undo[1]):
+                        b.copy_(saved)
+                raise StepAbandoned
             self.opt_d.step()
         # G step reuses the last fake batch (as the PyTorch DCGAN example does) and skips D's weight gradients
         self.D.requires_grad_(False)
@@ -363,7 +377,11 @@ class Trainer:
                     state = "stopped"
                     break
                 t0 = time.perf_counter()
-                self.train_step(acc)
+                try:
+                    self.train_step(acc)
+                except StepAbandoned:
+                    state = "stopped"
+                    break
                 self.wall_time += time.perf_counter() - t0
                 scores = (self.evaluate() if self._metric_real is not None
                           and (self.step % sched.metrics_every == 0 or self.step == total) else {})
