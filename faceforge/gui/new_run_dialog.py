@@ -29,6 +29,7 @@ def quick_look_config() -> TrainConfig:
     cfg = TrainConfig(name="quick-look")
     cfg.data = DataConfig(source=BUILTIN, attributes=list(BUILTIN_ATTRIBUTES), resolution=32)
     cfg.model.name, cfg.model.resolution = "cdcgan", 32
+    cfg.model.g_channels = cfg.model.d_channels = 32  # as the CLI at 32 px: ~4x less work than 64, faces still form
     cfg.loss.kind = "bce"
     cfg.schedule.steps, cfg.schedule.batch_size = 2000, 64
     cfg.schedule.sample_every, cfg.schedule.checkpoint_every = 100, 500
