@@ -171,3 +171,13 @@ def test_edit_pane_says_why_when_a_run_has_no_checkpoint(make_window, qtbot, tmp
     with qtbot.waitSignal(w.edit_pane.statusMessage, timeout=LONG) as msg:
         w.edit_pane.set_run(run.path)
     assert "no checkpoint" in msg.args[0]
+
+
+def test_no_display_prints_what_to_do_instead_of_aborting(monkeypatch, capsys):
+    from faceforge.gui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.main(["faceforge"]) == 2
+    assert "faceforge train" in capsys.readouterr().err

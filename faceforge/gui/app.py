@@ -48,8 +48,27 @@ def create_app(argv: list[str]):
     return app
 
 
+NO_DISPLAY = """FaceForge is a desktop app, and this session has no display (no DISPLAY or WAYLAND_DISPLAY).
+Run it on a desktop, or under a virtual screen (xvfb-run faceforge), or work headless with the same core:
+  faceforge train --data builtin:faces --steps 2000 --out runs/
+  faceforge generate --run runs/00000-builtin-faces-cdcgan32 --n 16 --out grid.png
+(faceforge --help lists every command.)"""
+
+
+def has_display() -> bool:
+    """Qt aborts the whole process when it cannot open a display; check first and say what to do instead."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
     from faceforge.gui.errors import install_excepthook, setup_logging
 
     path = setup_logging()
