@@ -170,7 +170,7 @@ def main() -> int:
 
     tmp = tempfile.mkdtemp()
     ours = Trainer(Run(tmp), cfg, dataset=DS())
-    print(f"ours: {ours.perf_reason}; optimiser {ours.fused}")
+    print(f"ours: {ours.perf_reason}; optimiser {ours.optimizer_kwargs}")
     ref = Reference(data, batch, res)
     acc = torch.zeros(5)
     for _ in range(2):  # warm-up both

@@ -160,26 +160,15 @@ def _config_from_args(args: argparse.Namespace):
         m.g_channels = m.d_channels = args.channels
     elif not args.config:
         m.g_channels = m.d_channels = 32 if m.resolution == 32 else 64
-    if args.z_dim is not None:
-        m.z_dim = args.z_dim
-    if args.loss is not None:
-        cfg.loss.kind = args.loss
-    if args.n_critic is not None:
-        cfg.loss.n_critic = args.n_critic
-    for name, target, attr in (("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"),
-                               ("lr_d", o, "lr_d"), ("log_every", s, "log_every"),
-                               ("sample_every", s, "sample_every"), ("checkpoint_every", s, "checkpoint_every"),
-                               ("metrics_every", s, "metrics_every")):
-        if getattr(args, name) is not None:
-            setattr(target, attr, getattr(args, name))
-    if args.seed is not None:
-        cfg.seed = args.seed
-    if args.device is not None:
-        cfg.perf.device = args.device
-    if args.precision is not None:
-        cfg.perf.precision = args.precision
-    if args.name is not None:
-        cfg.name = args.name
+    overrides = (("z_dim", m, "z_dim"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
+                 ("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"), ("lr_d", o, "lr_d"),
+                 ("log_every", s, "log_every"), ("sample_every", s, "sample_every"),
+                 ("checkpoint_every", s, "checkpoint_every"), ("metrics_every", s, "metrics_every"),
+                 ("seed", cfg, "seed"), ("device", cfg.perf, "device"), ("precision", cfg.perf, "precision"),
+                 ("name", cfg, "name"))
+    for option, target, attr in overrides:  # an option given on the command line wins over --config
+        if getattr(args, option) is not None:
+            setattr(target, attr, getattr(args, option))
     return cfg.validate()
 
 

@@ -13,6 +13,15 @@ from faceforge.training import train
 from helpers import random_dataset, tiny_config
 
 
+def assert_same_weights(dir_a, dir_b):
+    a = load_checkpoint(Run(dir_a).latest_checkpoint())
+    b = load_checkpoint(Run(dir_b).latest_checkpoint())
+    for key in ("G", "D", "G_ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    return a, b
+
+
 def test_config_round_trips_through_json():
     cfg = tiny_config()
     cfg.data.crop = (1, 2, 30, 31)
@@ -81,11 +90,7 @@ def test_resume_is_bit_identical(tmp_path, loss):
     train(tiny_config(steps=3, loss=loss), tmp_path / "b", dataset=ds)
     resumed = train(None, tmp_path / "b", dataset=ds, steps=6)
     assert straight.step == resumed.step == 6
-    a = load_checkpoint(Run(tmp_path / "a").latest_checkpoint())
-    b = load_checkpoint(Run(tmp_path / "b").latest_checkpoint())
-    for key in ("G", "D", "G_ema"):
-        for name in a[key]:
-            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    a, b = assert_same_weights(tmp_path / "a", tmp_path / "b")
     for key in ("opt_g", "opt_d"):
         for pid, st in a[key]["state"].items():
             for k, v in st.items():
@@ -240,8 +245,4 @@ def test_a_stop_half_way_through_a_step_undoes_it_and_resumes_bit_identically(tm
     assert stopped.state == "stopped" and stopped.step == 2
     resumed = train(None, tmp_path / "b", dataset=ds)
     assert straight.step == resumed.step == 6
-    a = load_checkpoint(Run(tmp_path / "a").latest_checkpoint())
-    b = load_checkpoint(Run(tmp_path / "b").latest_checkpoint())
-    for key in ("G", "D", "G_ema"):
-        for name in a[key]:
-            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs"
+    assert_same_weights(tmp_path / "a", tmp_path / "b")

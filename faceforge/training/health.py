@@ -26,12 +26,15 @@ class HealthMonitor:
     collapse_margin: float = 0.12  # diversity (MS-SSIM) this far above its best (lowest) value = collapse
     patience: int = 5  # quality evaluations without a 3% improvement = no progress
     cooldown_ticks: int = 50
-    _recent: deque = field(default_factory=lambda: deque(maxlen=10))
+    _recent: deque = field(init=False)
     _best_swd: float = float("inf")
     _since_best: int = 0
     _best_diversity: float = float("inf")
     _last_fired: dict[str, int] = field(default_factory=dict)
     _ticks: int = 0
+
+    def __post_init__(self) -> None:
+        self._recent = deque(maxlen=self.window)
 
     def _fire(self, code: str, step: int, text: str) -> list[HealthWarning]:
         last = self._last_fired.get(code)

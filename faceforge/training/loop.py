@@ -106,14 +106,7 @@ class Trainer:
         self.progress({"kind": kind, **fields})
 
     def _load_data(self):
-        from faceforge.data import load_dataset
-
-        self._emit("message", level="info", text="Preparing the dataset (decoded once, then cached)…")
-        return load_dataset(
-            self.config.data,
-            progress=lambda done, total: self._emit("data", done=done, total=total),
-            should_stop=self.should_stop,
-        )
+        return load_training_data(self.config, progress=self.progress, should_stop=self.should_stop)
 
     def _setup(self) -> None:
         cfg = self.config
@@ -176,7 +169,7 @@ class Trainer:
         cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
                                        channels_last=perf.channels_last)
         self.perf_reason = perf.reason
-        self.fused = opt_kwargs
+        self.optimizer_kwargs = opt_kwargs
 
     def _optimizer_kwargs(self) -> dict[str, Any]:
         if not self.config.perf.foreach_optim:
@@ -364,7 +357,7 @@ class Trainer:
                        attributes=list(self.dataset.attributes) if self.labels is not None else [])
             run.write_status("running", step=self.step, total_steps=total)
             if self.step == 0:
-                run.log_event(f"started: {self.perf_reason}; optimiser {self.fused}; {len(self.dataset)} images")
+                run.log_event(f"started: {self.perf_reason}; optimiser {self.optimizer_kwargs}; {len(self.dataset)} images")
                 self.snapshot()
                 if self._metric_real is not None:
                     row = {"step": 0, "images": 0, **self.evaluate()}
@@ -438,6 +431,16 @@ class Trainer:
         return TrainResult(run.path, self.step, state, message)
 
 
+def load_training_data(config: TrainConfig, *, progress: ProgressFn | None = None, should_stop: StopFn | None = None):
+    """The run's dataset (decoded once, then from the cache), with its progress as ``data`` events."""
+    from faceforge.data import load_dataset
+
+    emit = progress or (lambda event: None)
+    emit({"kind": "message", "level": "info", "text": "Preparing the dataset (decoded once, then cached)…"})
+    return load_dataset(config.data, progress=lambda done, total: emit({"kind": "data", "done": done, "total": total}),
+                        should_stop=should_stop)
+
+
 def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, runs_root: Path | None = None,
           progress: ProgressFn | None = None, should_stop: StopFn | None = None, dataset=None,
           steps: int | None = None) -> TrainResult:
@@ -458,20 +461,12 @@ def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, run
     config.validate()
     if steps is not None:
         config.schedule.steps = steps
-    trainer_progress = progress
-    if run_dir is None:
+    if run_dir is None:  # the folder is named after the dataset, so the data comes first
         from faceforge.paths import default_runs_dir
 
+        if dataset is None:
+            dataset = load_training_data(config, progress=progress, should_stop=should_stop)
         root = Path(runs_root) if runs_root is not None else default_runs_dir()
-        dataset_probe = dataset
-        if dataset_probe is None:
-            from faceforge.data import load_dataset
-
-            dataset_probe = load_dataset(
-                config.data,
-                progress=(lambda d, t: trainer_progress({"kind": "data", "done": d, "total": t})) if trainer_progress else None,
-                should_stop=should_stop)
-        dataset = dataset_probe
         run_dir = next_run_dir(root, dataset_name=dataset.name, config=config)
     run = Run(run_dir)
     run.path.mkdir(parents=True, exist_ok=True)

@@ -29,11 +29,6 @@ def g_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def d_probabilities(kind: str, logits: torch.Tensor) -> torch.Tensor:
-    """D(x) as a number a person can read: a probability for BCE, sigmoid of the critic value otherwise."""
-    return torch.sigmoid(logits.float()).mean()
-
-
 def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, generator=None) -> torch.Tensor:
     """(||grad D(x_hat)||_2 - 1)^2 on random interpolates between real and fake images."""
     alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
