@@ -122,6 +122,9 @@ class PerfConfig(JsonConfig):
     channels_last: bool | None = None  # None = decide with precision
     foreach_optim: bool = True
     threads: int = 0  # 0 = torch default
+    # layers computed as im2col + one GEMM instead of by oneDNN (models/gemm_conv.py). None = time both on each
+    # layer when the run starts (CPU, fp32) and record the faster; a list (even empty) is used as given
+    gemm_layers: list[str] | None = None
 
 
 @dataclass

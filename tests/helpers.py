@@ -4,8 +4,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import torch
 
+from faceforge.checkpoints import load_checkpoint
 from faceforge.config import TrainConfig
+from faceforge.runs import Run
 
 
 class ArrayDataset(SimpleNamespace):
@@ -31,5 +34,15 @@ def tiny_config(*, steps=6, model="cdcgan", loss="bce", res=32, attrs=("attr0", 
     s = cfg.schedule
     s.metrics_every = 0
     s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, batch, 2, 3, 3, 9
-    cfg.perf.precision, cfg.perf.channels_last = "fp32", False  # no timing probe in unit tests
+    cfg.perf.precision, cfg.perf.channels_last = "fp32", False  # no timing probes in unit tests
+    cfg.perf.gemm_layers = []
     return cfg
+
+
+def assert_same_weights(dir_a, dir_b):
+    a = load_checkpoint(Run(dir_a).latest_checkpoint())
+    b = load_checkpoint(Run(dir_b).latest_checkpoint())
+    for key in ("G", "D", "G_ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    return a, b

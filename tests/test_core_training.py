@@ -10,16 +10,7 @@ from faceforge.editing import LoadedGenerator, parse_settings
 from faceforge.models import build_models
 from faceforge.runs import Run, StatsTail
 from faceforge.training import train
-from helpers import random_dataset, tiny_config
-
-
-def assert_same_weights(dir_a, dir_b):
-    a = load_checkpoint(Run(dir_a).latest_checkpoint())
-    b = load_checkpoint(Run(dir_b).latest_checkpoint())
-    for key in ("G", "D", "G_ema"):
-        for name in a[key]:
-            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
-    return a, b
+from helpers import assert_same_weights, random_dataset, tiny_config
 
 
 def test_config_round_trips_through_json():

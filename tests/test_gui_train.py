@@ -33,6 +33,7 @@ def tiny_config(steps: int = 30, *, sample_every: int = 10) -> TrainConfig:
     s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, 8, 2, sample_every, 10, 16
     s.metrics_every = 0
     cfg.perf.device, cfg.perf.precision, cfg.perf.channels_last = "cpu", "fp32", False
+    cfg.perf.gemm_layers = []
     return cfg
 
 

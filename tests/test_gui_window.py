@@ -52,6 +52,7 @@ def finished_run(tmp_path_factory) -> Path:
     s = cfg.schedule
     s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = 12, 8, 2, 6, 6, 16
     cfg.perf.precision, cfg.perf.channels_last = "fp32", False
+    cfg.perf.gemm_layers = []
     import torch
 
     previous = torch.get_num_threads()

@@ -24,6 +24,7 @@ from faceforge.config import TrainConfig
 from faceforge.device import PerfChoice, choose_perf
 from faceforge.fileio import atomic_open
 from faceforge.models import build_models
+from faceforge.models.gemm_conv import set_gemm_layers, tune_gemm_layers
 from faceforge.runs import Run, next_run_dir
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
@@ -133,6 +134,7 @@ class Trainer:
         self.D = D.to(self.device, memory_format=memory_format)
         self.G_ema = make_ema(self.G)
         self.memory_format = memory_format
+        gemm_layers, gemm_reason = self._gemm_layers(perf)
         opt_kwargs = self._optimizer_kwargs()
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), **opt_kwargs)
@@ -167,9 +169,31 @@ class Trainer:
 
         # record what was really used, so the run says which fast paths it took
         cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
-                                       channels_last=perf.channels_last)
-        self.perf_reason = perf.reason
+                                       channels_last=perf.channels_last, gemm_layers=gemm_layers)
+        self.perf_reason = perf.reason + gemm_reason
         self.optimizer_kwargs = opt_kwargs
+
+    def _gemm_layers(self, perf: PerfChoice) -> tuple[list[str], str]:
+        """Which 4x4 stride-2 layers run as one GEMM: as the config says, or timed now (CPU fp32 only)."""
+        cfg = self.config
+        both = torch.nn.ModuleDict({"G": self.G, "D": self.D})
+        names = cfg.perf.gemm_layers
+        reason = ""
+        if cfg.loss.kind == "wgan-gp":  # the penalty differentiates D's backward, which the GEMM form does not
+            names = []
+        if names is None:
+            names = []
+            if perf.device == "cpu" and perf.precision == "fp32":
+                gen = torch.Generator().manual_seed(0)
+                B = cfg.schedule.batch_size
+                z = torch.randn(B, cfg.model.z_dim, generator=gen)
+                y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
+                names, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y))
+                reason = "; per-layer GEMM vs oneDNN " + ", ".join(
+                    f"{n} {a * 1e3:.0f}/{b * 1e3:.0f} ms" for n, (a, b) in times.items()) + (
+                    f" -> GEMM for {', '.join(names)}" if names else " -> oneDNN everywhere")
+        set_gemm_layers(both, names)
+        return list(names), reason
 
     def _optimizer_kwargs(self) -> dict[str, Any]:
         if not self.config.perf.foreach_optim:

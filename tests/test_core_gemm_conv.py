@@ -1,0 +1,107 @@
+"""The GEMM form of DCGAN's 4x4 stride-2 convolutions computes what the library kernels compute."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from faceforge.models import build_models
+from faceforge.models.gemm_conv import (conv_gemm, conv_transpose_gemm, gemm_capable, set_gemm_layers,
+                                        tune_gemm_layers)
+from faceforge.runs import Run
+from faceforge.training.loop import train
+from helpers import assert_same_weights, random_dataset, tiny_config
+
+
+def _grads(fn, x, w, g):
+    x = x.detach().clone().requires_grad_(True)
+    w = w.detach().clone().requires_grad_(True)
+    out = fn(x, w)
+    gx, gw = torch.autograd.grad(out, (x, w), g)
+    return out, gx, gw
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("c_in,c_out,size", [(3, 8, 16), (5, 7, 8), (16, 4, 4)])
+def test_conv_and_transposed_conv_match_the_library(channels_last, c_in, c_out, size):
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(3, c_in, size, size).contiguous(memory_format=fmt)
+    w = torch.randn(c_out, c_in, 4, 4)
+    ref = _grads(lambda a, b: F.conv2d(a, b, stride=2, padding=1), x, w, torch.ones(3, c_out, size // 2, size // 2))
+    g = torch.randn_like(ref[0])
+    ref = _grads(lambda a, b: F.conv2d(a, b, stride=2, padding=1), x, w, g)
+    ours = _grads(conv_gemm, x, w, g)
+    for a, b in zip(ref, ours):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+    assert ours[0].is_contiguous(memory_format=fmt)  # the layout the next layer expects
+
+    xt = torch.randn(3, c_out, size // 2, size // 2).contiguous(memory_format=fmt)
+    g = torch.randn(3, c_in, size, size)
+    ref = _grads(lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1), xt, w, g)
+    ours = _grads(conv_transpose_gemm, xt, w, g)
+    for a, b in zip(ref, ours):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+
+
+def test_only_the_4x4_stride_2_geometry_is_capable():
+    assert gemm_capable(nn.Conv2d(3, 8, 4, 2, 1, bias=False))
+    assert gemm_capable(nn.ConvTranspose2d(8, 3, 4, 2, 1, bias=False))
+    assert not gemm_capable(nn.Conv2d(3, 8, 4, 2, 1, bias=True))
+    assert not gemm_capable(nn.ConvTranspose2d(100, 64, 4, 1, 0, bias=False))  # G's first layer
+    assert not gemm_capable(nn.Conv2d(3, 8, 3, 1, 1, bias=False))
+    assert not gemm_capable(nn.Linear(3, 3))
+
+
+def test_switching_layers_keeps_the_model_and_its_output():
+    cfg = tiny_config(res=32, model="dcgan")
+    G, D = build_models(cfg.model, loss_kind="bce")
+    both = nn.ModuleDict({"G": G, "D": D})
+    z = torch.randn(4, cfg.model.z_dim)
+    before = D(G(z))
+    keys = list(both.state_dict())
+    capable = [n for n, m in both.named_modules() if gemm_capable(m)]
+    assert len(capable) == 6  # 32 px: 3 up-sampling layers in G (not the first), 3 down-sampling in D
+    set_gemm_layers(both, capable)
+    assert all(type(m) in (nn.Conv2d, nn.ConvTranspose2d) for n, m in both.named_modules() if n in capable)
+    torch.testing.assert_close(D(G(z)), before, rtol=1e-4, atol=1e-5)
+    assert list(both.state_dict()) == keys
+    set_gemm_layers(both, [])
+    assert all("forward" not in m.__dict__ for m in both.modules())
+
+
+def test_the_tuner_times_every_capable_layer_and_picks_from_them():
+    cfg = tiny_config(res=32, model="dcgan")
+    G, D = build_models(cfg.model, loss_kind="bce")
+    both = nn.ModuleDict({"G": G, "D": D})
+    w = [p.clone() for p in both.parameters()]
+    z = torch.randn(8, cfg.model.z_dim)
+    chosen, times = tune_gemm_layers(both, lambda: D(G(z)), reps=1)
+    assert set(times) == {n for n, m in both.named_modules() if gemm_capable(m)}
+    assert set(chosen) <= set(times)
+    assert all(a > 0 and b > 0 for a, b in times.values())
+    assert all(torch.equal(a, b) for a, b in zip(w, both.parameters()))  # timing does not train
+
+
+def test_training_with_gemm_layers_resumes_bit_identically_and_records_them(tmp_path):
+    ds = random_dataset()
+    layers = ["G.main.3", "G.main.9", "D.first", "D.body.1"]
+
+    def cfg(steps):
+        c = tiny_config(steps=steps)
+        c.perf.gemm_layers = layers
+        return c
+
+    train(cfg(6), tmp_path / "a", dataset=ds)
+    train(cfg(3), tmp_path / "b", dataset=ds)
+    train(None, tmp_path / "b", dataset=ds, steps=6)
+    assert_same_weights(tmp_path / "a", tmp_path / "b")
+    assert Run(tmp_path / "b").config().perf.gemm_layers == layers
+
+
+def test_a_fresh_cpu_run_measures_and_records_its_choice(tmp_path):
+    c = tiny_config(steps=1)
+    c.perf.gemm_layers = None
+    train(c, tmp_path / "r", dataset=random_dataset())
+    recorded = Run(tmp_path / "r").config().perf.gemm_layers
+    assert isinstance(recorded, list)
+    assert "per-layer GEMM vs oneDNN" in (tmp_path / "r" / "events.log").read_text()
