@@ -95,9 +95,9 @@ def test_resume_is_bit_identical(tmp_path, loss):
 def test_stop_leaves_a_resumable_run(tmp_path):
     calls = {"n": 0}
 
-    def should_stop():  # polled at the top of each step and once mid-step: the 5th call is the top of step 3
+    def should_stop():  # polled at the top of each step and twice in it: the 7th call is the top of step 3
         calls["n"] += 1
-        return calls["n"] > 4
+        return calls["n"] > 6
 
     ds = random_dataset()
     result = train(tiny_config(steps=50), tmp_path / "run", dataset=ds, should_stop=should_stop)
@@ -222,15 +222,17 @@ def test_an_unexpected_error_marks_the_run_failed(tmp_path, monkeypatch):
     assert "simulated bug" in run.events_path.read_text()
 
 
-def test_a_stop_half_way_through_a_step_undoes_it_and_resumes_bit_identically(tmp_path):
-    """Stop is polled inside the step too (so it lands within half a step); the half step is undone."""
+@pytest.mark.parametrize("stop_call", [8, 9], ids=["after-forward", "after-backward"])
+def test_a_stop_inside_a_step_undoes_it_and_resumes_bit_identically(tmp_path, stop_call):
+    """Stop is polled inside the step too, after D's forward and after its backward (so it lands within a quarter
+    of a step); the part-step is undone."""
     ds = random_dataset()
     straight = train(tiny_config(steps=6), tmp_path / "a", dataset=ds)
     calls = {"n": 0}
 
-    def stop_mid_step():  # calls alternate loop-top / mid-step: the 6th call is mid-way through step 3
+    def stop_mid_step():  # 3 calls a step (top, after forward, after backward): 8 and 9 are inside step 3
         calls["n"] += 1
-        return calls["n"] == 6
+        return calls["n"] == stop_call
 
     stopped = train(tiny_config(steps=6), tmp_path / "b", dataset=ds, should_stop=stop_mid_step)
     assert stopped.state == "stopped" and stopped.step == 2

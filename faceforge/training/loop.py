@@ -296,18 +296,15 @@ class Trainer:
                 fake = self.G(z, y)
                 out_real = self.D(real, y)
                 out_fake = self.D(fake.detach(), y)
+            if c == 0:  # Stop lands within a quarter of a step, not a whole one (1 s at 64 px)
+                self._abandon_if_stopped(undo)
             loss_d = losses.d_loss(kind, out_real, out_fake)
             if kind == "wgan-gp":
                 loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
-            if c == 0 and self.should_stop():  # Stop lands within half a step, not a whole one (1 s+ at 64 px)
-                self.opt_d.zero_grad(set_to_none=True)
-                self.noise.set_state(undo[0])
-                with torch.no_grad():
-                    for b, saved in zip((*self.G.buffers(), *self.D.buffers()), undo[1]):
-                        b.copy_(saved)
-                raise StepAbandoned
+            if c == 0:
+                self._abandon_if_stopped(undo)
             self.opt_d.step()
         # G step reuses the last fake batch (as the PyTorch DCGAN example does) and skips D's weight gradients
         self.D.requires_grad_(False)
@@ -327,6 +324,18 @@ class Trainer:
                 torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean(),
                 torch.ones((), device=acc.device),
             ])
+
+    def _abandon_if_stopped(self, undo) -> None:
+        """Before any weight has moved, a Stop can drop the step: restore what its first half changed (noise RNG,
+        BatchNorm statistics), drop its gradients and raise StepAbandoned, so a resume replays it exactly."""
+        if not self.should_stop():
+            return
+        self.opt_d.zero_grad(set_to_none=True)
+        self.noise.set_state(undo[0])
+        with torch.no_grad():
+            for b, saved in zip((*self.G.buffers(), *self.D.buffers()), undo[1]):
+                b.copy_(saved)
+        raise StepAbandoned
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self) -> Path:
@@ -431,8 +440,8 @@ class Trainer:
                     self.save()
                     run.write_status("running", step=self.step, total_steps=total)
             if state == "stopped":
+                self.save()  # what a resume needs comes first; the grid of the stop's step follows
                 self.snapshot()
-                self.save()
         except Exception as exc:
             if not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
                 # anything else: say so in the run folder (not "running" forever), then let the caller see it
