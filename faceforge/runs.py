@@ -24,6 +24,8 @@ _RUN_NAME = re.compile(r"^(\d{5})-")
 _SAMPLE = re.compile(r"^(\d{8})\.png$")
 
 
+LIVE_STATES = ("running", "paused")  # a process holds the run folder: nobody else may train into it
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
 
@@ -155,19 +157,19 @@ class Run:
         )
 
     def status(self) -> dict[str, Any]:
-        """state is one of running, stopped, finished, failed, paused; a 'running' run whose process is gone is
-        reported as 'interrupted' (it crashed or was killed; resume it)."""
+        """state is one of running, paused, stopped, finished, failed, disk-full; a running or paused run whose
+        process is gone is reported as 'interrupted' (it crashed or was killed; resume it)."""
         try:
             status = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             status = {"state": "new" if not self.checkpoints() else "stopped", "step": 0}
-        if status.get("state") == "running" and not _pid_alive(int(status.get("pid", -1))):
+        if status.get("state") in LIVE_STATES and not _pid_alive(int(status.get("pid", -1))):
             status["state"] = "interrupted"
         return status
 
     def is_live(self) -> bool:
-        """True when another process (or this one) is training into this folder right now."""
-        return self.status().get("state") == "running"
+        """True when another process (or this one) is training into this folder right now, or holds it paused."""
+        return self.status().get("state") in LIVE_STATES
 
 
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:

@@ -239,3 +239,15 @@ def test_a_stop_inside_a_step_undoes_it_and_resumes_bit_identically(tmp_path, st
     resumed = train(None, tmp_path / "b", dataset=ds)
     assert straight.step == resumed.step == 6
     assert_same_weights(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.parametrize("state", ["running", "paused"])
+def test_a_run_whose_process_died_reads_as_interrupted(tmp_path, state):
+    run = Run(tmp_path / "run")
+    run.path.mkdir()
+    run.write_status(state, step=3, total_steps=10)
+    assert run.status()["state"] == state and run.is_live()  # this process holds it
+    status = json.loads((run.path / "status.json").read_text())
+    status["pid"] = 2**22 + 12345  # beyond pid_max's default: no such process
+    (run.path / "status.json").write_text(json.dumps(status))
+    assert run.status()["state"] == "interrupted" and not run.is_live()

@@ -111,9 +111,12 @@ def test_pause_resume_and_stop(window, qtbot):
     frozen = pane.plots.point_count()
     qtbot.wait(700)
     assert pane.plots.point_count() == frozen, "training went on while paused"
+    folder = Run(session.worker.run_dir)  # other windows and `faceforge runs` see it paused, and not resumable
+    assert folder.status()["state"] == "paused" and folder.is_live()
 
     with qtbot.waitSignal(session.pausedChanged, timeout=LONG, check_params_cb=lambda p: p is False):
         window.resume_training()
+    assert folder.status()["state"] == "running"
     qtbot.waitUntil(lambda: pane.plots.point_count() > frozen + 1, timeout=LONG)
     assert paused[:2] == [True, False]
 

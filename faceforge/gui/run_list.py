@@ -18,7 +18,7 @@ from faceforge.runs import Run, is_run_dir, list_runs
 REFRESH_MS = 4000
 STATE_COLOURS = {"running": "#2e8b57", "paused": "#b8860b", "interrupted": "#c0392b", "failed": "#c0392b",
                  "disk-full": "#c0392b", "stopped": "#b8860b"}
-RESUMABLE = {"stopped", "interrupted", "failed", "disk-full", "paused", "new"}
+RESUMABLE = {"stopped", "interrupted", "failed", "disk-full", "new"}  # not running/paused: a process holds those
 
 
 def gather_runs(root: Path, extra: list[str]) -> list[dict[str, Any]]:

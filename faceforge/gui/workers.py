@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from faceforge.gui.errors import log_exception, readable
+from faceforge.runs import Run
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +134,24 @@ class TrainWorker(QThread):
     def _should_stop(self) -> bool:
         if self._paused and not self._stopping:
             self._flush(force=True)
+            self._write_status("paused")  # so other windows and `faceforge runs` see it paused, not stalled
             self.pausedChanged.emit(True)
             with self._cond:
                 while self._paused and not self._stopping:
                     self._cond.wait()
+            self._write_status("running")
             self.pausedChanged.emit(False)
         else:
             self._flush()
         return self._stopping
+
+    def _write_status(self, state: str) -> None:
+        if self.run_dir is None or not self._total:  # still preparing data: no run folder state to change yet
+            return
+        try:
+            Run(self.run_dir).write_status(state, step=self._step, total_steps=self._total)
+        except OSError:  # a full disk must not turn a pause into a crash; the core reports disk trouble itself
+            pass
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("kind")
