@@ -251,3 +251,24 @@ def test_a_run_whose_process_died_reads_as_interrupted(tmp_path, state):
     status["pid"] = 2**22 + 12345  # beyond pid_max's default: no such process
     (run.path / "status.json").write_text(json.dumps(status))
     assert run.status()["state"] == "interrupted" and not run.is_live()
+
+
+def test_a_registered_model_builds_and_sampling_builds_only_its_generator():
+    from torch import nn
+
+    from faceforge.models import ModelSpec, available_models, build_generator, register
+    from faceforge.models.registry import _SPECS
+
+    def no_d(config, d_norm):
+        raise AssertionError("sampling must not build a discriminator")
+
+    register("test-linear", ModelSpec("a test model", lambda c: nn.Linear(c.z_dim, 3), no_d))
+    try:
+        cfg = TrainConfig().model
+        cfg.name = "test-linear"
+        assert "test-linear" in available_models()
+        assert isinstance(build_generator(cfg), nn.Linear)
+        with pytest.raises(AssertionError):
+            build_models(cfg)
+    finally:
+        del _SPECS["test-linear"]

@@ -2,29 +2,33 @@
 here and everything above — training, checkpoints, the GUI — picks them up by name."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
 from faceforge.config import ConfigError, ModelConfig
 
-Builder = Callable[[ModelConfig, str], tuple[nn.Module, nn.Module]]
-_BUILDERS: dict[str, Builder] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one architecture's two networks; separately, so sampling and editing build only G."""
+
+    description: str
+    generator: Callable[[ModelConfig], nn.Module]
+    discriminator: Callable[[ModelConfig, str], nn.Module]  # (config, d_norm)
+    check: Callable[[ModelConfig], None] = lambda config: None  # raises ConfigError for a config it cannot build
 
 
-def register(name: str, description: str) -> Callable[[Builder], Builder]:
-    def deco(fn: Builder) -> Builder:
-        _BUILDERS[name] = fn
-        _DESCRIPTIONS[name] = description
-        return fn
+_SPECS: dict[str, ModelSpec] = {}
 
-    return deco
+
+def register(name: str, spec: ModelSpec) -> None:
+    _SPECS[name] = spec
 
 
 def available_models() -> dict[str, str]:
     """Model name -> one-line description, for --help and the New-run dialog."""
-    return dict(_DESCRIPTIONS)
+    return {name: spec.description for name, spec in _SPECS.items()}
 
 
 def resolve_d_norm(config: ModelConfig, loss_kind: str) -> str:
@@ -35,33 +39,43 @@ def resolve_d_norm(config: ModelConfig, loss_kind: str) -> str:
     return "layer" if loss_kind == "wgan-gp" else "batch"
 
 
-def build_models(config: ModelConfig, *, loss_kind: str = "bce") -> tuple[nn.Module, nn.Module]:
+def _spec(config: ModelConfig) -> ModelSpec:
     try:
-        builder = _BUILDERS[config.name]
+        spec = _SPECS[config.name]
     except KeyError:
-        raise ConfigError(
-            f"unknown model {config.name!r}; available: {', '.join(sorted(_BUILDERS))}"
-        ) from None
-    return builder(config, resolve_d_norm(config, loss_kind))
+        raise ConfigError(f"unknown model {config.name!r}; available: {', '.join(sorted(_SPECS))}") from None
+    spec.check(config)
+    return spec
+
+
+def build_models(config: ModelConfig, *, loss_kind: str = "bce") -> tuple[nn.Module, nn.Module]:
+    spec = _spec(config)
+    return spec.generator(config), spec.discriminator(config, resolve_d_norm(config, loss_kind))
 
 
 def build_generator(config: ModelConfig) -> nn.Module:
-    """Only G, for sampling and editing (a D costs memory and time we do not need there)."""
-    G, _ = build_models(config)
-    return G
+    """Only G, for sampling and editing."""
+    return _spec(config).generator(config)
 
 
-@register("dcgan", "DCGAN (Radford et al.): unconditional, 32/64/128 px")
-def _dcgan(config: ModelConfig, d_norm: str):
-    from faceforge.models.dcgan import Discriminator, Generator
+def _dcgan_generator(config: ModelConfig) -> nn.Module:
+    from faceforge.models.dcgan import Generator
 
-    return Generator(config), Discriminator(config, norm=d_norm)
+    return Generator(config)
 
 
-@register("cdcgan", "Conditional DCGAN (Mirza; Gauthier; IcGAN placement): attributes y into G and D")
-def _cdcgan(config: ModelConfig, d_norm: str):
-    from faceforge.models.dcgan import Discriminator, Generator
+def _dcgan_discriminator(config: ModelConfig, d_norm: str) -> nn.Module:
+    from faceforge.models.dcgan import Discriminator
 
+    return Discriminator(config, norm=d_norm)
+
+
+def _needs_attributes(config: ModelConfig) -> None:
     if config.n_attributes < 1:
         raise ConfigError("cdcgan needs at least one attribute to condition on (choose attributes, or use dcgan)")
-    return Generator(config), Discriminator(config, norm=d_norm)
+
+
+register("dcgan", ModelSpec("DCGAN (Radford et al.): unconditional, 32/64/128 px",
+                            _dcgan_generator, _dcgan_discriminator))
+register("cdcgan", ModelSpec("Conditional DCGAN (Mirza; Gauthier; IcGAN placement): attributes y into G and D",
+                             _dcgan_generator, _dcgan_discriminator, check=_needs_attributes))
