@@ -142,6 +142,23 @@ def filter_rows(labels: np.ndarray | None, n: int, wanted: dict[int, str]) -> np
     return np.flatnonzero(mask)
 
 
+class ThumbnailGrid(QListView):
+    """An icon grid whose cells widen a little so the columns fill the width (no empty strip on the right)."""
+
+    def __init__(self, cell: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.cell = cell
+        self.setGridSize(QSize(cell, cell))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        width = self.viewport().width() - 2 * self.spacing()
+        columns = max(1, width // self.cell)
+        cell_w = max(self.cell, width // columns)
+        if cell_w != self.gridSize().width():  # only when it changes: a relayout of 200,000 cells is not free
+            self.setGridSize(QSize(cell_w, self.cell))
+        super().resizeEvent(event)
+
+
 class DatasetPane(QWidget):
     datasetLoaded = Signal(object)  # DatasetView
     loadFailed = Signal(str)
@@ -227,7 +244,7 @@ class DatasetPane(QWidget):
 
         # ---- thumbnail grid
         self.model = ThumbnailModel(parent=self)
-        self.grid = QListView()
+        self.grid = ThumbnailGrid(THUMB_SIZE + 8)
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
@@ -235,7 +252,6 @@ class DatasetPane(QWidget):
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
         self.grid.setBatchSize(500)
         self.grid.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
-        self.grid.setGridSize(QSize(THUMB_SIZE + 8, THUMB_SIZE + 8))
         self.grid.setSpacing(2)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setModel(self.model)

@@ -25,7 +25,17 @@ from faceforge.gui.workers import COL, STATS_COLUMNS
 COLOURS = {"loss_g": "#1f77b4", "loss_d": "#ff7f0e", "d_real": "#2ca02c", "d_fake": "#d62728", "img_s": "#9467bd",
            "swd": "#17becf", "diversity": "#8c564b"}
 LABELS = {"loss_g": "G loss", "loss_d": "D loss", "d_real": "D(x)", "d_fake": "D(G(z))", "img_s": "images/s",
-          "swd": "SWD (lower is better)", "diversity": "diversity x100 (MS-SSIM; rising = collapse)"}
+          "swd": "SWD ↓", "diversity": "diversity ×100"}
+TIPS = {"Losses": "Generator and discriminator losses: raw (faint) and smoothed (bold). They oscillate; a D loss "
+                  "near 0 for long means D is winning.",
+        "D outputs": "D(x): how real D finds real faces; D(G(z)): how real it finds generated ones. "
+                                 "Both near 0.5 is a balanced game.",
+        "Quality": "SWD: sliced Wasserstein distance between generated and real image patches at several scales "
+                   "(lower is better; it falls as faces form). Diversity x100: mean MS-SSIM between samples "
+                   "(rising means the generator is collapsing onto few faces).",
+        "Throughput": "Training images per second."}
+#: below this height per plot, the four plots are laid out two by two instead of one above the other
+MIN_PLOT_HEIGHT = 130
 SMOOTHED = ("loss_g", "loss_d", "d_real", "d_fake")
 
 
@@ -183,8 +193,9 @@ class TrainingPlots(QWidget):
         self.quality_plot = self.view.addPlot(row=2, col=0)
         self.speed_plot = self.view.addPlot(row=3, col=0)
         self.plots = (self.loss_plot, self.d_plot, self.quality_plot, self.speed_plot)
+        self.columns = 1
         # the legend lives in the title (coloured keys), so it never hides the newest part of a curve
-        self.titles = (("Losses", ("loss_g", "loss_d")), ("Discriminator outputs", ("d_real", "d_fake")),
+        self.titles = (("Losses", ("loss_g", "loss_d")), ("D outputs", ("d_real", "d_fake")),
                        ("Quality", ("swd", "diversity")), ("Throughput", ("img_s",)))
         y_labels = ("loss", "probability", "score", "images/s")
         self.raw: dict[str, pg.PlotDataItem] = {}
@@ -197,7 +208,10 @@ class TrainingPlots(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(48)
-        self.speed_plot.setLabel("bottom", "step")
+        for plot, (title, _) in zip(self.plots, self.titles):
+            plot.setLabel("bottom", "step")
+            plot.getAxis("bottom").showLabel(plot is self.speed_plot)
+            plot.setToolTip(TIPS[title])
         self.d_plot.setXLink(self.loss_plot)
         self.quality_plot.setXLink(self.loss_plot)
         self.speed_plot.setXLink(self.loss_plot)
@@ -227,6 +241,27 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.view, 1)
         self._update_slider_label()
         self.apply_palette()
+
+    # ---------------------------------------------------------------- layout
+    def arrange(self, columns: int) -> None:
+        """One column of four plots, or two by two when each would be too short to read (a laptop screen)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        layout = self.view.ci
+        for plot in self.plots:
+            layout.removeItem(plot)
+        for i, plot in enumerate(self.plots):
+            layout.addItem(plot, row=i // columns, col=i % columns)
+            plot.getAxis("bottom").showLabel(i >= len(self.plots) - columns)
+        for col in range(2):  # equal columns (the titles' lengths must not decide)
+            layout.layout.setColumnStretchFactor(col, 1 if col < columns else 0)
+            layout.layout.setColumnPreferredWidth(col, 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        height, width = self.view.height(), self.view.width()
+        self.arrange(2 if height < MIN_PLOT_HEIGHT * len(self.plots) and width >= 2 * 260 else 1)
 
     # ---------------------------------------------------------------- data
     def clear(self) -> None:

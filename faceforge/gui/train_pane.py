@@ -169,7 +169,7 @@ class TrainPane(QWidget):
         self.v_split.addWidget(self.top_split)
         self.v_split.addWidget(self.events)
         self.v_split.setStretchFactor(0, 1)
-        self.v_split.setSizes([600, 130])
+        self.v_split.setSizes([640, 90])
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
