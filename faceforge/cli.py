@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set an attribute for all faces, e.g. --set Smiling=1 (repeatable; -2..2 works)")
     gen.add_argument("--truncation", type=float, default=1.0, help="scale z towards the mean (0..1: more typical)")
     gen.add_argument("--ncols", type=int, help="grid columns [square]")
-    gen.add_argument("--out", required=True, help="output PNG (a NAME.recipe.json is written beside it)")
+    gen.add_argument("--out", required=True, help="output PNG, or GIF to animate the faces (a NAME.recipe.json is "
+                     "written beside it)")
     gen.add_argument("--device", default="cpu", help="cpu, cuda or mps")
 
     ds = sub.add_parser("dataset", help="dataset tools")
@@ -293,10 +294,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         recipe = Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(args.run).resolve()) if args.run else None,
                         seed=args.seed, n=args.n, z=as_lists(z), y=as_lists(y), truncation=args.truncation,
                         edits=settings, ncols=ncols)
-    grid = make_grid(images, ncols=ncols) if len(images) > 1 else images[0]
-    with atomic_open(out, "wb") as fh:
-        Image.fromarray(grid).save(fh, format="PNG")
-    recipe.save(recipe_path(out))
+    if out.suffix.lower() == ".gif":  # an animation: frames play as the recipe says (or plainly, if it is a grid's)
+        from faceforge.editing.edits import save_gif
+
+        save_gif(images, out, **(recipe.animation or {"boomerang": False}), recipe=recipe)
+    else:
+        grid = make_grid(images, ncols=ncols) if len(images) > 1 else images[0]
+        with atomic_open(out, "wb") as fh:
+            Image.fromarray(grid).save(fh, format="PNG")
+        recipe.save(recipe_path(out))
     print(f"wrote {out} ({len(images)} faces at {gen.resolution} px, step {gen.step}) and {recipe_path(out).name}")
     return 0
 

@@ -1,7 +1,7 @@
 """Recipes: the small JSON beside every exported image that says exactly how to regenerate it.
 
-``NAME.png`` gets ``NAME.recipe.json`` (checkpoint, seed, z, y, truncation, edits); ``faceforge generate --recipe``
-rebuilds the same pixels from it. z and y are stored as numbers, so a recipe does not depend on RNG details.
+``NAME.png`` (or ``.gif``) gets ``NAME.recipe.json`` (checkpoint, seed, z, y, truncation, edits, and for a GIF
+how its frames play); ``faceforge generate --recipe`` rebuilds the same pixels from it. z and y are stored as numbers, so a recipe does not depend on RNG details.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class Recipe:
     edits: dict[str, float] = field(default_factory=dict)
     ncols: int | None = None
     kind: str = "grid"
+    # for an animated GIF: how its frames play (frame_ms, boomerang, scale), so it can be rebuilt as it was
+    animation: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
 
     def save(self, path: Path) -> None:

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from faceforge.cli import main
@@ -48,6 +49,22 @@ def test_generate_with_settings_and_recipe_regenerates_identical_pixels(trained_
     again = tmp_path / "again.png"
     assert main(["generate", "--recipe", str(tmp_path / "smiling.recipe.json"), "--out", str(again)]) == 0
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
+
+
+def test_a_gif_recipe_rebuilds_the_same_animation(trained_run, tmp_path):
+    from faceforge.editing import LoadedGenerator
+    from faceforge.editing.edits import interpolate, save_gif
+
+    gen = LoadedGenerator.from_run(trained_run)
+    g = torch.Generator().manual_seed(3)
+    z0, z1 = torch.randn(2, gen.z_dim, generator=g)
+    strip = interpolate(gen, (z0, gen.make_y(1)[0]), (z1, gen.make_y(1)[0]), steps=4)
+    first = save_gif(strip.images, tmp_path / "morph.gif", frame_ms=120, scale=3, recipe=strip.recipe(gen))
+    assert json.loads((tmp_path / "morph.recipe.json").read_text())["animation"] == {
+        "frame_ms": 120, "boomerang": True, "scale": 3}
+    again = tmp_path / "again.gif"
+    assert main(["generate", "--recipe", str(tmp_path / "morph.recipe.json"), "--out", str(again)]) == 0
+    assert first.read_bytes() == again.read_bytes()
 
 
 def test_generate_from_a_lone_checkpoint(trained_run, tmp_path):

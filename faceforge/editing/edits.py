@@ -150,6 +150,7 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
         pil[0].save(fh, format="GIF", save_all=True, append_images=pil[1:], duration=int(frame_ms), loop=0,
                     disposal=2, optimize=False)
     if recipe is not None:
+        recipe.animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
         recipe.save(recipe_path(path))
     return path
 
