@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtGui import QPalette  # noqa: E402
 
 from faceforge.gui import edit_pane as ep  # noqa: E402
 from faceforge.gui.edit_pane import EditPane  # noqa: E402
@@ -73,8 +74,15 @@ def test_click_a_face_then_sliders_edit_it_throttled(pane, qtbot, tiny_run):
     assert pane.grid.cell_at(pos.x(), pos.y()) == 5
     qtbot.mouseClick(pane.grid, Qt.MouseButton.LeftButton, pos=pos)
     assert pane._face_index == 5
+    # the current face is outlined in the grid, in the palette's highlight colour
+    assert pane.grid.selected == 5
+    edge = pane.grid.cell_rect(5)
+    shot = pane.grid.grab().toImage()
+    assert shot.pixelColor(int(edge.left()) - 2, int(edge.center().y())) == \
+        pane.grid.palette().color(QPalette.ColorRole.Highlight)
     qtbot.waitUntil(lambda: pane.face_image is not None and
                     np.abs(pane.face_image.astype(int) - pane.images[5]).max() <= 2, timeout=LONG)
+    _settle(qtbot)  # the click's own face render must not be taken for the slider's below
     before = pane.face_image.copy()
     name = next(iter(pane._sliders))
     with qtbot.waitSignal(pane.faceRendered, timeout=LONG):
@@ -232,6 +240,7 @@ def test_photo_import_trains_encoders_edits_refines_and_exports(pane, qtbot, tin
     assert np.array_equal(np.asarray(Image.open(tmp_path / "edit.png")), np.asarray(Image.open(tmp_path / "again.png")))
     qtbot.wait(200)
     pane.grab().save("/tmp/shot_edit_studio.png")
+    assert pane.grid.selected is None  # the photo is the current face, not a grid cell
     # a grid click goes back to sampled faces
     pane.select_face(1)
-    assert pane._face_kind == "sample"
+    assert pane._face_kind == "sample" and pane.grid.selected == 1

@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QPainter, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -45,6 +45,7 @@ class GridView(PixelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._layout: tuple[int, int, int] | None = None  # n, ncols, cell size
+        self.selected: int | None = None
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Click a face to make it the current face")
 
@@ -53,6 +54,35 @@ class GridView(PixelView):
 
         self._layout = (len(images), ncols, images.shape[1])
         self.set_array(make_grid(images, ncols=ncols, pad=GRID_PAD))
+
+    def set_selected(self, index: int | None) -> None:
+        """Outline cell ``index`` (the current face), or none."""
+        if index != self.selected:
+            self.selected = index
+            self.update()
+
+    def cell_rect(self, index: int) -> QRectF | None:
+        """Where cell ``index`` is drawn, in widget coordinates."""
+        rect, image = self.target_rect(), self.image()
+        if self._layout is None or image is None or not 0 <= index < self._layout[0]:
+            return None
+        _, ncols, cell = self._layout
+        row, col = divmod(index, ncols)
+        sx, sy = rect.width() / image.width(), rect.height() / image.height()
+        x, y = GRID_PAD + col * (cell + GRID_PAD), GRID_PAD + row * (cell + GRID_PAD)
+        return QRectF(rect.x() + x * sx, rect.y() + y * sy, cell * sx, cell * sy)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        cell = self.cell_rect(self.selected) if self.selected is not None else None
+        if cell is None:
+            return
+        painter = QPainter(self)
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 3)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        painter.drawRect(cell.adjusted(-1.5, -1.5, 1.5, 1.5))
+        painter.end()
 
     def cell_at(self, x: float, y: float) -> int | None:
         rect, image = self.target_rect(), self.image()
@@ -581,6 +611,7 @@ class EditPane(QWidget):
         self._face_throttle.trigger()
 
     def _update_face_label(self) -> None:
+        self.grid.set_selected(None if self._face_kind == "photo" else self._face_index)
         if self._face_kind == "photo":
             self.face_label.setText("Current face: the imported photo (edit it with the sliders)")
         else:
