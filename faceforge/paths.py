@@ -17,6 +17,19 @@ def cache_dir() -> Path:
     return path
 
 
+DEFAULT_CACHE_BUDGET_GB = 20.0
+
+
+def cache_budget_bytes() -> int:
+    """How much the preprocessing cache may hold before the least recently used datasets are dropped (they are
+    rebuilt from the source when next opened). ``FACEFORGE_CACHE_BUDGET_GB`` overrides the 20 GB default."""
+    try:
+        gb = float(os.environ.get("FACEFORGE_CACHE_BUDGET_GB", DEFAULT_CACHE_BUDGET_GB))
+    except ValueError:
+        gb = DEFAULT_CACHE_BUDGET_GB
+    return int(max(gb, 0.0) * 1e9)
+
+
 def config_dir() -> Path:
     override = os.environ.get("FACEFORGE_CONFIG_DIR")
     path = Path(override) if override else Path(platformdirs.user_config_dir(APP, appauthor=False))

@@ -182,6 +182,30 @@ def test_damaged_or_leftover_cache_is_not_trusted(tmp_path):
     assert not stale.exists()
 
 
+def test_the_cache_drops_the_least_recently_used_dataset_over_its_budget(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from faceforge.data.cache import evict
+
+    def size(entry):
+        return sum(f.stat().st_size for f in entry.iterdir())
+
+    folder, _ = make_folder(tmp_path, bad=False)
+    cache = tmp_path / "c"
+    a, b, c = (load_dataset(cfg_for(folder, resolution=r), cache_root=cache).cache_folder for r in (16, 24, 32))
+    for entry, age in ((a, 100), (b, 200), (c, 300)):
+        os.utime(entry / "manifest.json", (time.time() - age,) * 2)
+    assert load_dataset(cfg_for(folder, resolution=32), cache_root=cache).report.from_cache  # c: used just now
+    assert evict(cache, size(a) + size(c)) == [b]  # b was used longest ago
+    assert a.exists() and c.exists()
+    # building over budget drops the others, never the entry just built; a dropped one is rebuilt when opened
+    monkeypatch.setenv("FACEFORGE_CACHE_BUDGET_GB", "0")
+    d = load_dataset(cfg_for(folder, resolution=8), cache_root=cache)
+    assert d.cache_folder.exists() and not a.exists() and not c.exists()
+    assert not load_dataset(cfg_for(folder, resolution=16), cache_root=cache).report.from_cache
+
+
 def test_cache_dir_from_environment(tmp_path, monkeypatch):
     folder, _ = make_folder(tmp_path, n=3, bad=False)
     monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path / "envcache"))

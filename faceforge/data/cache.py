@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -33,6 +34,8 @@ _MANIFEST = "manifest.json"
 _IMAGES = "images.npy"
 _TMP_PREFIX = ".building-"
 _STALE_SECONDS = 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 def cache_key(payload: dict[str, Any]) -> str:
@@ -96,7 +99,58 @@ def open_entry(root: Path, slug: str, key: str) -> CacheEntry | None:
     entry = _validate(folder, key)
     if entry is None:
         shutil.rmtree(folder, ignore_errors=True)
+        return None
+    _touch(folder)
     return entry
+
+
+def _touch(folder: Path) -> None:
+    """Mark an entry as just used (its manifest's mtime): eviction drops the least recently used first."""
+    try:
+        os.utime(folder / _MANIFEST)
+    except OSError:
+        pass
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def evict(root: Path, budget_bytes: int, *, keep: Path | None = None) -> list[Path]:
+    """Delete the least recently used complete entries until the cache holds at most ``budget_bytes``; never
+    ``keep`` (the entry just opened or built). Returns what was deleted. A run training from a deleted entry keeps
+    reading it (the open memory map holds the file until it closes); the next open rebuilds it from the source."""
+    entries = []
+    try:
+        for item in os.scandir(root):
+            if item.is_dir() and not item.name.startswith(_TMP_PREFIX):
+                folder = Path(item.path)
+                try:
+                    used = (folder / _MANIFEST).stat().st_mtime
+                except OSError:
+                    used = 0.0
+                entries.append((used, folder, _folder_bytes(folder)))
+    except OSError:
+        return []
+    total = sum(size for _, _, size in entries)
+    deleted = []
+    for _, folder, size in sorted(entries, key=lambda e: e[0]):
+        if total <= budget_bytes:
+            break
+        if keep is not None and folder.resolve() == Path(keep).resolve():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            total -= size
+            deleted.append(folder)
+    return deleted
 
 
 def _validate(folder: Path, key: str) -> CacheEntry | None:
@@ -210,6 +264,10 @@ class Build:
                 raise
             self.abort()
             return existing
+        from faceforge.paths import cache_budget_bytes
+
+        for folder in evict(self.root, cache_budget_bytes(), keep=final):
+            log.info("dataset cache over its budget: dropped the least recently used entry %s", folder.name)
         return CacheEntry(final, manifest)
 
     def abort(self) -> None:
