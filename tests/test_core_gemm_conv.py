@@ -8,6 +8,7 @@ from faceforge.models import build_models
 from faceforge.models.gemm_conv import (conv_gemm, conv_transpose_gemm, gemm_capable, set_gemm_layers,
                                         tune_gemm_layers)
 from faceforge.runs import Run
+from faceforge.training import loop as loop_mod
 from faceforge.training.loop import train
 from helpers import assert_same_weights, random_dataset, tiny_config
 
@@ -98,10 +99,42 @@ def test_training_with_gemm_layers_resumes_bit_identically_and_records_them(tmp_
     assert Run(tmp_path / "b").config().perf.gemm_layers == layers
 
 
-def test_a_fresh_cpu_run_measures_and_records_its_choice(tmp_path):
+def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_remembers_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path / "cache"))
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
     train(c, tmp_path / "r", dataset=random_dataset())
     recorded = Run(tmp_path / "r").config().perf.gemm_layers
     assert isinstance(recorded, list)
     assert "per-layer GEMM vs oneDNN" in (tmp_path / "r" / "events.log").read_text()
+
+    def no_timing(*args, **kwargs):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(loop_mod, "tune_gemm_layers", no_timing)
+    c = tiny_config(steps=1)
+    c.perf.gemm_layers = None
+    train(c, tmp_path / "r2", dataset=random_dataset())
+    assert Run(tmp_path / "r2").config().perf.gemm_layers == recorded
+    c = tiny_config(steps=1)
+    c.perf.gemm_layers = None
+    c.model.g_channels = 12  # other shapes: measured afresh
+    with pytest.raises(AssertionError, match="measured again"):
+        train(c, tmp_path / "r3", dataset=random_dataset())
+
+
+def test_remembered_timings_survive_damage_and_key_changes(tmp_path, monkeypatch):
+    from faceforge.timings import remembered
+
+    monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def measure(value):
+        return lambda: calls.append(value) or value
+
+    assert remembered("k", {"a": 1}, measure(1.5)) == (1.5, False)
+    assert remembered("k", {"a": 1}, measure(9.0)) == (1.5, True)
+    assert remembered("k", {"a": 2}, measure(2.5)) == (2.5, False)
+    (tmp_path / "timings.json").write_text("{not json")
+    assert remembered("k", {"a": 1}, measure(3.5)) == (3.5, False)
+    assert calls == [1.5, 2.5, 3.5]

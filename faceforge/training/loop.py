@@ -26,6 +26,7 @@ from faceforge.fileio import atomic_open
 from faceforge.models import build_models
 from faceforge.models.gemm_conv import set_gemm_layers, tune_gemm_layers
 from faceforge.runs import Run, next_run_dir
+from faceforge.timings import remembered
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
@@ -124,9 +125,17 @@ class Trainer:
             torch.set_num_threads(cfg.perf.threads)
         torch.manual_seed(cfg.seed)
         G, D = build_models(cfg.model, loss_kind=cfg.loss.kind)
+        remembered_any = []
+
+        def probe(precision: str, channels_last: bool) -> float:
+            seconds, again = remembered("step", {**self._shape_key(), "precision": precision,
+                                                 "channels_last": channels_last},
+                                        lambda: _probe_step(G, D, cfg, precision, channels_last))
+            remembered_any.append(again)
+            return seconds
+
         perf: PerfChoice = choose_perf(device=cfg.perf.device, precision=cfg.perf.precision,
-                                       channels_last=cfg.perf.channels_last,
-                                       probe=lambda p, cl: _probe_step(G, D, cfg, p, cl))
+                                       channels_last=cfg.perf.channels_last, probe=probe)
         self.perf = perf
         self.device = torch.device(perf.device)
         memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
@@ -170,8 +179,14 @@ class Trainer:
         # record what was really used, so the run says which fast paths it took
         cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
                                        channels_last=perf.channels_last, gemm_layers=gemm_layers)
-        self.perf_reason = perf.reason + gemm_reason
+        self.perf_reason = perf.reason + gemm_reason + (
+            " (timings remembered from an earlier measurement on this machine)" if any(remembered_any) else "")
         self.optimizer_kwargs = opt_kwargs
+
+    def _shape_key(self) -> dict[str, Any]:
+        """What the kernels' speed depends on besides the machine: layer shapes (model and batch) and the loss."""
+        cfg = self.config
+        return {"model": cfg.model.to_dict(), "batch": cfg.schedule.batch_size, "loss": cfg.loss.kind}
 
     def _gemm_layers(self, perf: PerfChoice) -> tuple[list[str], str]:
         """Which 4x4 stride-2 layers run as one GEMM: as the config says, or timed now (CPU fp32 only)."""
@@ -188,9 +203,16 @@ class Trainer:
                 B = cfg.schedule.batch_size
                 z = torch.randn(B, cfg.model.z_dim, generator=gen)
                 y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
-                names, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y))
+
+                def measure() -> dict[str, Any]:
+                    chosen, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y))
+                    return {"chosen": chosen, "times": times}
+
+                result, _ = remembered("gemm-layers", {**self._shape_key(), "channels_last": perf.channels_last},
+                                       measure)
+                names = list(result["chosen"])
                 reason = "; per-layer GEMM vs oneDNN " + ", ".join(
-                    f"{n} {a * 1e3:.0f}/{b * 1e3:.0f} ms" for n, (a, b) in times.items()) + (
+                    f"{n} {a * 1e3:.0f}/{b * 1e3:.0f} ms" for n, (a, b) in result["times"].items()) + (
                     f" -> GEMM for {', '.join(names)}" if names else " -> oneDNN everywhere")
         set_gemm_layers(both, names)
         return list(names), reason
