@@ -32,14 +32,29 @@ def _im2col(xh: torch.Tensor) -> tuple[torch.Tensor, int, int]:
     return windows.reshape(n * ho * wo, _K * _K * c), ho, wo
 
 
-def _col2im(cols: torch.Tensor, n: int, h: int, w: int, c: int, ho: int, wo: int) -> torch.Tensor:
-    """The adjoint of :func:`_im2col`: add each patch back where it came from; returns (N, H, W, C)."""
+def _tap_range(k: int, size: int, n_patches: int) -> tuple[slice, slice]:
+    """For kernel tap ``k``: the output rows (stride 2) it writes inside the image, and the patch rows they come
+    from. Row ``i`` of patches lands on ``2i + k - 1``; the ones that land in the padding are dropped."""
+    lo = max(0, (_S - k + _P - 1) // _S)
+    hi = min(n_patches - 1, (size - 1 - k + _P) // _S)
+    start = _S * lo + k - _P
+    return slice(start, start + _S * (hi - lo) + 1, _S), slice(lo, hi + 1)
+
+
+def _col2im(cols: torch.Tensor, n: int, h: int, w: int, c: int, ho: int, wo: int,
+            channels_last: bool) -> torch.Tensor:
+    """The adjoint of :func:`_im2col`: add each patch back where it came from, straight into an (N, C, H, W)
+    tensor in the asked memory format (no padded buffer to crop and copy)."""
     patches = cols.view(n, ho, wo, _K, _K, c)
-    xp = cols.new_zeros(n, h + 2 * _P, w + 2 * _P, c)
+    out = torch.empty((n, c, h, w), dtype=cols.dtype, device=cols.device,
+                      memory_format=torch.channels_last if channels_last else torch.contiguous_format).zero_()
+    oh = out.permute(0, 2, 3, 1)  # an NHWC view: contiguous when the output is channels-last
     for ky in range(_K):
+        rows, prow = _tap_range(ky, h, ho)
         for kx in range(_K):
-            xp[:, ky:ky + _S * (ho - 1) + 1:_S, kx:kx + _S * (wo - 1) + 1:_S, :] += patches[:, :, :, ky, kx, :]
-    return xp[:, _P:_P + h, _P:_P + w, :]
+            cols_, pcol = _tap_range(kx, w, wo)
+            oh[:, rows, cols_, :] += patches[:, prow, pcol, ky, kx, :]
+    return out
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:
@@ -82,7 +97,7 @@ class _ConvGemm(torch.autograd.Function):
         g = grad.permute(0, 2, 3, 1).reshape(n * ho * wo, -1)
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = _as_nchw(_col2im(g @ _flat_weight(weight), n, h, w, c, ho, wo), ctx.channels_last)
+            grad_x = _col2im(g @ _flat_weight(weight), n, h, w, c, ho, wo, ctx.channels_last)
         if ctx.needs_input_grad[1]:
             grad_w = (g.t() @ cols).view(weight.shape[0], _K, _K, c).permute(0, 3, 1, 2)
         return grad_x, grad_w
@@ -94,11 +109,10 @@ class _ConvTransposeGemm(torch.autograd.Function):
         n, c_in, h, w = x.shape
         c_out = weight.shape[1]
         xh = x.permute(0, 2, 3, 1).reshape(n * h * w, c_in)
-        out = _col2im(xh @ _flat_weight(weight), n, _S * h, _S * w, c_out, h, w)
         ctx.save_for_backward(xh if weight.requires_grad else None, weight)
         ctx.shape = (n, c_in, h, w, c_out)
         ctx.channels_last = _is_channels_last(x)
-        return _as_nchw(out, ctx.channels_last)
+        return _col2im(xh @ _flat_weight(weight), n, _S * h, _S * w, c_out, h, w, ctx.channels_last)
 
     @staticmethod
     @once_differentiable  # no double backward: a gradient penalty keeps the library kernels
