@@ -364,8 +364,8 @@ class Trainer:
         images = generate(self.G_ema, self.grid_z, self.grid_y)
         grid = make_grid(images)
         path = self.run_folder.sample_path(self.step)
-        with atomic_open(path, "wb") as fh:
-            Image.fromarray(grid).save(fh, format="PNG")
+        with atomic_open(path, "wb") as fh:  # zlib level 1: a quarter of the encoding time, about the same size
+            Image.fromarray(grid).save(fh, format="PNG", compress_level=1)
         self._emit("sample", step=self.step, path=str(path), grid=grid)
         return path
 
