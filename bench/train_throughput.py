@@ -3,9 +3,9 @@ writes it (same architecture, batch and optimiser; fp32, NCHW, BCE with a sigmoi
 the same images, alternating in ONE process so both see the same machine state.
 
 Also measures the fp32 and bf16 matmul ceilings of this CPU, and reports the model FLOP rate of each loop.
-Last line: ``ours_img_s=.. reference_img_s=.. ratio=..``.
+Last line: ``ours_img_s=.. reference_img_s=.. ratio=..`` (ratio: the median of the per-round ratios).
 
-    python bench/train_throughput.py [--resolution 64] [--batch 64] [--rounds 5] [--steps 6]
+    python bench/train_throughput.py [--resolution 64] [--batch 64] [--rounds 5] [--steps 6] [--ablate]
 """
 from __future__ import annotations
 
@@ -139,6 +139,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=6, help="steps per loop per round")
+    ap.add_argument("--ablate", action="store_true", help="also time ours with each fast path switched off")
     args = ap.parse_args()
     res, batch = args.resolution, args.batch
 
@@ -165,32 +166,53 @@ def main() -> int:
         def __len__(self):
             return len(self.images)
 
-    cfg = TrainConfig()
-    cfg.model.name, cfg.model.resolution, cfg.data.resolution = "dcgan", res, res
-    cfg.model.g_channels = cfg.model.d_channels = 64
-    cfg.schedule.batch_size, cfg.schedule.metrics_every = batch, 0
-    tmp = tempfile.mkdtemp()
-    ours = Trainer(Run(tmp), cfg, dataset=DS())
+    def config(**perf):
+        cfg = TrainConfig()
+        cfg.model.name, cfg.model.resolution, cfg.data.resolution = "dcgan", res, res
+        cfg.model.g_channels = cfg.model.d_channels = 64
+        cfg.schedule.batch_size, cfg.schedule.metrics_every = batch, 0
+        for key, value in perf.items():
+            setattr(cfg.perf, key, value)
+        return cfg
+
+    ours = Trainer(Run(tempfile.mkdtemp()), config(), dataset=DS())
     print(f"ours: {ours.perf_reason}; optimiser {ours.optimizer_kwargs}")
+    chosen = ours.config.perf
+    steppers = {"ours": lambda: ours.train_step(acc)}
+    if args.ablate:  # ours with one fast path switched off at a time: what each one buys
+        variants = {
+            "without GEMM layers": dict(gemm_layers=[]),
+            "NCHW instead of channels_last": dict(channels_last=not chosen.channels_last),
+            "foreach instead of fused Adam": dict(foreach_optim=False),
+        }
+        for name, change in variants.items():
+            perf = dict(precision=chosen.precision, channels_last=chosen.channels_last,
+                        gemm_layers=chosen.gemm_layers)
+            trainer = Trainer(Run(tempfile.mkdtemp()), config(**{**perf, **change}), dataset=DS())
+            steppers[name] = (lambda t: lambda: t.train_step(acc))(trainer)
     ref = Reference(data, batch, res)
+    steppers["reference"] = ref.step
     acc = torch.zeros(5)
-    for _ in range(2):  # warm-up both
-        ours.train_step(acc)
-        ref.step()
-    t_ours, t_ref = [], []
+    for step in steppers.values():  # warm-up
+        step()
+        step()
+    times: dict[str, list[float]] = {name: [] for name in steppers}
     for r in range(args.rounds):
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            ours.train_step(acc)
-        acc.tolist()
-        t_ours.append((time.perf_counter() - t0) / args.steps)
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            ref.step()
-        t_ref.append((time.perf_counter() - t0) / args.steps)
+        for name, step in steppers.items():
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            acc.tolist()
+            times[name].append((time.perf_counter() - t0) / args.steps)
         ceilings[torch.float32].append(matmul_gflops(torch.float32))
-        print(f"round {r}: ours {batch / t_ours[-1]:.1f} img/s, reference {batch / t_ref[-1]:.1f} img/s, "
-              f"fp32 matmul {ceilings[torch.float32][-1]:.0f} GFLOP/s")
+        print(f"round {r}: " + ", ".join(f"{n} {batch / t[-1]:.1f} img/s" for n, t in times.items())
+              + f"; fp32 matmul {ceilings[torch.float32][-1]:.0f} GFLOP/s")
+    t_ours, t_ref = times["ours"], times["reference"]
+    for name in steppers:
+        if name not in ("ours", "reference"):
+            gain = float(np.median([v / o for v, o in zip(times[name], t_ours)]))  # within a round: same machine state
+            print(f"ablation: {name}: {batch / float(np.median(times[name])):.1f} img/s; the fast path buys "
+                  f"{gain:.2f}x (median of per-round ratios)")
     ceilings[torch.bfloat16].append(matmul_gflops(torch.bfloat16))
     fp32, bf16 = (float(np.median(ceilings[d])) for d in (torch.float32, torch.bfloat16))
     print(f"matmul ceiling (median): fp32 {fp32:.0f} GFLOP/s (range {min(ceilings[torch.float32]):.0f}-"
@@ -201,7 +223,8 @@ def main() -> int:
           f"({100 * flops / ours_s / 1e9 / (bf16 if ours.perf.precision == 'bf16' else fp32):.0f}% of the "
           f"{ours.perf.precision} matmul ceiling), reference {flops / ref_s / 1e9:.0f} GFLOP/s "
           f"({100 * flops / ref_s / 1e9 / fp32:.0f}% of fp32)")
-    print(f"ours_img_s={batch / ours_s:.1f} reference_img_s={batch / ref_s:.1f} ratio={ref_s / ours_s:.2f}")
+    ratio = float(np.median([r / o for r, o in zip(t_ref, t_ours)]))  # per round, then the median: drift cancels
+    print(f"ours_img_s={batch / ours_s:.1f} reference_img_s={batch / ref_s:.1f} ratio={ratio:.2f}")
     return 0
 
 
