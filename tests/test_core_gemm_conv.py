@@ -138,3 +138,20 @@ def test_remembered_timings_survive_damage_and_key_changes(tmp_path, monkeypatch
     (tmp_path / "timings.json").write_text("{not json")
     assert remembered("k", {"a": 1}, measure(3.5)) == (3.5, False)
     assert calls == [1.5, 2.5, 3.5]
+
+
+def test_a_stop_while_the_kernels_are_measured_cancels_before_training(tmp_path, monkeypatch):
+    from faceforge.data import Cancelled
+
+    monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+
+    def stop_during_measuring():
+        calls.append(1)
+        return len(calls) >= 2  # the first layer is timed, then Stop
+
+    c = tiny_config(steps=5)
+    c.perf.gemm_layers = None
+    with pytest.raises(Cancelled):
+        train(c, tmp_path / "r", dataset=random_dataset(), should_stop=stop_during_measuring)
+    assert not (tmp_path / "cache" / "timings.json").exists()  # half a measurement is not remembered

@@ -185,10 +185,12 @@ def _time_pair(a: Callable[[], None], b: Callable[[], None], reps: int) -> tuple
 
 
 def tune_gemm_layers(model: nn.Module, run_forward: Callable[[], object], *, reps: int = 3,
-                     margin: float = 1.05) -> tuple[list[str], dict[str, tuple[float, float]]]:
+                     margin: float = 1.05, check: Callable[[], None] | None = None,
+                     ) -> tuple[list[str], dict[str, tuple[float, float]]]:
     """Time each capable layer of ``model`` forward + backward on the input shape ``run_forward`` gives it, with
     oneDNN and with the GEMM form; return the layers where the GEMM form is faster by ``margin``, and the times
-    (seconds: library, GEMM) per layer. The model's weights are not changed."""
+    (seconds: library, GEMM) per layer. The model's weights are not changed. ``check()`` is called before each
+    layer (it raises to cancel: a Stop while a large model is measured need not wait for the rest)."""
     shapes: dict[str, tuple[torch.Size, bool]] = {}
     hooks = []
     for name, module in model.named_modules():
@@ -206,6 +208,8 @@ def tune_gemm_layers(model: nn.Module, run_forward: Callable[[], object], *, rep
     chosen, times = [], {}
     modules = dict(model.named_modules())
     for name, (shape, channels_last) in shapes.items():
+        if check is not None:
+            check()
         module = modules[name]
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         x = torch.randn(shape).contiguous(memory_format=fmt).requires_grad_(True)

@@ -128,6 +128,7 @@ class Trainer:
         remembered_any = []
 
         def probe(precision: str, channels_last: bool) -> float:
+            self._check_stop()
             seconds, again = remembered("step", {**self._shape_key(), "precision": precision,
                                                  "channels_last": channels_last},
                                         lambda: _probe_step(G, D, cfg, precision, channels_last))
@@ -183,6 +184,13 @@ class Trainer:
             " (timings remembered from an earlier measurement on this machine)" if any(remembered_any) else "")
         self.optimizer_kwargs = opt_kwargs
 
+    def _check_stop(self) -> None:
+        """Between the measurements at set-up (most of a minute at 128 px the first time): Stop cancels."""
+        if self.should_stop():
+            from faceforge.data import Cancelled
+
+            raise Cancelled("stopped while measuring this machine's kernels, before training started")
+
     def _shape_key(self) -> dict[str, Any]:
         """What the kernels' speed depends on besides the machine: layer shapes (model and batch) and the loss."""
         cfg = self.config
@@ -205,7 +213,7 @@ class Trainer:
                 y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
 
                 def measure() -> dict[str, Any]:
-                    chosen, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y))
+                    chosen, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y), check=self._check_stop)
                     return {"chosen": chosen, "times": times}
 
                 result, _ = remembered("gemm-layers", {**self._shape_key(), "channels_last": perf.channels_last},
