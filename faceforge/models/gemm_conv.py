@@ -1,9 +1,10 @@
 """DCGAN's 4x4 stride-2 convolutions as one matrix product each, for the layers where that beats oneDNN.
 
-On a 2-core AVX-512 CPU oneDNN runs the wide layers with small images (256 -> 512 channels at 8 -> 4 px, and its
-transposed mirror in G) at 100-150 GFLOP/s in training: it reorders the weights into its blocked layout on every
-call and its kernels are tuned for larger images. The same layer written as im2col + one GEMM on channels-last data
-runs at about 190 GFLOP/s. For the large-image layers oneDNN wins. So neither is chosen by hand:
+On a 2-core AVX-512 CPU (bench/conv_kernels.py) oneDNN runs the wide layers with small images in training - 256 ->
+512 channels at 8 -> 4 px, and its transposed mirror in G - at 120-140 GFLOP/s: it reorders the weights into its
+blocked layout on every call and its kernels are tuned for larger images. The same layers as im2col + one GEMM on
+channels-last data run at 185-223 GFLOP/s (80-92% of the fp32 matmul ceiling). On the large-image layers the
+patches cost more memory traffic than the GEMM saves and oneDNN wins. So neither is chosen by hand:
 :func:`tune_gemm_layers` times both on each layer's real shape when a run starts, and the run's config records which
 layers use the GEMM form, so a resumed run computes exactly what it computed before.
 
