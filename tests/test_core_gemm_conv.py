@@ -74,13 +74,17 @@ def test_the_tuner_times_every_capable_layer_and_picks_from_them():
     cfg = tiny_config(res=32, model="dcgan")
     G, D = build_models(cfg.model, loss_kind="bce")
     both = nn.ModuleDict({"G": G, "D": D})
-    w = [p.clone() for p in both.parameters()]
+    state = {k: v.clone() for k, v in both.state_dict().items()}
     z = torch.randn(8, cfg.model.z_dim)
+    rng = torch.get_rng_state()
     chosen, times = tune_gemm_layers(both, lambda: D(G(z)), reps=1)
     assert set(times) == {n for n, m in both.named_modules() if gemm_capable(m)}
     assert set(chosen) <= set(times)
     assert all(a > 0 and b > 0 for a, b in times.values())
-    assert all(torch.equal(a, b) for a, b in zip(w, both.parameters()))  # timing does not train
+    # timing changes nothing a run depends on: weights, BatchNorm statistics, the global RNG, train mode
+    assert all(torch.equal(v, both.state_dict()[k]) for k, v in state.items())
+    assert torch.equal(rng, torch.get_rng_state())
+    assert all(m.training for m in both.modules())
 
 
 def test_training_with_gemm_layers_resumes_bit_identically_and_records_them(tmp_path):
@@ -116,6 +120,7 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
     c.perf.gemm_layers = None
     train(c, tmp_path / "r2", dataset=random_dataset())
     assert Run(tmp_path / "r2").config().perf.gemm_layers == recorded
+    assert_same_weights(tmp_path / "r", tmp_path / "r2")  # measuring left no trace in the run
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
     c.model.g_channels = 12  # other shapes: measured afresh

@@ -200,20 +200,25 @@ def tune_gemm_layers(model: nn.Module, run_forward: Callable[[], object], *, rep
                 x = args[0]
                 shapes[_name] = (x.shape, _is_channels_last(x))
             hooks.append(module.register_forward_pre_hook(hook))
+    modes = {m: m.training for m in model.modules()}
+    model.eval()  # only the shapes are wanted: BatchNorm's running statistics must not move
     try:
         with torch.no_grad():
             run_forward()
     finally:
         for h in hooks:
             h.remove()
+        for m, training in modes.items():
+            m.training = training
     chosen, times = [], {}
     modules = dict(model.named_modules())
+    gen = torch.Generator().manual_seed(0)  # not the global RNG: a run that measures equals one that remembers
     for name, (shape, channels_last) in shapes.items():
         if check is not None:
             check()
         module = modules[name]
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        x = torch.randn(shape).contiguous(memory_format=fmt).requires_grad_(True)
+        x = torch.randn(shape, generator=gen).contiguous(memory_format=fmt).requires_grad_(True)
         w = module.weight.detach().clone().requires_grad_(True)
         transposed = isinstance(module, nn.ConvTranspose2d)
         library = (lambda a, b: F.conv_transpose2d(a, b, stride=_S, padding=_P)) if transposed else (
