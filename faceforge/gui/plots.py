@@ -29,7 +29,7 @@ LABELS = {"loss_g": "G loss", "loss_d": "D loss", "d_real": "D(x)", "d_fake": "D
 TIPS = {"Losses": "Generator and discriminator losses: raw (faint) and smoothed (bold). They oscillate; a D loss "
                   "near 0 for long means D is winning.",
         "D outputs": "D(x): how real D finds real faces; D(G(z)): how real it finds generated ones. "
-                                 "Both near 0.5 is a balanced game.",
+                     "Both near 0.5 is a balanced game.",
         "Quality": "SWD: sliced Wasserstein distance between generated and real image patches at several scales "
                    "(lower is better; it falls as faces form). Diversity x100: mean MS-SSIM between samples "
                    "(rising means the generator is collapsing onto few faces).",
