@@ -160,6 +160,13 @@ def test_interpolation_strip_gif_and_axis_figure(pane, qtbot, tiny_run, tmp_path
         pane.render_figure(tmp_path / "fig.png")
     assert pane.figure.ncols == 7 and len(pane.figure.images) == 14
     assert (tmp_path / "fig.recipe.json").exists() and pane.figure_view.array() is not None
+    # for people: a copy with the column headings, faces enlarged to 128 px (here 4x from 32 px); the plain one
+    # is what the recipe rebuilds
+    plain = np.asarray(Image.open(tmp_path / "fig.png"))
+    labelled = np.asarray(Image.open(tmp_path / "fig-labelled.png"))
+    assert labelled.shape[1] == 4 * plain.shape[1] and labelled.shape[0] > 4 * plain.shape[0]
+    assert np.array_equal(labelled[-4 * plain.shape[0]:][::4, ::4], plain)
+    assert np.array_equal(pane.figure_view.array(), labelled)
     pane.grab().save("/tmp/shot_edit_studio_figure.png")
     pane.modes.setCurrentIndex(2)
     qtbot.wait(50)

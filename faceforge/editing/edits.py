@@ -39,6 +39,12 @@ class Rendered:
     columns: list[str] = field(default_factory=list)  # a heading per column, for a GUI or a labelled export
     rows: list[str] = field(default_factory=list)
 
+    def labelled_image(self) -> np.ndarray:
+        """``image`` with the column headings on top, enlarged so small faces stay legible: for people (papers,
+        slides); the recipe rebuilds the plain ``image``."""
+        cell = self.images.shape[1]
+        return add_headings(self.image, self.columns, cell=cell, scale=max(1, 128 // cell))
+
     @property
     def image(self) -> np.ndarray:
         return compose(self.images, self.ncols)

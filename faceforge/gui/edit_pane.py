@@ -650,10 +650,11 @@ class EditPane(QWidget):
                                 kind="edit" if photo else "sample",
                                 on_done=self._exported, on_failed=lambda e: self._note(self.export_note, e))
 
-    def _exported(self, path) -> None:
+    def _exported(self, path, *, also: str = "") -> None:
         from faceforge.recipes import recipe_path
 
-        text = f"Wrote {Path(path).name} and {recipe_path(Path(path)).name}"
+        name, recipe = Path(path).name, recipe_path(Path(path)).name
+        text = f"Wrote {name}, {recipe} and {also}" if also else f"Wrote {name} and {recipe}"
         for label in (self.export_note, self.interp_message, self.figure_message):
             if label.text().endswith("…"):
                 label.setText(text)
@@ -743,13 +744,14 @@ class EditPane(QWidget):
 
     def _figure_done(self, rendered, path) -> None:
         self.figure = rendered
-        self.figure_view.set_array(rendered.image)
+        self.figure_view.set_array(rendered.labelled_image())
         self.figure_message.setText(f"{len(rendered.rows)} faces × {rendered.ncols} columns: "
                                     + ", ".join(rendered.columns))
         self.figureRendered.emit()
         if path is not None:
             self.figure_message.setText(self.figure_message.text() + "…")
-            self._exported(path)
+            path = Path(path)
+            self._exported(path, also=path.stem + "-labelled.png (with headings, for people)")
 
     # ---------------------------------------------------------------- photos
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API

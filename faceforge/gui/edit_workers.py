@@ -162,12 +162,14 @@ def save_interpolation(gen, rendered, path: Path, *, run=None, scale: int = 1) -
 
 def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attributes, values, truncation: float,
                        run=None):
-    from faceforge.editing.edits import axis_incremental, export
+    from faceforge.editing.edits import axis_incremental, export, save_png
 
     rendered = axis_incremental(gen, n_faces=n_faces, seed=seed, attributes=attributes, values=values,
                                 truncation=truncation)
-    if path is not None:
-        export(rendered, Path(path), gen, run=run, seed=seed)
+    if path is not None:  # NAME.png (+ recipe) and NAME-labelled.png with the column headings, enlarged
+        path = Path(path)
+        export(rendered, path, gen, run=run, seed=seed)
+        save_png(path.with_name(path.stem + "-labelled.png"), rendered.labelled_image())
     return rendered
 
 
