@@ -64,7 +64,11 @@ def _zip_handle(container: str) -> zipfile.ZipFile:
 
 
 def is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+    """Whether ``name`` (a file name or a '/'-separated path) has an image extension; ``os.path.splitext``'s rule
+    (leading dots are not an extension) without its cost, which was a third of rescanning 200,000 files."""
+    base = name.rpartition("/")[2]
+    dot = base.rfind(".")
+    return dot > 0 and bool(base[:dot].lstrip(".")) and base[dot:].lower() in IMAGE_EXTENSIONS
 
 
 def safe_member_name(member: str) -> str:
