@@ -133,6 +133,9 @@ def test_new_run_dialog_presets_and_estimate(qtbot):
     dialog.attributes.item(0).setCheckState(dialog.attributes.item(0).checkState().Checked)
     dialog.width_spin.setValue(8)
     dialog.batch.setValue(8)
+    assert dialog.config().perf.threads == 0 and dialog.threads.text().startswith("automatic")
+    dialog.threads.setValue(1)  # the user's choice of CPU threads goes into the run's config
+    assert dialog.config().perf.threads == 1
     assert dialog.problem() == ""
     with qtbot.waitSignal(dialog.estimated, timeout=LONG) as est:
         dialog.run_estimate()

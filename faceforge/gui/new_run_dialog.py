@@ -7,6 +7,7 @@ it was opened with, so a preset or a previous run's config round-trips untouched
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -107,7 +108,7 @@ class NewRunDialog(QDialog):
         super().__init__(parent)
         self.train_threads = train_threads
         self.setWindowTitle("New training run")
-        self.setMinimumSize(860, 600)
+        self.setMinimumSize(860, 640)
         self._base = copy.deepcopy(config) if config is not None else quick_look_config()
         self._attributes_for_source = list(attributes or [])
         self._estimate_slot = TaskSlot(runner, self)
@@ -148,11 +149,15 @@ class NewRunDialog(QDialog):
         for name, description in models.items():
             self.model.addItem(name, name)
             self.model.setItemData(self.model.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
-        self.model_help = QLabel()
-        self.model_help.setWordWrap(True)
+        self.model_help = QLabel()  # one line (a wrapped label gets clipped by the form's row arithmetic)
         self.model_help.setStyleSheet("color: palette(placeholder-text)")
-        self.model.currentIndexChanged.connect(
-            lambda: self.model_help.setText(models.get(self.model.currentData(), "")))
+
+        def describe() -> None:
+            text = models.get(self.model.currentData(), "")
+            self.model_help.setText(text.split(":")[0])  # the name and its sources; the rest in the tooltip
+            self.model_help.setToolTip(text)
+
+        self.model.currentIndexChanged.connect(describe)
         self.resolution = QComboBox()
         for r in (32, 64, 128):
             self.resolution.addItem(f"{r} px", r)
@@ -171,6 +176,11 @@ class NewRunDialog(QDialog):
         self.width_spin = _spin(4, 1024, 64, step=8)
         self.width_spin.setToolTip("Channels of G's last block and D's first block (the DCGAN paper's 64)")
         self.n_critic = _spin(1, 20, 1)
+        cores = os.cpu_count() or 1
+        self.threads = _spin(0, cores, 0)
+        self.threads.setSpecialValueText(f"automatic ({max(1, cores - 1)}: one core left for the window)")
+        self.threads.setToolTip(f"CPU threads for training. All {cores} train faster; the window then competes "
+                                "with training for the CPU and may stutter")
         self.sample_every = _spin(1, 1_000_000, 200, step=50)
         self.checkpoint_every = _spin(1, 1_000_000, 500, step=100)
 
@@ -194,8 +204,13 @@ class NewRunDialog(QDialog):
         form.addRow("Name", self.name)
         form.addRow("Dataset", source_row)
         form.addRow("Labels", labels_row)
-        form.addRow("Model", self.model)
-        form.addRow("", self.model_help)
+        model_box = QWidget()  # the combo with its description under it, as one field of a known height
+        mb = QVBoxLayout(model_box)
+        mb.setContentsMargins(0, 0, 0, 0)
+        mb.setSpacing(2)
+        mb.addWidget(self.model)
+        mb.addWidget(self.model_help)
+        form.addRow("Model", model_box)
         form.addRow("Resolution", self.resolution)
         form.addRow("Loss", self.loss)
         form.addRow("Batch size", self.batch)
@@ -214,6 +229,7 @@ class NewRunDialog(QDialog):
         adv = QFormLayout(advanced)
         adv.addRow("Model width", self.width_spin)
         adv.addRow("D steps per G step", self.n_critic)
+        adv.addRow("CPU threads", self.threads)
         adv.addRow("Snapshot every (steps)", self.sample_every)
         adv.addRow("Checkpoint every (steps)", self.checkpoint_every)
 
@@ -267,6 +283,7 @@ class NewRunDialog(QDialog):
         self.n_critic.setValue(cfg.loss.n_critic)
         self.sample_every.setValue(cfg.schedule.sample_every)
         self.checkpoint_every.setValue(cfg.schedule.checkpoint_every)
+        self.threads.setValue(cfg.perf.threads)
         names = list(attributes) if attributes else (list(BUILTIN_ATTRIBUTES) if cfg.data.source == BUILTIN else [])
         for a in cfg.data.attributes:
             if a not in names and a != "*":
@@ -319,6 +336,7 @@ class NewRunDialog(QDialog):
         cfg.schedule.sample_every = self.sample_every.value()
         cfg.schedule.checkpoint_every = self.checkpoint_every.value()
         cfg.perf.device = self.device.currentData()
+        cfg.perf.threads = self.threads.value()
         return cfg
 
     def problem(self) -> str:
@@ -396,7 +414,8 @@ class NewRunDialog(QDialog):
         self.estimate_button.setEnabled(False)
         self.estimate_label.setText("Measuring this machine's kernels and timing a few steps… (the first time "
                                     "for a model size takes 10 s at 64 px, up to a minute at 128 px)")
-        self._estimate_slot.start("estimate run", estimate, self.config(), self.train_threads,
+        config = self.config()
+        self._estimate_slot.start("estimate run", estimate, config, config.perf.threads or self.train_threads,
                                   on_done=self._estimate_done, on_failed=self._estimate_failed)
 
     def _estimate_done(self, result: dict) -> None:
