@@ -105,9 +105,16 @@ def test_training_with_gemm_layers_resumes_bit_identically_and_records_them(tmp_
 
 def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_remembers_it(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path / "cache"))
+    said = []
+
+    def progress(event):
+        if event["kind"] == "message" and "Timing this machine's kernels" in event["text"]:
+            said.append(event["text"])
+
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
-    train(c, tmp_path / "r", dataset=random_dataset())
+    train(c, tmp_path / "r", dataset=random_dataset(), progress=progress)
+    assert len(said) == 1  # the pause at set-up is explained, once
     recorded = Run(tmp_path / "r").config().perf.gemm_layers
     assert isinstance(recorded, list)
     assert "per-layer GEMM vs oneDNN" in (tmp_path / "r" / "events.log").read_text()
@@ -118,7 +125,8 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
     monkeypatch.setattr(loop_mod, "tune_gemm_layers", no_timing)
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
-    train(c, tmp_path / "r2", dataset=random_dataset())
+    train(c, tmp_path / "r2", dataset=random_dataset(), progress=progress)
+    assert len(said) == 1  # nothing measured, nothing to explain
     assert Run(tmp_path / "r2").config().perf.gemm_layers == recorded
     assert_same_weights(tmp_path / "r", tmp_path / "r2")  # measuring left no trace in the run
     c = tiny_config(steps=1)

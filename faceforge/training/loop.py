@@ -129,9 +129,13 @@ class Trainer:
 
         def probe(precision: str, channels_last: bool) -> float:
             self._check_stop()
+
+            def measure() -> float:
+                self._measuring()
+                return _probe_step(G, D, cfg, precision, channels_last)
+
             seconds, again = remembered("step", {**self._shape_key(), "precision": precision,
-                                                 "channels_last": channels_last},
-                                        lambda: _probe_step(G, D, cfg, precision, channels_last))
+                                                 "channels_last": channels_last}, measure)
             remembered_any.append(again)
             return seconds
 
@@ -184,6 +188,13 @@ class Trainer:
             " (timings remembered from an earlier measurement on this machine)" if any(remembered_any) else "")
         self.optimizer_kwargs = opt_kwargs
 
+    def _measuring(self) -> None:
+        """Say once why set-up pauses: the first run of a model size on a machine times its kernels."""
+        if not getattr(self, "_said_measuring", False):
+            self._said_measuring = True
+            self._emit("message", level="info", text="Timing this machine's kernels for this model size (once; "
+                                                     "remembered for later runs)…")
+
     def _check_stop(self) -> None:
         """Between the measurements at set-up (most of a minute at 128 px the first time): Stop cancels."""
         if self.should_stop():
@@ -213,6 +224,7 @@ class Trainer:
                 y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
 
                 def measure() -> dict[str, Any]:
+                    self._measuring()
                     chosen, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y), check=self._check_stop)
                     return {"chosen": chosen, "times": times}
 
