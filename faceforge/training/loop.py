@@ -112,6 +112,7 @@ class Trainer:
 
     def _setup(self) -> None:
         cfg = self.config
+        self._said_measuring = False
         ds = self.dataset
         if len(ds) == 0:
             raise ValueError("the dataset has no usable images")
@@ -190,7 +191,7 @@ class Trainer:
 
     def _measuring(self) -> None:
         """Say once why set-up pauses: the first run of a model size on a machine times its kernels."""
-        if not getattr(self, "_said_measuring", False):
+        if not self._said_measuring:
             self._said_measuring = True
             self._emit("message", level="info", text="Timing this machine's kernels for this model size (once; "
                                                      "remembered for later runs)…")
