@@ -281,3 +281,13 @@ def test_the_plots_go_two_by_two_when_four_in_a_column_would_be_too_short(qtbot)
     assert [p.getAxis("bottom").label.isVisible() for p in plots.plots] == [False, False, True, True]
     plots.resize(600, 900)
     qtbot.waitUntil(lambda: plots.columns == 1)
+
+
+def test_the_run_line_says_which_fast_paths_the_run_took():
+    from faceforge.gui.train_pane import _speed_path
+
+    cfg = TrainConfig()
+    assert _speed_path(cfg) == ""  # still to be chosen
+    cfg.perf.device, cfg.perf.precision, cfg.perf.channels_last = "cpu", "fp32", True
+    cfg.perf.gemm_layers, cfg.perf.threads = ["G.main.3", "D.body.7"], 1
+    assert _speed_path(cfg) == " · cpu fp32, channels-last, 2 GEMM layers, 1 thread"

@@ -58,6 +58,21 @@ def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
     return out
 
 
+def _speed_path(cfg) -> str:
+    """The fast paths the run took, as its config recorded them (nothing while they are still to be chosen)."""
+    perf = cfg.perf
+    if perf.precision == "auto" or perf.device == "auto":
+        return ""
+    parts = [f"{perf.device} {perf.precision}"]
+    if perf.channels_last:
+        parts.append("channels-last")
+    if perf.gemm_layers:
+        parts.append(f"{len(perf.gemm_layers)} GEMM layers")
+    if perf.threads:
+        parts.append(f"{perf.threads} thread{'s' if perf.threads != 1 else ''}")
+    return " · " + ", ".join(parts)
+
+
 class TrainPane(QWidget):
     startRequested = Signal()
     pauseToggled = Signal()
@@ -225,11 +240,12 @@ class TrainPane(QWidget):
         state = history.status.get("state", "?")
         if cfg is None:
             return f"{state} · {history.config_error}"
-        attrs = ", ".join(cfg.data.attributes) if cfg.data.attributes else "no attributes"
+        attrs = ("all attributes" if "*" in cfg.data.attributes else ", ".join(cfg.data.attributes)) \
+            if cfg.data.attributes else "no attributes"
         data = "built-in faces" if cfg.data.source.startswith("builtin:") else cfg.data.source
         follow = " · following live" if state == "running" and not self.monitor.own else ""
         return (f"{state}{follow} · {cfg.model.name} {cfg.model.resolution} px · {cfg.loss.kind} · batch "
-                f"{cfg.schedule.batch_size} · {data} · {attrs}")
+                f"{cfg.schedule.batch_size} · {data} · {attrs}{_speed_path(cfg)}")
 
     def _add_rows(self, rows: np.ndarray) -> None:
         self.plots.append_rows(rows)
