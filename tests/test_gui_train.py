@@ -3,6 +3,7 @@ resume and stop; scrubbing; opening and following runs written by the core's tra
 the window during training leaves a run that train(None, run_dir) continues."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -291,3 +292,29 @@ def test_the_run_line_says_which_fast_paths_the_run_took():
     cfg.perf.device, cfg.perf.precision, cfg.perf.channels_last = "cpu", "fp32", True
     cfg.perf.gemm_layers, cfg.perf.threads = ["G.main.3", "D.body.7"], 1
     assert _speed_path(cfg) == " · cpu fp32, channels-last, 2 GEMM layers, 1 thread"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is a Linux feature")
+def test_the_training_thread_yields_to_the_gui_thread_and_uses_every_core():
+    import os
+
+    from faceforge.gui.workers import TRAINING_NICE, default_training_threads, lower_this_thread_priority
+
+    assert default_training_threads() == (os.cpu_count() or 2)
+    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def body():
+        seen["lowered"] = lower_this_thread_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS,
+                                                                                 threading.get_native_id())))
+        child.start()
+        child.join()
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert seen["lowered"] and seen["nice"] == max(main_nice, TRAINING_NICE)
+    assert seen["child"] == seen["nice"]  # threads it starts (OpenMP's) inherit it
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice  # the GUI thread is untouched

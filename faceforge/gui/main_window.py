@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
@@ -28,17 +27,16 @@ from faceforge.gui.tasks import TaskRunner
 from faceforge.gui.thumbnails import source_label
 from faceforge.gui.train_pane import TrainPane
 from faceforge.gui.training_session import TrainingSession
-from faceforge.gui.workers import warm_up_training_imports
+from faceforge.gui.workers import default_training_threads, warm_up_training_imports
 from faceforge.runs import is_run_dir
 
 log = logging.getLogger(__name__)
 
-#: torch intra-op threads for the training thread while the GUI runs: one core fewer than the machine has, so the
-#: GUI thread always finds a free core. torch.set_num_threads called on the training thread applies to that thread
-#: only (OpenMP's per-thread setting), so the rest of the app is unaffected. On the 2-core test machine, under
-#: load, 1 thread trained 4-5x faster than 2 (OpenMP barriers wait for a descheduled partner); see
-#: bench/ui_stall.py --threads.
-TRAIN_THREADS: int | None = max(1, (os.cpu_count() or 2) - 1)
+#: torch intra-op threads for the training thread while the GUI runs: every core where the training thread runs at
+#: a lower priority (Linux), else one core fewer than the machine has (see workers.default_training_threads).
+#: torch.set_num_threads called on the training thread applies to that thread only (OpenMP's per-thread setting),
+#: so the rest of the app is unaffected. bench/ui_stall.py --threads measures the trade.
+TRAIN_THREADS: int | None = default_training_threads()
 
 
 class MainWindow(QMainWindow):

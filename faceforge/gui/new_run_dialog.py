@@ -176,11 +176,14 @@ class NewRunDialog(QDialog):
         self.width_spin = _spin(4, 1024, 64, step=8)
         self.width_spin.setToolTip("Channels of G's last block and D's first block (the DCGAN paper's 64)")
         self.n_critic = _spin(1, 20, 1)
+        from faceforge.gui.workers import CAN_LOWER_THREAD_PRIORITY, default_training_threads
+
         cores = os.cpu_count() or 1
         self.threads = _spin(0, cores, 0)
-        self.threads.setSpecialValueText(f"automatic ({max(1, cores - 1)}: one core left for the window)")
-        self.threads.setToolTip(f"CPU threads for training. All {cores} train faster; the window then competes "
-                                "with training for the CPU and may stutter")
+        self.threads.setSpecialValueText(
+            f"automatic ({default_training_threads()}, at low priority: the window stays responsive)"
+            if CAN_LOWER_THREAD_PRIORITY else f"automatic ({default_training_threads()}: one core left for the window)")
+        self.threads.setToolTip(f"CPU threads for training (this machine has {cores} cores)")
         self.sample_every = _spin(1, 1_000_000, 200, step=50)
         self.checkpoint_every = _spin(1, 1_000_000, 500, step=100)
 
