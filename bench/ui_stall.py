@@ -10,7 +10,8 @@ run (data preparation, training, snapshots, checkpoints, the final repaint).
 
     PYTHONPATH=. python bench/ui_stall.py [--steps 300] [--threads 0|1|2] [--channels 16] [--batch 16]
 
-``--threads`` sets torch's intra-op threads for the training thread (default: the app's choice, cores - 1;
+``--threads`` sets torch's intra-op threads for the training thread (default: the app's choice: every core at
+a lower thread priority on Linux, cores - 1 elsewhere;
 0 = torch's default, one per core). All FaceForge folders go to a temp dir.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=-1,
-                        help="torch threads for the training thread (-1 = the app's choice: cores - 1; "
+                        help="torch threads for the training thread (-1 = the app's choice; "
                              "0 = torch's default, one per core)")
     parser.add_argument("--channels", type=int, default=16)
     parser.add_argument("--batch", type=int, default=16)
