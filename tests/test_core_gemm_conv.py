@@ -8,7 +8,7 @@ from faceforge.models import build_models
 from faceforge.models.gemm_conv import (conv_gemm, conv_transpose_gemm, gemm_capable, set_gemm_layers,
                                         tune_gemm_layers)
 from faceforge.runs import Run
-from faceforge.training import loop as loop_mod
+from faceforge.training import speed as speed_mod
 from faceforge.training.loop import train
 from helpers import assert_same_weights, random_dataset, tiny_config
 
@@ -122,7 +122,7 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
     def no_timing(*args, **kwargs):
         raise AssertionError("measured again")
 
-    monkeypatch.setattr(loop_mod, "tune_gemm_layers", no_timing)
+    monkeypatch.setattr(speed_mod, "tune_gemm_layers", no_timing)
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
     train(c, tmp_path / "r2", dataset=random_dataset(), progress=progress)

@@ -21,16 +21,14 @@ from PIL import Image
 
 from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkpoints, save_checkpoint
 from faceforge.config import TrainConfig
-from faceforge.device import PerfChoice, choose_perf
 from faceforge.fileio import atomic_open
 from faceforge.models import build_models
-from faceforge.models.gemm_conv import set_gemm_layers, tune_gemm_layers
 from faceforge.runs import Run, next_run_dir
-from faceforge.timings import remembered
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
 from faceforge.training.sampling import fixed_grid_inputs, generate, make_grid
+from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
 
 ProgressFn = Callable[[dict[str, Any]], None]
 StopFn = Callable[[], bool]
@@ -67,30 +65,6 @@ class Batches:
         return self._perm[pos * self.batch_size : (pos + 1) * self.batch_size]
 
 
-def _probe_step(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, precision: str, channels_last: bool,
-                reps: int = 2) -> float:
-    """Seconds for one forward+backward of G and D with this precision and memory format, on throwaway copies
-    (the real models' weights and RNG streams are untouched, so choosing costs nothing in reproducibility)."""
-    import copy
-
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    G2, D2 = copy.deepcopy(G).to(memory_format=fmt), copy.deepcopy(D).to(memory_format=fmt)
-    gen = torch.Generator().manual_seed(0)
-    B = cfg.schedule.batch_size
-    z = torch.randn(B, cfg.model.z_dim, generator=gen)
-    y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.name == "cdcgan" else None
-    dtype = torch.bfloat16 if precision == "bf16" else None
-    best = float("inf")
-    for i in range(reps + 1):
-        t0 = time.perf_counter()
-        with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            out = D2(G2(z, y), y)
-        out.float().mean().backward()
-        if i:  # the first pass picks kernels and allocates; not counted
-            best = min(best, time.perf_counter() - t0)
-    return best
-
-
 class Trainer:
     """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop."""
 
@@ -112,7 +86,6 @@ class Trainer:
 
     def _setup(self) -> None:
         cfg = self.config
-        self._said_measuring = False
         ds = self.dataset
         if len(ds) == 0:
             raise ValueError("the dataset has no usable images")
@@ -126,31 +99,18 @@ class Trainer:
             torch.set_num_threads(cfg.perf.threads)
         torch.manual_seed(cfg.seed)
         G, D = build_models(cfg.model, loss_kind=cfg.loss.kind)
-        remembered_any = []
-
-        def probe(precision: str, channels_last: bool) -> float:
-            self._check_stop()
-
-            def measure() -> float:
-                self._measuring()
-                return _probe_step(G, D, cfg, precision, channels_last)
-
-            seconds, again = remembered("step", {**self._shape_key(), "precision": precision,
-                                                 "channels_last": channels_last}, measure)
-            remembered_any.append(again)
-            return seconds
-
-        perf: PerfChoice = choose_perf(device=cfg.perf.device, precision=cfg.perf.precision,
-                                       channels_last=cfg.perf.channels_last, probe=probe)
+        measuring = Measuring(should_stop=self.should_stop,
+                              say=lambda text: self._emit("message", level="info", text=text))
+        perf = choose_precision(G, D, cfg, measuring)
         self.perf = perf
         self.device = torch.device(perf.device)
         memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
         self.G = G.to(self.device, memory_format=memory_format)
         self.D = D.to(self.device, memory_format=memory_format)
-        self.G_ema = make_ema(self.G)
+        self.G_ema = make_ema(self.G)  # before the GEMM switch: sampling keeps the library kernels
         self.memory_format = memory_format
-        gemm_layers, gemm_reason = self._gemm_layers(perf)
-        opt_kwargs = self._optimizer_kwargs()
+        gemm_layers, gemm_reason = choose_gemm_layers(self.G, self.D, cfg, perf, measuring)
+        opt_kwargs = optimizer_kwargs(self.device, cfg.perf.foreach_optim)
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), **opt_kwargs)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), **opt_kwargs)
@@ -185,68 +145,8 @@ class Trainer:
         # record what was really used, so the run says which fast paths it took
         cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
                                        channels_last=perf.channels_last, gemm_layers=gemm_layers)
-        self.perf_reason = perf.reason + gemm_reason + (
-            " (timings remembered from an earlier measurement on this machine)" if any(remembered_any) else "")
+        self.perf_reason = perf.reason + gemm_reason + measuring.note()
         self.optimizer_kwargs = opt_kwargs
-
-    def _measuring(self) -> None:
-        """Say once why set-up pauses: the first run of a model size on a machine times its kernels."""
-        if not self._said_measuring:
-            self._said_measuring = True
-            self._emit("message", level="info", text="Timing this machine's kernels for this model size (once; "
-                                                     "remembered for later runs)…")
-
-    def _check_stop(self) -> None:
-        """Between the measurements at set-up (most of a minute at 128 px the first time): Stop cancels."""
-        if self.should_stop():
-            from faceforge.data import Cancelled
-
-            raise Cancelled("stopped while measuring this machine's kernels, before training started")
-
-    def _shape_key(self) -> dict[str, Any]:
-        """What the kernels' speed depends on besides the machine: layer shapes (model and batch) and the loss."""
-        cfg = self.config
-        return {"model": cfg.model.to_dict(), "batch": cfg.schedule.batch_size, "loss": cfg.loss.kind}
-
-    def _gemm_layers(self, perf: PerfChoice) -> tuple[list[str], str]:
-        """Which 4x4 stride-2 layers run as one GEMM: as the config says, or timed now (CPU fp32 only)."""
-        cfg = self.config
-        both = torch.nn.ModuleDict({"G": self.G, "D": self.D})
-        names = cfg.perf.gemm_layers
-        reason = ""
-        if cfg.loss.kind == "wgan-gp":  # the penalty differentiates D's backward, which the GEMM form does not
-            names = []
-        if names is None:
-            names = []
-            if perf.device == "cpu" and perf.precision == "fp32":
-                gen = torch.Generator().manual_seed(0)
-                B = cfg.schedule.batch_size
-                z = torch.randn(B, cfg.model.z_dim, generator=gen)
-                y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
-
-                def measure() -> dict[str, Any]:
-                    self._measuring()
-                    chosen, times = tune_gemm_layers(both, lambda: self.D(self.G(z, y), y), check=self._check_stop)
-                    return {"chosen": chosen, "times": times}
-
-                result, _ = remembered("gemm-layers", {**self._shape_key(), "channels_last": perf.channels_last},
-                                       measure)
-                names = list(result["chosen"])
-                reason = "; per-layer GEMM vs oneDNN " + ", ".join(
-                    f"{n} {a * 1e3:.0f}/{b * 1e3:.0f} ms" for n, (a, b) in result["times"].items()) + (
-                    f" -> GEMM for {', '.join(names)}" if names else " -> oneDNN everywhere")
-        set_gemm_layers(both, names)
-        return list(names), reason
-
-    def _optimizer_kwargs(self) -> dict[str, Any]:
-        if not self.config.perf.foreach_optim:
-            return {"foreach": False}
-        probe = torch.nn.Parameter(torch.zeros(1, device=self.device))
-        try:  # fused Adam exists on CPU and CUDA in recent torch; fall back to foreach elsewhere
-            torch.optim.Adam([probe], fused=True)
-            return {"fused": True}
-        except (RuntimeError, TypeError, ValueError):
-            return {"foreach": True}
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
