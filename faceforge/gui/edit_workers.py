@@ -190,6 +190,9 @@ def encode_photo(gen, run: Path, aligned) -> dict[str, Any]:
 
 def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
     from faceforge.editing.encoders import train_encoders
+    from faceforge.gui.workers import lower_this_thread_priority
+
+    lower_this_thread_priority()  # minutes of work on a pool thread: the window goes first (Linux)
 
     def progress(event: dict[str, Any]) -> None:
         if event.get("kind") == "stats":
@@ -202,6 +205,9 @@ def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
 def refine_photo(gen, aligned, z, y, steps: int, stop: threading.Event, *, state) -> dict[str, Any]:
     """Latent refinement; ``stop`` ends it early and keeps the best so far (a task cancel drops the result)."""
     from faceforge.editing.encoders import refine
+    from faceforge.gui.workers import lower_this_thread_priority
+
+    lower_this_thread_priority()  # the sliders stay smooth while it runs (Linux)
 
     def progress(event: dict[str, Any]) -> None:
         state.set_progress(int(event.get("step", 0)), int(event.get("total_steps", steps)))
