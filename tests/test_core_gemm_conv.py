@@ -168,3 +168,4 @@ def test_a_stop_while_the_kernels_are_measured_cancels_before_training(tmp_path,
     with pytest.raises(Cancelled):
         train(c, tmp_path / "r", dataset=random_dataset(), should_stop=stop_during_measuring)
     assert not (tmp_path / "cache" / "timings.json").exists()  # half a measurement is not remembered
+    assert not (tmp_path / "r").exists()  # and no empty run folder is left to list

@@ -445,8 +445,14 @@ def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, run
         root = Path(runs_root) if runs_root is not None else default_runs_dir()
         run_dir = next_run_dir(root, dataset_name=dataset.name, config=config)
     run = Run(run_dir)
+    created = not run.path.exists()
     run.path.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
+    try:
+        trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
+    except BaseException:  # stopped or failed while setting up: leave no empty run folder behind
+        if created and not any(run.path.iterdir()):
+            run.path.rmdir()
+        raise
     return trainer.run()
 
 
