@@ -7,6 +7,7 @@ rebuilt as the grid of its cells with ``ncols`` columns, exactly how it was made
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -155,9 +156,9 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
     with atomic_open(path, "wb") as fh:
         pil[0].save(fh, format="GIF", save_all=True, append_images=pil[1:], duration=int(frame_ms), loop=0,
                     disposal=2, optimize=False)
-    if recipe is not None:
-        recipe.animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
-        recipe.save(recipe_path(path))
+    if recipe is not None:  # a copy that also says how the frames play (the caller's recipe is left as it was)
+        animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
+        dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
     return path
 
 
