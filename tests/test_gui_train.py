@@ -318,3 +318,16 @@ def test_the_training_thread_yields_to_the_gui_thread_and_uses_every_core():
     assert seen["lowered"] and seen["nice"] == max(main_nice, TRAINING_NICE)
     assert seen["child"] == seen["nice"]  # threads it starts (OpenMP's) inherit it
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice  # the GUI thread is untouched
+
+
+def test_a_run_paused_in_another_window_is_still_followed(window, qtbot, cli_run, tmp_path):
+    import shutil
+
+    folder = Run(shutil.copytree(cli_run, tmp_path / cli_run.name))
+    folder.write_status("paused", step=30, total_steps=60)  # this process stands in for the other window
+    pane = window.train_pane
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(folder.path)
+    assert pane.monitor.following and "following live" in pane.run_info.text()
+    folder.write_status("stopped", step=30, total_steps=60)
+    qtbot.waitUntil(lambda: not pane.monitor.following, timeout=10_000)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from faceforge.config import TrainConfig
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.workers import STATS_COLUMNS, rows_to_array
-from faceforge.runs import LineTail, Run, StatsTail
+from faceforge.runs import LIVE_STATES, LineTail, Run, StatsTail
 
 log = logging.getLogger(__name__)
 POLL_MS = 500
@@ -119,7 +119,8 @@ class RunMonitor(QObject):
         self.historyFailed.emit(readable(exc))
 
     def _update_timer(self) -> None:
-        live = self.own or self.status.get("state") == "running"
+        # a run paused in another window will go on: keep following it
+        live = self.own or self.status.get("state") in LIVE_STATES
         if live and not self._timer.isActive():
             self._timer.start()
         elif not live and self._timer.isActive():

@@ -22,6 +22,7 @@ from faceforge.gui.progress_panel import format_eta
 from faceforge.gui.run_list import RESUMABLE, RunList
 from faceforge.gui.run_monitor import RunHistory, RunMonitor
 from faceforge.gui.sample_view import SampleScrubber
+from faceforge.runs import LIVE_STATES
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.workers import COL, TrainUpdate
 
@@ -243,7 +244,7 @@ class TrainPane(QWidget):
         attrs = ("all attributes" if "*" in cfg.data.attributes else ", ".join(cfg.data.attributes)) \
             if cfg.data.attributes else "no attributes"
         data = "built-in faces" if cfg.data.source.startswith("builtin:") else cfg.data.source
-        follow = " · following live" if state == "running" and not self.monitor.own else ""
+        follow = " · following live" if state in LIVE_STATES and not self.monitor.own else ""
         return (f"{state}{follow} · {cfg.model.name} {cfg.model.resolution} px · {cfg.loss.kind} · batch "
                 f"{cfg.schedule.batch_size} · {data} · {attrs}{_speed_path(cfg)}")
 
