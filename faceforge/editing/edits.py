@@ -8,6 +8,7 @@ rebuilt as the grid of its cells with ``ncols`` columns, exactly how it was made
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -40,9 +41,10 @@ class Rendered:
     columns: list[str] = field(default_factory=list)  # a heading per column, for a GUI or a labelled export
     rows: list[str] = field(default_factory=list)
 
+    @functools.cached_property
     def labelled_image(self) -> np.ndarray:
         """``image`` with the column headings on top, enlarged so small faces stay legible: for people (papers,
-        slides); the recipe rebuilds the plain ``image``."""
+        slides); the recipe rebuilds the plain ``image``. Made once (the export worker's copy is the one shown)."""
         cell = self.images.shape[1]
         return add_headings(self.image, self.columns, cell=cell, scale=max(1, 128 // cell))
 

@@ -744,7 +744,7 @@ class EditPane(QWidget):
 
     def _figure_done(self, rendered, path) -> None:
         self.figure = rendered
-        self.figure_view.set_array(rendered.labelled_image())
+        self.figure_view.set_array(rendered.labelled_image)
         self.figure_message.setText(f"{len(rendered.rows)} faces × {rendered.ncols} columns: "
                                     + ", ".join(rendered.columns))
         self.figureRendered.emit()

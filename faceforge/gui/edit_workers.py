@@ -166,10 +166,11 @@ def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attri
 
     rendered = axis_incremental(gen, n_faces=n_faces, seed=seed, attributes=attributes, values=values,
                                 truncation=truncation)
+    labelled = rendered.labelled_image  # made here, off the GUI thread, which shows it
     if path is not None:  # NAME.png (+ recipe) and NAME-labelled.png with the column headings, enlarged
         path = Path(path)
         export(rendered, path, gen, run=run, seed=seed)
-        save_png(path.with_name(path.stem + "-labelled.png"), rendered.labelled_image())
+        save_png(path.with_name(path.stem + "-labelled.png"), labelled)
     return rendered
 
 
