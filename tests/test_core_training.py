@@ -272,3 +272,22 @@ def test_a_registered_model_builds_and_sampling_builds_only_its_generator():
             build_models(cfg)
     finally:
         del _SPECS["test-linear"]
+
+
+def test_resuming_a_run_another_process_is_training_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    ds = random_dataset()
+    train(tiny_config(steps=2), tmp_path / "run", dataset=ds)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        status = json.loads((tmp_path / "run" / "status.json").read_text())
+        status.update(state="paused", pid=other.pid)  # a window elsewhere holds it, paused
+        (tmp_path / "run" / "status.json").write_text(json.dumps(status))
+        with pytest.raises(ValueError, match="another process"):
+            train(None, tmp_path / "run", dataset=ds, steps=4)
+    finally:
+        other.kill()
+        other.wait()
+    assert train(None, tmp_path / "run", dataset=ds, steps=4).step == 4  # its process gone: interrupted, resumable

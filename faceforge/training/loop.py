@@ -10,6 +10,7 @@ import dataclasses
 import errno
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkp
 from faceforge.config import TrainConfig
 from faceforge.fileio import atomic_open
 from faceforge.models import build_models
-from faceforge.runs import Run, next_run_dir
+from faceforge.runs import LIVE_STATES, Run, next_run_dir
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
@@ -427,6 +428,10 @@ def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, run
     """
     if run_dir is not None and Run(run_dir).exists():
         run = Run(run_dir)
+        status = run.status()
+        if status.get("state") in LIVE_STATES and int(status.get("pid", -1)) != os.getpid():
+            raise ValueError(f"{run.path.name} is being trained by another process (pid {status.get('pid')}, "
+                             f"{status['state']}); stop it there first, or wait until it ends")
         config = run.config()
         if steps is not None:
             config.schedule.steps = steps
