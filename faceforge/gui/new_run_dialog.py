@@ -56,9 +56,9 @@ PRESETS = ("Custom", "Quick look, CPU, 32 px", "CelebA 64 px")
 def estimate(config: TrainConfig, threads: int | None = None) -> dict:
     """Runs on the pool, with the torch thread count training will have (set per thread: the pool's other tasks
     and the GUI are unaffected), so the estimate is of the run that will happen."""
-    from faceforge.training.estimate import estimate_run
-
     import torch
+
+    from faceforge.training.estimate import estimate_run
 
     before = torch.get_num_threads()
     if threads:
