@@ -5,7 +5,7 @@ mode without autograd, then the conversion to (H,W,3) uint8. This times exactly 
 conditional DCGAN (default widths 64, z 100, 8 attributes, random weights: latency does not depend on them),
 200 repetitions after a warm-up, and compares the speed-ups that are available without compiled custom ops:
 
-- ``no_grad``          ``torch.no_grad()`` (what ``faceforge.training.sampling.generate`` uses)
+- ``no_grad``          ``torch.no_grad()`` (what ``faceforge.models.sampling.generate`` uses)
 - ``inference_mode``   ``torch.inference_mode()`` (no version counters / view tracking)
 - ``threads=N``        ``torch.set_num_threads(N)`` for the forward
 - ``channels_last``    NHWC weights and activations
@@ -41,7 +41,7 @@ import torch  # noqa: E402
 
 from faceforge.config import ModelConfig  # noqa: E402
 from faceforge.models import build_generator  # noqa: E402
-from faceforge.training.sampling import to_uint8  # noqa: E402
+from faceforge.imaging import to_uint8  # noqa: E402
 
 
 

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from faceforge.tasks import format_duration
+
 EPILOG = """examples:
   faceforge                                    open the desktop app
   faceforge train --data builtin:faces --model cdcgan --resolution 32 --steps 2000 --out runs/
@@ -173,13 +175,6 @@ def _config_from_args(args: argparse.Namespace):
     return cfg.validate()
 
 
-def _fmt_time(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
 class _Printer:
     """Turns progress events into terminal lines (or JSON lines)."""
 
@@ -214,7 +209,7 @@ class _Printer:
             eta = (self.total - event["step"]) * event["wall"] / max(event["step"], 1)
             print(f"step {event['step']:>6}/{self.total}  loss_g {event['loss_g']:.3f}  loss_d {event['loss_d']:.3f}  "
                   f"D(x) {event['d_real']:.2f}  D(G(z)) {event['d_fake']:.2f}  {event['img_s']:.0f} img/s  "
-                  f"ETA {_fmt_time(eta)}" + (f"  SWD {event['swd']:.1f}" if "swd" in event else ""), flush=True)
+                  f"ETA {format_duration(eta)}" + (f"  SWD {event['swd']:.1f}" if "swd" in event else ""), flush=True)
         elif kind == "health":
             print(f"  [health] {event['text']}", flush=True)
         elif kind == "message":
@@ -270,7 +265,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.fileio import atomic_open
     from faceforge.recipes import Recipe, as_lists, recipe_path
-    from faceforge.training.sampling import make_grid
+    from faceforge.imaging import make_grid
 
     out = Path(args.out)
     if args.recipe:
@@ -445,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
 
     expected: tuple[type[BaseException], ...] = (UserError, CheckpointError, ConfigError, FileNotFoundError, ValueError)
     try:
-        from faceforge.data import Cancelled, DatasetError
+        from faceforge.data import DatasetError
+        from faceforge.tasks import Cancelled
 
         expected += (DatasetError,)
     except ImportError:

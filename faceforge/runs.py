@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from faceforge.checkpoints import list_checkpoints
 from faceforge.config import TrainConfig
+from faceforge.processes import pid_alive
 from faceforge.fileio import atomic_write_text
 
 _RUN_NAME = re.compile(r"^(\d{5})-")
@@ -46,18 +47,6 @@ def is_run_dir(path: Path) -> bool:
     return (Path(path) / "config.json").is_file()
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 @dataclass
@@ -163,7 +152,7 @@ class Run:
             status = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             status = {"state": "new" if not self.checkpoints() else "stopped", "step": 0}
-        if status.get("state") in LIVE_STATES and not _pid_alive(int(status.get("pid", -1))):
+        if status.get("state") in LIVE_STATES and not pid_alive(int(status.get("pid", -1))):
             status["state"] = "interrupted"
         return status
 

@@ -1,6 +1,4 @@
 import pickle
-import subprocess
-import sys
 
 import pytest
 import torch

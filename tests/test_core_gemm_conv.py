@@ -154,7 +154,7 @@ def test_remembered_timings_survive_damage_and_key_changes(tmp_path, monkeypatch
 
 
 def test_a_stop_while_the_kernels_are_measured_cancels_before_training(tmp_path, monkeypatch):
-    from faceforge.data import Cancelled
+    from faceforge.tasks import Cancelled
 
     monkeypatch.setenv("FACEFORGE_CACHE_DIR", str(tmp_path / "cache"))
     calls = []

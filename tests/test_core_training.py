@@ -183,7 +183,6 @@ def test_full_disk_while_checkpointing_pauses_and_keeps_the_last_checkpoint(tmp_
     import errno
 
     from faceforge import fileio
-    from faceforge.training import loop
 
     ds = random_dataset()
     train(tiny_config(steps=3), tmp_path / "run", dataset=ds)

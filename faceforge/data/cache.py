@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from faceforge.processes import pid_alive
 from faceforge.fileio import DiskFullError, atomic_open, atomic_write_text
 
 CACHE_FORMAT = 1
@@ -178,16 +179,6 @@ def _validate(folder: Path, key: str) -> CacheEntry | None:
     return CacheEntry(folder, manifest)
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # no cheap check; age decides
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def clean_stale(root: Path) -> None:
@@ -208,7 +199,7 @@ def clean_stale(root: Path) -> None:
             old = now - entry.stat().st_mtime > _STALE_SECONDS
         except OSError:
             continue
-        if old or (pid > 0 and pid != os.getpid() and not _pid_alive(pid)):
+        if old or (pid > 0 and pid != os.getpid() and not pid_alive(pid)):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from faceforge.tasks import Cancelled
 from faceforge.config import DataConfig
 from faceforge.data import cache as _cache
 from faceforge.data.images import BadImageError, crop_and_resize, decode_image
@@ -35,9 +36,6 @@ _GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_c
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
 
-
-class Cancelled(Exception):
-    """Raised when ``should_stop()`` asked to stop; nothing half-built is left behind for a later run to trust."""
 
 
 @dataclass

@@ -11,18 +11,16 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from faceforge.fileio import atomic_open
+from faceforge.tasks import ProgressFn, StopFn
 from faceforge.recipes import Recipe, as_lists, recipe_path
-from faceforge.training.sampling import make_grid
+from faceforge.imaging import make_grid, write_gif, write_png
 
-ProgressFn = Callable[[dict[str, Any]], None]
-StopFn = Callable[[], bool]
 Latent = tuple[torch.Tensor, "torch.Tensor | None"]
 
 
@@ -76,9 +74,7 @@ def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
 
 def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None) -> Path:
     """Write a PNG atomically, and its recipe beside it when given. Returns the PNG's path."""
-    path = Path(path)
-    with atomic_open(path, "wb") as fh:
-        Image.fromarray(np.ascontiguousarray(image)).save(fh, format="PNG")
+    path = write_png(path, image)
     if recipe is not None:
         recipe.save(recipe_path(path))
     return path
@@ -146,18 +142,7 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
     """An animated GIF that loops forever. ``boomerang`` plays the frames forward then back (a smooth loop for an
     interpolation); ``scale`` enlarges small faces with nearest-neighbour (crisp pixels). The recipe, if given,
     goes beside it (it rebuilds the frames as a strip)."""
-    frames = [np.asarray(f, np.uint8) for f in frames]
-    if not frames:
-        raise ValueError("no frames")
-    if boomerang and len(frames) > 2:
-        frames = frames + frames[-2:0:-1]
-    pil = [Image.fromarray(f) for f in frames]
-    if scale > 1:
-        pil = [im.resize((im.width * scale, im.height * scale), Image.NEAREST) for im in pil]
-    path = Path(path)
-    with atomic_open(path, "wb") as fh:
-        pil[0].save(fh, format="GIF", save_all=True, append_images=pil[1:], duration=int(frame_ms), loop=0,
-                    disposal=2, optimize=False)
+    path = write_gif(list(frames), path, frame_ms=frame_ms, boomerang=boomerang, scale=scale)
     if recipe is not None:  # a copy that also says how the frames play (the caller's recipe is left as it was)
         animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
         dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
@@ -272,7 +257,7 @@ class FastRenderer:
         return cls(gen.G, **kwargs)
 
     def __call__(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0) -> np.ndarray:
-        from faceforge.training.sampling import to_uint8
+        from faceforge.imaging import to_uint8
 
         before = torch.get_num_threads()
         if self._set_threads and self._set_threads != before:

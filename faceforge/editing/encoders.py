@@ -27,17 +27,16 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from faceforge.tasks import ProgressFn, StopFn
 from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from faceforge.runs import Run
 
-ProgressFn = Callable[[dict[str, Any]], None]
-StopFn = Callable[[], bool]
 
 ENCODER_FORMAT = "faceforge-encoders"
 _NAME = re.compile(r"^encoders-(\d{8})\.pt$")

@@ -15,7 +15,7 @@ from faceforge.checkpoints import CheckpointError, load_checkpoint
 from faceforge.config import TrainConfig
 from faceforge.models import build_generator
 from faceforge.runs import Run
-from faceforge.training.sampling import generate
+from faceforge.models.sampling import generate
 
 
 def seeded_z(seed: int, n: int, z_dim: int) -> torch.Tensor:

@@ -50,7 +50,7 @@ class GridView(PixelView):
         self.setToolTip("Click a face to make it the current face")
 
     def set_cells(self, images: np.ndarray, ncols: int) -> None:
-        from faceforge.training.sampling import make_grid
+        from faceforge.imaging import make_grid
 
         self._layout = (len(images), ncols, images.shape[1])
         self.set_array(make_grid(images, ncols=ncols, pad=GRID_PAD))
@@ -690,7 +690,7 @@ class EditPane(QWidget):
                                 on_failed=lambda e: self._note(self.interp_message, e))
 
     def _interpolated(self, rendered) -> None:
-        from faceforge.training.sampling import make_grid
+        from faceforge.imaging import make_grid
 
         self.interpolation = rendered
         self.strip.set_array(make_grid(rendered.images, ncols=len(rendered.images)))

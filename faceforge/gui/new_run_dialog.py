@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
+from faceforge.tasks import format_duration
 from faceforge.config import ConfigError, DataConfig, TrainConfig
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
 from faceforge.gui.errors import readable
@@ -73,7 +74,7 @@ def format_estimate(result: dict) -> str:
     parts = []
     secs = result.get("seconds_per_1000_steps")
     if isinstance(secs, (int, float)):
-        parts.append(f"{_duration(secs)} per 1,000 steps")
+        parts.append(f"{format_duration(secs)} per 1,000 steps")
     mem = result.get("peak_memory_mb")
     if isinstance(mem, (int, float)):
         parts.append(f"peak memory ≈ {mem:,.0f} MB")
@@ -81,14 +82,6 @@ def format_estimate(result: dict) -> str:
     if where:
         parts.append(where)
     return " · ".join(parts) or "Estimate returned nothing"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def read_label_names(path: str) -> list[str]:

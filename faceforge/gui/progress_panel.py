@@ -10,15 +10,11 @@ import time
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from faceforge.gui.tasks import Task
+from faceforge.tasks import format_duration
 
 
 def format_eta(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s left"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s left"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+    return f"{format_duration(seconds)} left"
 
 
 def eta_text(done: int, total: int, elapsed: float) -> str:

@@ -22,6 +22,7 @@ from faceforge.gui.progress_panel import format_eta
 from faceforge.gui.run_list import RESUMABLE, RunList
 from faceforge.gui.run_monitor import RunHistory, RunMonitor
 from faceforge.gui.sample_view import SampleScrubber
+from faceforge.imaging import write_gif, write_png
 from faceforge.runs import LIVE_STATES
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.workers import COL, TrainUpdate
@@ -32,17 +33,12 @@ MAX_GIF_FRAMES = 200
 
 def save_png(array: np.ndarray, path: str) -> str:
     """Runs on the pool."""
-    from faceforge.fileio import atomic_open
-
-    with atomic_open(Path(path), "wb") as fh:
-        Image.fromarray(np.asarray(array, np.uint8)).save(fh, format="PNG")
+    write_png(path, array)
     return path
 
 
 def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
     """Runs on the pool: the snapshots as an animated GIF (at most MAX_GIF_FRAMES, evenly spaced, last kept)."""
-    from faceforge.fileio import atomic_open
-
     if len(paths) > MAX_GIF_FRAMES:
         pick = np.unique(np.linspace(0, len(paths) - 1, MAX_GIF_FRAMES).round().astype(int))
         paths = [paths[i] for i in pick]
@@ -53,8 +49,7 @@ def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
         with Image.open(p) as img:
             frames.append(img.convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT))
         state.set_progress(i + 1, len(paths) + 1)
-    with atomic_open(Path(out), "wb") as fh:
-        frames[0].save(fh, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    write_gif(frames, out, frame_ms=frame_ms)
     state.set_progress(len(paths) + 1, len(paths) + 1)
     return out
 

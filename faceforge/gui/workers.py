@@ -300,7 +300,7 @@ def freeze_heap() -> None:
 
 def _is_cancelled(exc: BaseException) -> bool:
     try:
-        from faceforge.data import Cancelled
+        from faceforge.tasks import Cancelled
     except ImportError:
         return False
     return isinstance(exc, Cancelled)

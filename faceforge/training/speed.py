@@ -31,7 +31,7 @@ class Measuring:
 
     def check(self) -> None:
         if self.should_stop():
-            from faceforge.data import Cancelled
+            from faceforge.tasks import Cancelled
 
             raise Cancelled("stopped while measuring this machine's kernels, before training started")
 

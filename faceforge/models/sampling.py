@@ -1,4 +1,7 @@
-"""Fixed-noise sample grids and image conversion shared by training snapshots, the CLI and the GUI."""
+"""Sampling a generator: the run's fixed noise for comparable snapshot grids, and images from G in eval mode.
+
+Used by training snapshots and by editing alike, so it sits below both (with the models).
+"""
 from __future__ import annotations
 
 import math
@@ -6,24 +9,7 @@ import math
 import numpy as np
 import torch
 
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N,3,H,W) in [-1,1] -> (N,H,W,3) uint8."""
-    x = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).cpu().numpy()
-
-
-def make_grid(images: np.ndarray, *, ncols: int | None = None, pad: int = 2, fill: int = 24) -> np.ndarray:
-    """(N,H,W,3) uint8 -> one (rows*H, cols*W, 3) image with a thin dark gutter."""
-    n, h, w, _ = images.shape
-    ncols = ncols or max(1, int(math.ceil(math.sqrt(n))))
-    nrows = int(math.ceil(n / ncols))
-    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), fill, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
-        grid[y : y + h, x : x + w] = images[i]
-    return grid
+from faceforge.imaging import to_uint8
 
 
 def fixed_grid_inputs(*, n: int, z_dim: int, labels: np.ndarray | None, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
