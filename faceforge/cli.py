@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "[default: all for builtin:faces, none otherwise]")
     t.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM applied before resizing")
     t.add_argument("--builtin-count", type=int, help="number of built-in faces to render [10000]")
-    t.add_argument("--model", help="dcgan or cdcgan [cdcgan when attributes are given, else dcgan]")
+    from faceforge.models import available_models
+
+    models = available_models()
+    t.add_argument("--model", choices=sorted(models), metavar="MODEL",
+                   help="; ".join(f"{name}: {text}" for name, text in models.items())
+                   + " [cdcgan when attributes are given, else dcgan]")
     t.add_argument("--resolution", type=int, choices=(32, 64, 128), help="image size in pixels [32]")
     t.add_argument("--channels", type=int, help="network width (DCGAN's ngf/ndf) [32 at 32 px, else 64]")
     t.add_argument("--z-dim", type=int, help="latent size [100]")
@@ -138,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------------------------------------- train
 def _config_from_args(args: argparse.Namespace):
     from faceforge.config import TrainConfig
+    from faceforge.training.plans import DEFAULT_MODEL, default_attributes, default_channels, fit_model
 
     cfg = TrainConfig.load(Path(args.config)) if args.config else TrainConfig()
     d, m, s, o = cfg.data, cfg.model, cfg.schedule, cfg.optim
@@ -147,8 +153,8 @@ def _config_from_args(args: argparse.Namespace):
         d.labels = args.labels
     if args.attributes is not None:
         d.attributes = [a.strip() for a in args.attributes.split(",") if a.strip()]
-    elif not args.config and d.source.startswith("builtin:"):
-        d.attributes = ["*"]
+    elif not args.config:
+        d.attributes = default_attributes(d.source)
     if args.crop is not None:
         d.crop = args.crop
     if args.builtin_count is not None:
@@ -158,11 +164,11 @@ def _config_from_args(args: argparse.Namespace):
     if args.model is not None:
         m.name = args.model
     elif not args.config:
-        m.name = "cdcgan" if d.attributes else "dcgan"
+        fit_model(cfg, requested=DEFAULT_MODEL)
     if args.channels is not None:
         m.g_channels = m.d_channels = args.channels
     elif not args.config:
-        m.g_channels = m.d_channels = 32 if m.resolution == 32 else 64
+        m.g_channels = m.d_channels = default_channels(m.resolution)
     overrides = (("z_dim", m, "z_dim"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
                  ("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"), ("lr_d", o, "lr_d"),
                  ("log_every", s, "log_every"), ("sample_every", s, "sample_every"),

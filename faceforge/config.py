@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 CONFIG_VERSION = 1
+BUILTIN_SOURCE = "builtin:faces"  # the procedural faces FaceForge renders itself (faceforge/data/synthetic.py)
+# folder names that say nothing about the data: a run or cache is named after their parent instead
+_GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}
 
 
 class ConfigError(ValueError):
@@ -62,6 +67,34 @@ class JsonConfig:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
+def is_builtin(source: str) -> bool:
+    return source.startswith("builtin:")
+
+
+def source_slug(source: str) -> str:
+    """A short slug for run names and cache folders: the folder or zip name, or its parent's when the folder is
+    just called "images" (CelebA's ``img_align_celeba``, Kaggle's ``images``)."""
+    if is_builtin(source):
+        return "builtin-faces"
+    path = Path(os.path.abspath(os.path.expanduser(source)))
+    name = path.stem if path.suffix.lower() == ".zip" else path.name
+    if name.lower() in _GENERIC_FOLDERS and path.parent.name:
+        name = path.parent.name
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:40] or "dataset"
+
+
+def source_label(source: str) -> str:
+    """How a person reads a source: "Built-in faces", "celeba-10k/images" rather than a bare "images", a zip's
+    name."""
+    if is_builtin(source):
+        return "Built-in faces"
+    path = Path(source)
+    if path.suffix.lower() == ".zip" or not path.parent.name:
+        return path.name or source
+    return f"{path.parent.name}/{path.name}"
+
+
 @dataclass
 class DataConfig(JsonConfig):
     """Where the images come from and how they are turned into training tensors.
@@ -72,7 +105,7 @@ class DataConfig(JsonConfig):
     on (empty = none; ``["*"]`` = all available).
     """
 
-    source: str = "builtin:faces"
+    source: str = BUILTIN_SOURCE
     labels: str | None = None
     attributes: list[str] = field(default_factory=list)
     resolution: int = 32

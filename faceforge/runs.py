@@ -25,6 +25,8 @@ _RUN_NAME = re.compile(r"^(\d{5})-")
 _SAMPLE = re.compile(r"^(\d{8})\.png$")
 
 
+#: the numeric fields of a stats.jsonl row, in the order the GUI keeps them (one float64 array per run)
+STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall", "swd", "diversity")
 LIVE_STATES = ("running", "paused")  # a process holds the run folder: nobody else may train into it
 
 def _slug(text: str) -> str:

@@ -255,13 +255,13 @@ def test_a_run_whose_process_died_reads_as_interrupted(tmp_path, state):
 def test_a_registered_model_builds_and_sampling_builds_only_its_generator():
     from torch import nn
 
-    from faceforge.models import ModelSpec, available_models, build_generator, register
-    from faceforge.models.registry import _SPECS
+    from faceforge.models import Capabilities, ModelSpec, available_models, build_generator, register
+    from faceforge.models.registry import unregister
 
     def no_d(config, d_norm):
         raise AssertionError("sampling must not build a discriminator")
 
-    register("test-linear", ModelSpec("a test model", lambda c: nn.Linear(c.z_dim, 3), no_d))
+    register("test-linear", ModelSpec(Capabilities("a test model"), lambda c: nn.Linear(c.z_dim, 3), no_d))
     try:
         cfg = TrainConfig().model
         cfg.name = "test-linear"
@@ -270,7 +270,7 @@ def test_a_registered_model_builds_and_sampling_builds_only_its_generator():
         with pytest.raises(AssertionError):
             build_models(cfg)
     finally:
-        del _SPECS["test-linear"]
+        unregister("test-linear")
 
 
 def test_resuming_a_run_another_process_is_training_is_refused(tmp_path):

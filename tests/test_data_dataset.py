@@ -23,7 +23,7 @@ from faceforge.data import (
     read_labels,
     scan,
 )
-from faceforge.data.dataset import dataset_name
+from faceforge.config import source_slug as dataset_name
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CELEBA = SHARED / "celeba-10k"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import statistics
 import time
 import zipfile
@@ -21,17 +20,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from faceforge.tasks import Cancelled
-from faceforge.config import DataConfig
+from faceforge.config import BUILTIN_SOURCE, DataConfig, is_builtin, source_slug
 from faceforge.data import cache as _cache
 from faceforge.data.images import BadImageError, crop_and_resize, decode_image
 from faceforge.data.labels import LabelTable, match_labels, read_labels, resolve_attributes
 from faceforge.data.sources import DatasetError, ImageRef, scan
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES, iter_render, sample_attributes
 
-BUILTIN_SOURCE = "builtin:faces"
 CODE_VERSION = 1  # bump whenever decoding, cropping, resizing or rendering would produce different pixels
 _CHUNK = 64  # images per worker task: big enough to amortise scheduling, small enough to stop quickly
-_GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
@@ -118,17 +115,6 @@ def _check_stop(should_stop: ShouldStop | None) -> None:
         raise Cancelled("stopped by request")
 
 
-def dataset_name(source: str) -> str:
-    """A short slug for run names and cache folders: the folder or zip name, or its parent's when the folder is
-    just called "images" (CelebA's ``img_align_celeba``, Kaggle's ``images``)."""
-    if source == BUILTIN_SOURCE:
-        return "builtin-faces"
-    path = Path(os.path.abspath(os.path.expanduser(source)))
-    name = path.stem if path.suffix.lower() == ".zip" else path.name
-    if name.lower() in _GENERIC_FOLDERS and path.parent.name:
-        name = path.parent.name
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:40] or "dataset"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -336,7 +322,7 @@ def load_dataset(
     if res < 8:
         raise DatasetError(f"resolution must be at least 8 pixels, not {res}")
     _check_stop(should_stop)
-    if cfg.source == BUILTIN_SOURCE:
+    if is_builtin(cfg.source):
         return _load_builtin(cfg, root, progress, should_stop)
     all_refs = scan(cfg.source)
     notes: list[str] = []
@@ -344,7 +330,7 @@ def load_dataset(
     crop = tuple(int(v) for v in cfg.crop) if cfg.crop else None
     if crop is not None and (crop[2] <= crop[0] or crop[3] <= crop[1]):
         raise DatasetError(f"crop {crop} is empty: it must be (left, top, right, bottom) with right > left")
-    slug = dataset_name(cfg.source)
+    slug = source_slug(cfg.source)
     source_abs = os.path.abspath(os.path.expanduser(cfg.source))
     key = _cache.cache_key({
         "source": source_abs,
@@ -392,7 +378,7 @@ def check_dataset(
 ) -> DatasetReport:
     """Look at every image (decoding it, since truncation only shows then) and the labels without caching
     anything: counts, sizes, formats, unusable files, label coverage and positive rates of every attribute."""
-    if source == BUILTIN_SOURCE:
+    if is_builtin(source):
         cfg = DataConfig()
         attrs = sample_attributes(cfg.builtin_count, cfg.builtin_seed)
         return DatasetReport(source=source, n_found=len(attrs), n_ok=len(attrs), formats={"rendered": len(attrs)},

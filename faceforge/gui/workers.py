@@ -21,12 +21,10 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from faceforge.gui.errors import log_exception, readable
-from faceforge.runs import Run
+from faceforge.runs import STATS_COLUMNS, Run
 
 log = logging.getLogger(__name__)
 
-#: the columns of a stats row as the GUI keeps them (one float64 array per run)
-STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall", "swd", "diversity")
 COL = {name: i for i, name in enumerate(STATS_COLUMNS)}
 UPDATE_INTERVAL_S = 1 / 30
 
@@ -254,8 +252,6 @@ class TrainWorker(QThread):
         if self.run_dir is None:
             return
         try:
-            from faceforge.runs import Run
-
             run = Run(self.run_dir)
             if run.exists() and run.status().get("state") == "running":
                 run.write_status("failed", step=self._step, total_steps=self._total, message=message)

@@ -1,22 +1,54 @@
-"""Build (G, D) from a :class:`ModelConfig`. New architectures (MSG-GAN, a small StyleGAN) register a builder
-here and everything above — training, checkpoints, the GUI — picks them up by name."""
+"""The models FaceForge can train, and what each can do.
+
+Adding a model is one module in ``faceforge/models/`` plus one :func:`register` call here (and its tests). Nothing
+outside ``faceforge/models/`` tests a model's name: the training loop, the speed choices, the New-run dialog, the
+CLI's ``--model`` and the Edit pane read the :class:`Capabilities` below. See docs/ARCHITECTURE.md.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from torch import nn
 
 from faceforge.config import ConfigError, ModelConfig
 
+LOSSES = ("bce", "wgan-gp", "hinge")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do; read by everything above the models instead of its name."""
+
+    description: str  # one line, for --help and the New-run dialog
+    # "never": takes no attributes; "required": needs at least one; "optional": conditional when attributes are given
+    conditioning: str = "never"
+    # the same family's model for the other case ("cdcgan" <-> "dcgan"), so choosing attributes picks the right one
+    twin: str | None = None
+    resolutions: tuple[int, ...] = (32, 64, 128)
+    losses: tuple[str, ...] = LOSSES
+    w_space: bool = False  # has an intermediate latent W (truncation towards w_avg, style mixing)
+    style_layers: int = 0  # how many per-layer styles W+ has (0 without W)
+    gemm_conv: bool = False  # its 4x4 stride-2 convolutions can take the im2col + GEMM form (models/gemm_conv.py)
+    # D mixes the samples of a batch with BatchNorm (per-sample gradient penalties and multi-process training care);
+    # with WGAN-GP such a model switches D to layer norm (see resolve_d_norm)
+    batchnorm_d: bool = False
+    minibatch_stddev: bool = False  # D couples samples through minibatch standard deviation (group size matters)
+    eval_sampling: bool = True  # sample with G in eval mode (BatchNorm running statistics)
+    progressive: bool = False  # trains through a schedule of growing resolutions
+
+    def conditional(self, n_attributes: int) -> bool:
+        return self.conditioning == "required" or (self.conditioning == "optional" and n_attributes > 0)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """How to build one architecture's two networks; separately, so sampling and editing build only G."""
 
-    description: str
+    capabilities: Capabilities
     generator: Callable[[ModelConfig], nn.Module]
     discriminator: Callable[[ModelConfig, str], nn.Module]  # (config, d_norm)
-    check: Callable[[ModelConfig], None] = lambda config: None  # raises ConfigError for a config it cannot build
+    check: Callable[[ModelConfig], None] = field(default=lambda config: None)  # ConfigError for a config it can't build
 
 
 _SPECS: dict[str, ModelSpec] = {}
@@ -26,9 +58,50 @@ def register(name: str, spec: ModelSpec) -> None:
     _SPECS[name] = spec
 
 
+def unregister(name: str) -> None:
+    """For tests that register a toy model."""
+    _SPECS.pop(name, None)
+
+
 def available_models() -> dict[str, str]:
     """Model name -> one-line description, for --help and the New-run dialog."""
-    return {name: spec.description for name, spec in _SPECS.items()}
+    return {name: spec.capabilities.description for name, spec in _SPECS.items()}
+
+
+def capabilities(name: str) -> Capabilities:
+    try:
+        return _SPECS[name].capabilities
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; available: {', '.join(sorted(_SPECS))}") from None
+
+
+def model_for(name: str, *, n_attributes: int) -> str:
+    """The model of ``name``'s family that fits ``n_attributes``: choosing attributes turns dcgan into cdcgan and
+    clearing them turns it back; a model that takes attributes optionally stays itself."""
+    caps = capabilities(name)
+    wants = n_attributes > 0
+    fits = caps.conditioning == "optional" or (caps.conditioning == "required") == wants
+    return caps.twin if not fits and caps.twin else name
+
+
+def attributes_used(name: str, n_attributes: int) -> int:
+    """How many attributes the model is conditioned on, given how many the data offers."""
+    return n_attributes if capabilities(name).conditional(n_attributes) else 0
+
+
+def config_problem(config: ModelConfig, *, loss_kind: str, n_attributes: int) -> str | None:
+    """Why this model cannot train as configured, in words for a person; None when it can."""
+    if config.name not in _SPECS:
+        return f"unknown model {config.name!r}; available: {', '.join(sorted(_SPECS))}"
+    caps = _SPECS[config.name].capabilities
+    if caps.conditioning == "required" and n_attributes < 1:
+        twin = f", or use the {caps.twin} model" if caps.twin else ""
+        return f"the {config.name} model is conditional: choose at least one attribute to condition on{twin}"
+    if config.resolution not in caps.resolutions:
+        return f"{config.name} trains at {', '.join(map(str, caps.resolutions))} px, not {config.resolution}"
+    if loss_kind not in caps.losses:
+        return f"{config.name} trains with the {', '.join(caps.losses)} losses, not {loss_kind}"
+    return None
 
 
 def resolve_d_norm(config: ModelConfig, loss_kind: str) -> str:
@@ -36,14 +109,20 @@ def resolve_d_norm(config: ModelConfig, loss_kind: str) -> str:
     there, as the WGAN-GP paper recommends."""
     if config.d_norm != "auto":
         return config.d_norm
+    if not capabilities(config.name).batchnorm_d:
+        return "none"
     return "layer" if loss_kind == "wgan-gp" else "batch"
 
 
+def couples_batch(config: ModelConfig, *, loss_kind: str) -> bool:
+    """Does D's output for one sample depend on the others in its batch (BatchNorm or minibatch stddev)?"""
+    caps = capabilities(config.name)
+    return caps.minibatch_stddev or resolve_d_norm(config, loss_kind) == "batch"
+
+
 def _spec(config: ModelConfig) -> ModelSpec:
-    try:
-        spec = _SPECS[config.name]
-    except KeyError:
-        raise ConfigError(f"unknown model {config.name!r}; available: {', '.join(sorted(_SPECS))}") from None
+    capabilities(config.name)  # raises for an unknown name
+    spec = _SPECS[config.name]
     spec.check(config)
     return spec
 
@@ -58,6 +137,7 @@ def build_generator(config: ModelConfig) -> nn.Module:
     return _spec(config).generator(config)
 
 
+# ------------------------------------------------------------------------------------------------------- DCGAN
 def _dcgan_generator(config: ModelConfig) -> nn.Module:
     from faceforge.models.dcgan import Generator
 
@@ -75,7 +155,11 @@ def _needs_attributes(config: ModelConfig) -> None:
         raise ConfigError("cdcgan needs at least one attribute to condition on (choose attributes, or use dcgan)")
 
 
-register("dcgan", ModelSpec("DCGAN (Radford et al.): unconditional, 32/64/128 px",
-                            _dcgan_generator, _dcgan_discriminator))
-register("cdcgan", ModelSpec("Conditional DCGAN (Mirza; Gauthier; IcGAN placement): attributes y into G and D",
-                             _dcgan_generator, _dcgan_discriminator, check=_needs_attributes))
+_DCGAN = dict(gemm_conv=True, batchnorm_d=True, eval_sampling=True)
+register("dcgan", ModelSpec(
+    Capabilities("DCGAN (Radford et al.): unconditional, 32/64/128 px", conditioning="never", twin="cdcgan", **_DCGAN),
+    _dcgan_generator, _dcgan_discriminator))
+register("cdcgan", ModelSpec(
+    Capabilities("Conditional DCGAN (Mirza; Gauthier; IcGAN placement): attributes y into G and D",
+                 conditioning="required", twin="dcgan", **_DCGAN),
+    _dcgan_generator, _dcgan_discriminator, check=_needs_attributes))

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from faceforge.config import TrainConfig
+from faceforge.models import attributes_used
 from faceforge.runs import Run
 
 
@@ -33,9 +34,8 @@ def placeholder_dataset(config: TrainConfig, n: int = 256) -> _Placeholder:
     """Random images of the run's shape, for timing only (the cost of a step does not depend on pixel values)."""
     r = config.model.resolution
     rng = np.random.default_rng(0)
-    n_attr = max(len(config.data.attributes), 1 if config.model.name == "cdcgan" else 0)
-    if config.data.attributes == ["*"]:
-        n_attr = 8
+    n_attr = 8 if config.data.attributes == ["*"] else len(config.data.attributes)
+    n_attr = attributes_used(config.model.name, max(n_attr, 1))
     labels = rng.choice([-1.0, 1.0], (n, n_attr)).astype(np.float32) if n_attr else None
     return _Placeholder(images=rng.integers(0, 255, (n, r, r, 3), dtype=np.uint8), labels=labels,
                         attributes=[f"a{i}" for i in range(n_attr)], name="estimate")

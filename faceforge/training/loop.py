@@ -22,7 +22,7 @@ import torch
 from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkpoints, save_checkpoint
 from faceforge.config import TrainConfig
 from faceforge.tasks import ProgressFn, StopFn
-from faceforge.models import build_models
+from faceforge.models import attributes_used, build_models, config_problem
 from faceforge.runs import LIVE_STATES, Run, next_run_dir
 from faceforge.training import losses
 from faceforge.training.ema import make_ema, update_ema
@@ -89,11 +89,10 @@ class Trainer:
         if len(ds) == 0:
             raise ValueError("the dataset has no usable images")
         n_attr = 0 if ds.labels is None else ds.labels.shape[1]
-        if cfg.model.name == "cdcgan" and n_attr == 0:
-            raise ValueError("the conditional model needs attributes: choose at least one (or use the dcgan model)")
-        if cfg.model.name != "cdcgan":
-            n_attr = 0
-        cfg.model.n_attributes = n_attr
+        problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=n_attr)
+        if problem:
+            raise ValueError(problem)
+        cfg.model.n_attributes = attributes_used(cfg.model.name, n_attr)
         if cfg.perf.threads > 0:
             torch.set_num_threads(cfg.perf.threads)
         torch.manual_seed(cfg.seed)

@@ -15,6 +15,7 @@ import torch
 
 from faceforge.config import TrainConfig
 from faceforge.device import PerfChoice, choose_perf
+from faceforge.models import capabilities
 from faceforge.models.gemm_conv import set_gemm_layers, tune_gemm_layers
 from faceforge.timings import remembered
 
@@ -64,7 +65,7 @@ def probe_step(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, precisi
     gen = torch.Generator().manual_seed(0)
     B = cfg.schedule.batch_size
     z = torch.randn(B, cfg.model.z_dim, generator=gen)
-    y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.name == "cdcgan" else None
+    y = torch.randn(B, cfg.model.n_attributes, generator=gen) if cfg.model.n_attributes else None
     dtype = torch.bfloat16 if precision == "bf16" else None
     best = float("inf")
     for i in range(reps + 1):
@@ -95,7 +96,9 @@ def choose_gemm_layers(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig,
     both = torch.nn.ModuleDict({"G": G, "D": D})
     names = cfg.perf.gemm_layers
     reason = ""
-    if cfg.loss.kind == "wgan-gp":  # the penalty differentiates D's backward, which the GEMM form does not
+    if not capabilities(cfg.model.name).gemm_conv:
+        names = []
+    elif cfg.loss.kind == "wgan-gp":  # the penalty differentiates D's backward, which the GEMM form does not
         names = []
     if names is None:
         names = []
