@@ -48,7 +48,7 @@ def main() -> int:
     from faceforge.gui.app import create_app
     from faceforge.gui.errors import setup_logging
     from faceforge.gui.main_window import TRAIN_THREADS, MainWindow
-    from faceforge.gui.new_run_dialog import quick_look_config
+    from faceforge.training.plans import quick_look_config
 
     setup_logging()
     app = create_app(sys.argv)

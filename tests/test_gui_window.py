@@ -14,7 +14,8 @@ from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 
 from faceforge import paths  # noqa: E402
 from faceforge.gui.main_window import MainWindow  # noqa: E402
-from faceforge.gui.new_run_dialog import NewRunDialog, quick_look_config  # noqa: E402
+from faceforge.gui.new_run_dialog import NewRunDialog  # noqa: E402
+from faceforge.training.plans import quick_look_config  # noqa: E402
 from faceforge.training import train  # noqa: E402
 
 LONG = 120_000
@@ -102,7 +103,9 @@ def test_recent_runs_and_datasets_persist_in_the_config_folder(make_window, qtbo
     assert data["recent_runs"][0] == str(finished_run)
     assert data["recent_datasets"][0]["source"] == str(folder)
     assert w.plan.data.source == str(folder) and w.plan.model.name == "dcgan"  # no labels: unconditional
-    w._fill_recent_runs()
+    from faceforge.gui.window_menus import fill_recent_runs
+
+    fill_recent_runs(w)
     assert w.recent_runs_menu.actions()[0].text() == finished_run.name
     w.close()
     assert (paths.config_dir() / "window.ini").exists()
@@ -124,13 +127,23 @@ def test_new_run_dialog_presets_and_estimate(qtbot):
     cfg = dialog.config()
     assert (cfg.model.name, cfg.model.resolution, cfg.schedule.steps, cfg.schedule.batch_size) == ("cdcgan", 32, 2000, 64)
     assert cfg.data.source == "builtin:faces" and cfg.data.attributes
-    dialog.preset.setCurrentIndex(2)  # CelebA 64 px
-    assert dialog.config().model.resolution == 64
-    dialog.preset.setCurrentIndex(1)
+    assert dialog.preset.currentText() == "Quick look, CPU, 32 px"  # the box names what the fields are
+    dialog.preset.textActivated.emit("Faces 64 px (CelebA settings)")
+    cfg = dialog.config()
+    assert (cfg.model.resolution, cfg.schedule.steps) == (64, 20000)
+    assert cfg.data.source == "builtin:faces" and cfg.data.attributes  # a preset never changes the data
+    assert dialog.preset.currentText() == "Faces 64 px (CelebA settings)"
+    dialog.steps.setValue(1234)
+    assert dialog.preset.currentText() == "Custom"  # edited fields: no preset claims them
+    dialog.preset.textActivated.emit("Quick look, CPU, 32 px")
+    assert dialog.config().model.resolution == 32 and dialog.preset.currentText() == "Quick look, CPU, 32 px"
     for i in range(dialog.attributes.count()):
         dialog.attributes.item(i).setCheckState(dialog.attributes.item(i).checkState().Unchecked)
+    assert dialog.config().model.name == "dcgan" and dialog.problem() == ""  # no attributes: the twin
+    dialog.model.setCurrentIndex(dialog.model.findData("cdcgan"))
     assert "at least one attribute" in dialog.problem()
     dialog.attributes.item(0).setCheckState(dialog.attributes.item(0).checkState().Checked)
+    assert dialog.config().model.name == "cdcgan"
     dialog.width_spin.setValue(8)
     dialog.batch.setValue(8)
     assert dialog.config().perf.threads == 0 and dialog.threads.text().startswith("automatic")

@@ -11,24 +11,23 @@ import copy
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStyle, QTabWidget,
-                               QToolBar)
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from faceforge import paths
-from faceforge.config import ConfigError, TrainConfig
-from faceforge.gui.dataset_pane import BUILTIN, DatasetPane, DatasetView
+from faceforge.config import BUILTIN_SOURCE, TrainConfig, source_label
+from faceforge.gui import window_menus
+from faceforge.gui.dataset_pane import DatasetPane, DatasetView
 from faceforge.gui.edit_pane import EditPane
 from faceforge.gui.errors import log_file
-from faceforge.gui.new_run_dialog import NewRunDialog, quick_look_config
+from faceforge.gui.new_run_dialog import NewRunDialog
 from faceforge.gui.settings import GuiSettings, window_settings
 from faceforge.gui.tasks import TaskRunner
-from faceforge.gui.thumbnails import source_label
 from faceforge.gui.train_pane import TrainPane
 from faceforge.gui.training_session import TrainingSession
 from faceforge.gui.workers import default_training_threads, warm_up_training_imports
 from faceforge.runs import is_run_dir
+from faceforge.training.plans import fit_model, plan_problem, quick_look_config
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class MainWindow(QMainWindow):
     trainingFinished = Signal(dict)  # {"state", "step", "message", "run_dir"}
     datasetLoaded = Signal(object)  # DatasetView
 
-    def __init__(self, *, initial_dataset: str | None = BUILTIN, settings: GuiSettings | None = None,
+    def __init__(self, *, initial_dataset: str | None = BUILTIN_SOURCE, settings: GuiSettings | None = None,
                  train_threads: int | None = TRAIN_THREADS, warm_up: bool = True):
         super().__init__()
         self.setWindowTitle("FaceForge")
@@ -73,9 +72,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.state_label)
 
         self._connect()
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        window_menus.install(self)
         self._restore_geometry()
         self._update_actions()
         self._update_plan_label()
@@ -107,92 +104,6 @@ class MainWindow(QMainWindow):
         s.finished.connect(self._on_training_finished)
         s.stateChanged.connect(self._on_session_state)
 
-    def _build_actions(self) -> None:
-        style = self.style()
-
-        def action(text, slot, shortcut=None, icon=None, tip=None) -> QAction:
-            a = QAction(text, self)
-            if shortcut is not None:
-                a.setShortcut(QKeySequence(shortcut))
-            if icon is not None:
-                a.setIcon(style.standardIcon(icon))
-            if tip:
-                a.setStatusTip(tip)
-                a.setToolTip(tip)
-            a.triggered.connect(slot)
-            return a
-
-        SP = QStyle.StandardPixmap
-        self.act_open_folder = action("Open dataset &folder…", self.dataset_pane.browse_folder,
-                                      QKeySequence.StandardKey.Open, SP.SP_DirOpenIcon,
-                                      "Open a folder of face images as the dataset")
-        self.act_open_zip = action("Open dataset &zip…", self.dataset_pane.browse_zip, None, None,
-                                   "Open a zip of face images as the dataset")
-        self.act_open_labels = action("Open &labels file…", self.dataset_pane.browse_labels)
-        self.act_builtin = action("&Built-in faces", lambda: self.open_dataset(BUILTIN))
-        self.act_open_run = action("Open &run…", self.browse_run, "Ctrl+Shift+O", SP.SP_DirLinkIcon,
-                                   "Open a run folder (e.g. one trained from the command line)")
-        self.act_new_run = action("&New run…", self.new_run, QKeySequence.StandardKey.New, SP.SP_FileDialogNewFolder,
-                                  "Choose dataset, model and settings for a new run")
-        self.act_start = action("&Start", lambda: self.start_training(), "F5", SP.SP_MediaPlay,
-                                "Start a new run with the current settings")
-        self.act_pause = action("&Pause", self.toggle_pause, "F6", SP.SP_MediaPause, "Pause or resume training")
-        self.act_stop = action("S&top", self.stop_training, "Shift+F5", SP.SP_MediaStop,
-                               "Stop at the next step (the run stays resumable)")
-        self.act_resume = action("&Resume selected run", self._resume_selected, "Ctrl+R", SP.SP_BrowserReload,
-                                 "Continue the selected run where it stopped")
-        self.act_export = action("&Export grid…", self.train_pane.ask_export_png, QKeySequence.StandardKey.Save,
-                                 SP.SP_DialogSaveButton, "Save the sample grid on screen as a PNG")
-        self.act_export_gif = action("Export snapshots as &GIF…", self.train_pane.ask_export_gif,
-                                     QKeySequence.StandardKey.SaveAs)
-        self.act_quit = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_logs = action("Open &log folder", lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(str(paths.log_dir()))))
-        self.act_about = action("&About FaceForge", self._about)
-        self.act_tabs = []
-        for i, name in enumerate(("&Dataset", "&Train", "&Edit")):
-            self.act_tabs.append(action(name, lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        m = bar.addMenu("&File")
-        for a in (self.act_open_folder, self.act_open_zip, self.act_open_labels, self.act_builtin):
-            m.addAction(a)
-        self.recent_datasets_menu = m.addMenu("Recent &datasets")
-        self.recent_datasets_menu.aboutToShow.connect(self._fill_recent_datasets)
-        m.addSeparator()
-        m.addAction(self.act_open_run)
-        self.recent_runs_menu = m.addMenu("Recent r&uns")
-        self.recent_runs_menu.aboutToShow.connect(self._fill_recent_runs)
-        m.addSeparator()
-        m.addAction(self.act_export)
-        m.addAction(self.act_export_gif)
-        m.addSeparator()
-        m.addAction(self.act_quit)
-        t = bar.addMenu("&Train")
-        for a in (self.act_new_run, self.act_start, self.act_pause, self.act_stop, self.act_resume):
-            t.addAction(a)
-        v = bar.addMenu("&View")
-        for a in self.act_tabs:
-            v.addAction(a)
-        h = bar.addMenu("&Help")
-        h.addAction(self.act_logs)
-        h.addAction(self.act_about)
-        self._fill_recent_datasets()
-        self._fill_recent_runs()
-
-    def _build_toolbar(self) -> None:
-        tb = QToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        for a in (self.act_open_folder, self.act_open_run, None, self.act_new_run, self.act_start, self.act_pause,
-                  self.act_stop, None, self.act_export):
-            if a is None:
-                tb.addSeparator()
-            else:
-                tb.addAction(a)
-        self.addToolBar(tb)
-
     # ---------------------------------------------------------------- datasets
     def open_dataset(self, source: str, labels: str | None = None) -> None:
         self.tabs.setCurrentWidget(self.dataset_pane)
@@ -202,20 +113,18 @@ class MainWindow(QMainWindow):
         if not view.builtin:
             self.settings.add_recent_dataset(view.source, view.labels_path)
         plan = copy.deepcopy(self.plan)
-        if view.builtin:
-            plan.data = quick_look_config().data
-            plan.data.resolution = plan.model.resolution
-        else:
-            plan.data.source, plan.data.labels = view.source, view.labels_path
-            if plan.name == "quick-look":
-                plan.name = ""
+        if plan.data.source != view.source:
+            plan.data.crop = None  # a crop box is in one dataset's pixels
+        plan.data.source, plan.data.labels = view.source, view.labels_path
+        if not view.builtin and plan.name == "quick-look":
+            plan.name = ""
         self.plan = plan
         self._on_conditioning(self.dataset_pane.checked_attributes())
         self.datasetLoaded.emit(view)
 
     def _on_conditioning(self, names: list[str]) -> None:
         self.plan.data.attributes = list(names)
-        self.plan.model.name = "cdcgan" if names else "dcgan"
+        fit_model(self.plan)
         self._update_plan_label()
 
     def _update_plan_label(self) -> None:
@@ -225,26 +134,6 @@ class MainWindow(QMainWindow):
         self.train_pane.set_plan(f"Start will train {p.model.name} at {p.model.resolution} px on {data} "
                                  f"({attrs}), {p.schedule.steps:,} steps, batch {p.schedule.batch_size} — "
                                  f"change it with New run…")
-
-    def _fill_recent_datasets(self) -> None:
-        menu = self.recent_datasets_menu
-        menu.clear()
-        items = self.settings.recent_datasets
-        for item in items:
-            text = item["source"] + (f"  (+ {Path(item['labels']).name})" if item.get("labels") else "")
-            a = menu.addAction(text)
-            a.triggered.connect(lambda _=False, s=item["source"], lb=item.get("labels"): self.open_dataset(s, lb))
-        menu.setEnabled(bool(items))
-
-    def _fill_recent_runs(self) -> None:
-        menu = self.recent_runs_menu
-        menu.clear()
-        items = [p for p in self.settings.recent_runs if is_run_dir(Path(p))]
-        for p in items:
-            a = menu.addAction(Path(p).name)
-            a.setToolTip(p)
-            a.triggered.connect(lambda _=False, p=p: self.open_run(p))
-        menu.setEnabled(bool(items))
 
     # ---------------------------------------------------------------- runs
     def runs_root(self) -> Path:
@@ -276,14 +165,10 @@ class MainWindow(QMainWindow):
             self.status("A run is already training; stop it first.")
             return False
         config = copy.deepcopy(config if config is not None else self.plan)
-        try:
-            config.validate()
-        except ConfigError as exc:
-            self.show_error("Cannot start training", str(exc))
-            return False
-        if config.model.name == "cdcgan" and not config.data.attributes:
-            self.show_error("Cannot start training", "The conditional model needs attributes: check some in the "
-                                                     "Dataset tab, or choose the dcgan model in New run….")
+        problem = plan_problem(config)
+        if problem:
+            self.show_error("Cannot start training", f"{problem[0].upper()}{problem[1:]}. Check attributes in the "
+                                                     "Dataset tab, or change the model in New run….")
             return False
         self.tabs.setCurrentWidget(self.train_pane)
         self.session.start_new(config, runs_root=self.runs_root())

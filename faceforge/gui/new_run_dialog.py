@@ -15,44 +15,14 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from faceforge.tasks import format_duration
-from faceforge.config import ConfigError, DataConfig, TrainConfig
+from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
-
-BUILTIN = "builtin:faces"
-CELEBA_DEFAULT_ATTRIBUTES = ["Smiling", "Male", "Eyeglasses", "Young", "Blond_Hair", "Black_Hair", "Bald",
-                             "Mouth_Slightly_Open", "Wearing_Hat", "Mustache"]
-
-
-def quick_look_config() -> TrainConfig:
-    """"Quick look, CPU, 32 px": the built-in faces, a conditional DCGAN, a few minutes on a laptop CPU."""
-    cfg = TrainConfig(name="quick-look")
-    cfg.data = DataConfig(source=BUILTIN, attributes=list(BUILTIN_ATTRIBUTES), resolution=32)
-    cfg.model.name, cfg.model.resolution = "cdcgan", 32
-    cfg.model.g_channels = cfg.model.d_channels = 32  # as the CLI at 32 px: ~4x less work than 64, faces still form
-    cfg.loss.kind = "bce"
-    cfg.schedule.steps, cfg.schedule.batch_size = 2000, 64
-    cfg.schedule.sample_every, cfg.schedule.checkpoint_every = 100, 500
-    cfg.perf.device = "cpu"
-    return cfg
-
-
-def celeba_config(source: str, labels: str | None, attributes: list[str]) -> TrainConfig:
-    """"CelebA 64 px": the usual conditional setup on aligned CelebA crops."""
-    cfg = TrainConfig(name="celeba64")
-    chosen = [a for a in CELEBA_DEFAULT_ATTRIBUTES if a in attributes] or list(attributes[:8])
-    cfg.data = DataConfig(source=source, labels=labels, attributes=chosen, resolution=64)
-    cfg.model.name, cfg.model.resolution = "cdcgan", 64
-    cfg.schedule.steps, cfg.schedule.batch_size = 20000, 64
-    cfg.schedule.sample_every, cfg.schedule.checkpoint_every = 500, 2000
-    cfg.perf.device = "auto"
-    return cfg
-
-
-PRESETS = ("Custom", "Quick look, CPU, 32 px", "CelebA 64 px")
-
+from faceforge.models import model_for
+from faceforge.tasks import format_duration
+from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_preset, matching_preset,
+                                      plan_problem, quick_look_config)
 
 def estimate(config: TrainConfig, threads: int | None = None) -> dict:
     """Runs on the pool, with the torch thread count training will have (set per thread: the pool's other tasks
@@ -112,8 +82,10 @@ class NewRunDialog(QDialog):
             models = available_models()
 
         self.preset = QComboBox()
-        self.preset.addItems(PRESETS)
-        self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.preset.addItems([CUSTOM, *PRESETS])
+        self.preset.setToolTip("A preset sets the model size and schedule for the dataset chosen below; the box "
+                               "names the preset whose settings the fields have")
+        self.preset.textActivated.connect(self._apply_preset)
         self.name = QLineEdit()
         self.name.setPlaceholderText("optional; added to the run folder's name")
 
@@ -124,7 +96,7 @@ class NewRunDialog(QDialog):
         browse_zip = QPushButton("Zip…")
         browse_zip.clicked.connect(self._browse_zip)
         builtin = QPushButton("Built-in")
-        builtin.clicked.connect(lambda: self._set_source(BUILTIN, None))
+        builtin.clicked.connect(lambda: self._set_source(BUILTIN_SOURCE, None))
         source_row = QHBoxLayout()
         source_row.addWidget(self.source, 1)
         for b in (browse_folder, browse_zip, builtin):
@@ -258,6 +230,11 @@ class NewRunDialog(QDialog):
         layout.addLayout(est_row)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        for combo in (self.resolution, self.loss, self.device):
+            combo.currentIndexChanged.connect(self._sync_preset)
+        for spin in (self.batch, self.steps, self.width_spin, self.n_critic, self.sample_every, self.checkpoint_every):
+            spin.valueChanged.connect(self._sync_preset)
+        self.attributes.itemChanged.connect(self._attributes_toggled)
         self.set_config(self._base, self._attributes_for_source)
 
     # ---------------------------------------------------------------- config <-> fields
@@ -280,11 +257,12 @@ class NewRunDialog(QDialog):
         self.sample_every.setValue(cfg.schedule.sample_every)
         self.checkpoint_every.setValue(cfg.schedule.checkpoint_every)
         self.threads.setValue(cfg.perf.threads)
-        names = list(attributes) if attributes else (list(BUILTIN_ATTRIBUTES) if cfg.data.source == BUILTIN else [])
+        names = list(attributes) if attributes else (list(BUILTIN_ATTRIBUTES) if is_builtin(cfg.data.source) else [])
         for a in cfg.data.attributes:
             if a not in names and a != "*":
                 names.append(a)
         self._fill_attributes(names, cfg.data.attributes)
+        self._sync_preset()
 
     def _fill_attributes(self, names: list[str], checked: list[str]) -> None:
         self.attributes.clear()
@@ -318,7 +296,7 @@ class NewRunDialog(QDialog):
         res = int(self.resolution.currentData())
         cfg.name = self.name.text().strip()
         cfg.seed = self.seed.value()
-        cfg.data.source = self.source.text().strip() or BUILTIN
+        cfg.data.source = self.source.text().strip() or BUILTIN_SOURCE
         cfg.data.labels = self.labels.text().strip() or None
         cfg.data.attributes = self.checked_attributes()
         cfg.data.resolution = res
@@ -337,13 +315,11 @@ class NewRunDialog(QDialog):
 
     def problem(self) -> str:
         """Why this config cannot start, in words (empty when it can)."""
-        try:
-            cfg = self.config().validate()
-        except ConfigError as exc:
-            return str(exc)
-        if cfg.model.name == "cdcgan" and not cfg.data.attributes:
-            return "The conditional model needs at least one attribute: check some, or choose the dcgan model."
-        if not cfg.data.source.startswith("builtin:") and not Path(cfg.data.source).exists():
+        cfg = self.config()
+        problem = plan_problem(cfg)
+        if problem:
+            return problem[0].upper() + problem[1:] + "."
+        if not is_builtin(cfg.data.source) and not Path(cfg.data.source).exists():
             return f"The dataset {cfg.data.source} does not exist."
         return ""
 
@@ -355,15 +331,24 @@ class NewRunDialog(QDialog):
         super().accept()
 
     # ---------------------------------------------------------------- presets and helpers
-    def _apply_preset(self, index: int) -> None:
-        if index == 1:
-            self.set_config(quick_look_config(), list(BUILTIN_ATTRIBUTES))
-        elif index == 2:
-            source = self.source.text().strip()
-            labels = self.labels.text().strip() or None
-            names = [self.attributes.item(i).text() for i in range(self.attributes.count())
-                     if self.attributes.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable]
-            self.set_config(celeba_config(source, labels, names), names)
+    def _apply_preset(self, name: str) -> None:
+        if name in PRESETS:
+            self.set_config(apply_preset(name, self.config()), self._attribute_names())
+        self._sync_preset()
+
+    def _sync_preset(self) -> None:
+        """The box names the preset the fields match, or Custom, whichever way the fields got their values."""
+        self.preset.setCurrentText(matching_preset(self.config()))
+
+    def _attribute_names(self) -> list[str]:
+        return [self.attributes.item(i).text() for i in range(self.attributes.count())
+                if self.attributes.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable]
+
+    def _attributes_toggled(self) -> None:
+        """Checking the first attribute turns an unconditional model into its conditional twin, and back."""
+        name = self.model.currentData()
+        if name:
+            _select(self.model, model_for(name, n_attributes=len(self.checked_attributes())))
 
     def _loss_changed(self) -> None:
         self.n_critic.setValue(5 if self.loss.currentData() == "wgan-gp" else 1)
@@ -371,7 +356,7 @@ class NewRunDialog(QDialog):
     def _set_source(self, source: str, labels: str | None) -> None:
         self.source.setText(source)
         self.labels.setText(labels or "")
-        if source == BUILTIN:
+        if is_builtin(source):
             self._fill_attributes(list(BUILTIN_ATTRIBUTES), list(BUILTIN_ATTRIBUTES))
         else:
             self._fill_attributes([], [])

@@ -1,0 +1,130 @@
+"""The main window's actions, menus, toolbar and recent-item menus: what the user can reach by mouse or shortcut.
+
+Kept apart from :mod:`faceforge.gui.main_window` (which wires panes to the session) so each stays readable; the
+actions are attributes of the window (``window.act_start`` ...) because the window enables and disables them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QStyle, QToolBar
+
+from faceforge import paths
+from faceforge.config import BUILTIN_SOURCE
+from faceforge.runs import is_run_dir
+
+
+def install(w) -> None:
+    """Create the actions, the menu bar and the toolbar of main window ``w``."""
+    build_actions(w)
+    build_menus(w)
+    build_toolbar(w)
+
+
+def build_actions(w) -> None:
+    style = w.style()
+
+    def action(text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+        a = QAction(text, w)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            a.setIcon(style.standardIcon(icon))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        a.triggered.connect(slot)
+        return a
+
+    SP = QStyle.StandardPixmap
+    w.act_open_folder = action("Open dataset &folder…", w.dataset_pane.browse_folder,
+                                  QKeySequence.StandardKey.Open, SP.SP_DirOpenIcon,
+                                  "Open a folder of face images as the dataset")
+    w.act_open_zip = action("Open dataset &zip…", w.dataset_pane.browse_zip, None, None,
+                               "Open a zip of face images as the dataset")
+    w.act_open_labels = action("Open &labels file…", w.dataset_pane.browse_labels)
+    w.act_builtin = action("&Built-in faces", lambda: w.open_dataset(BUILTIN_SOURCE))
+    w.act_open_run = action("Open &run…", w.browse_run, "Ctrl+Shift+O", SP.SP_DirLinkIcon,
+                               "Open a run folder (e.g. one trained from the command line)")
+    w.act_new_run = action("&New run…", w.new_run, QKeySequence.StandardKey.New, SP.SP_FileDialogNewFolder,
+                              "Choose dataset, model and settings for a new run")
+    w.act_start = action("&Start", lambda: w.start_training(), "F5", SP.SP_MediaPlay,
+                            "Start a new run with the current settings")
+    w.act_pause = action("&Pause", w.toggle_pause, "F6", SP.SP_MediaPause, "Pause or resume training")
+    w.act_stop = action("S&top", w.stop_training, "Shift+F5", SP.SP_MediaStop,
+                           "Stop at the next step (the run stays resumable)")
+    w.act_resume = action("&Resume selected run", w._resume_selected, "Ctrl+R", SP.SP_BrowserReload,
+                             "Continue the selected run where it stopped")
+    w.act_export = action("&Export grid…", w.train_pane.ask_export_png, QKeySequence.StandardKey.Save,
+                             SP.SP_DialogSaveButton, "Save the sample grid on screen as a PNG")
+    w.act_export_gif = action("Export snapshots as &GIF…", w.train_pane.ask_export_gif,
+                                 QKeySequence.StandardKey.SaveAs)
+    w.act_quit = action("&Quit", w.close, QKeySequence.StandardKey.Quit)
+    w.act_logs = action("Open &log folder", lambda: QDesktopServices.openUrl(
+        QUrl.fromLocalFile(str(paths.log_dir()))))
+    w.act_about = action("&About FaceForge", w._about)
+    w.act_tabs = []
+    for i, name in enumerate(("&Dataset", "&Train", "&Edit")):
+        w.act_tabs.append(action(name, lambda _=False, i=i: w.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
+
+def build_menus(w) -> None:
+    bar = w.menuBar()
+    m = bar.addMenu("&File")
+    for a in (w.act_open_folder, w.act_open_zip, w.act_open_labels, w.act_builtin):
+        m.addAction(a)
+    w.recent_datasets_menu = m.addMenu("Recent &datasets")
+    w.recent_datasets_menu.aboutToShow.connect(lambda: fill_recent_datasets(w))
+    m.addSeparator()
+    m.addAction(w.act_open_run)
+    w.recent_runs_menu = m.addMenu("Recent r&uns")
+    w.recent_runs_menu.aboutToShow.connect(lambda: fill_recent_runs(w))
+    m.addSeparator()
+    m.addAction(w.act_export)
+    m.addAction(w.act_export_gif)
+    m.addSeparator()
+    m.addAction(w.act_quit)
+    t = bar.addMenu("&Train")
+    for a in (w.act_new_run, w.act_start, w.act_pause, w.act_stop, w.act_resume):
+        t.addAction(a)
+    v = bar.addMenu("&View")
+    for a in w.act_tabs:
+        v.addAction(a)
+    h = bar.addMenu("&Help")
+    h.addAction(w.act_logs)
+    h.addAction(w.act_about)
+    fill_recent_datasets(w)
+    fill_recent_runs(w)
+
+def build_toolbar(w) -> None:
+    tb = QToolBar("Main")
+    tb.setObjectName("main-toolbar")
+    tb.setMovable(False)
+    for a in (w.act_open_folder, w.act_open_run, None, w.act_new_run, w.act_start, w.act_pause,
+              w.act_stop, None, w.act_export):
+        if a is None:
+            tb.addSeparator()
+        else:
+            tb.addAction(a)
+    w.addToolBar(tb)
+
+def fill_recent_datasets(w) -> None:
+    menu = w.recent_datasets_menu
+    menu.clear()
+    items = w.settings.recent_datasets
+    for item in items:
+        text = item["source"] + (f"  (+ {Path(item['labels']).name})" if item.get("labels") else "")
+        a = menu.addAction(text)
+        a.triggered.connect(lambda _=False, s=item["source"], lb=item.get("labels"): w.open_dataset(s, lb))
+    menu.setEnabled(bool(items))
+
+def fill_recent_runs(w) -> None:
+    menu = w.recent_runs_menu
+    menu.clear()
+    items = [p for p in w.settings.recent_runs if is_run_dir(Path(p))]
+    for p in items:
+        a = menu.addAction(Path(p).name)
+        a.setToolTip(p)
+        a.triggered.connect(lambda _=False, p=p: w.open_run(p))
+    menu.setEnabled(bool(items))
