@@ -155,6 +155,9 @@ class PerfConfig(JsonConfig):
     channels_last: bool | None = None  # None = decide with precision
     foreach_optim: bool = True
     threads: int = 0  # 0 = torch default
+    # match the thread count to the cores other programs leave free, re-checked while training (cpu_share.py);
+    # ``threads`` (or the default) is the ceiling
+    adapt_threads: bool = True
     # layers computed as im2col + one GEMM instead of by oneDNN (models/gemm_conv.py). None = time both on each
     # layer when the run starts (CPU, fp32) and record the faster; a list (even empty) is used as given
     gemm_layers: list[str] | None = None
