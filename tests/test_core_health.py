@@ -26,3 +26,25 @@ def test_collapse_and_stalled_score():
                                     (40.3, 0.38)]):
         codes += [w.code for w in mon.update({"step": i * 100, "swd": swd, "diversity": div})]
     assert "collapse" in codes and "no-progress" in codes
+
+
+def test_a_discriminator_stuck_at_chance_early_is_named_with_what_to_check():
+    mon = HealthMonitor()
+    codes = []
+    for step in range(0, 400, 20):  # the reported failure: D(x) = D(G(z)) = 0.50 from step 40 on
+        out = mon.update({"step": step, "d_real": 0.501, "d_fake": 0.499})
+        codes += [(w.code, w.step) for w in out]
+        if out:
+            text = out[0].text
+    assert [c for c, _ in codes] == ["at-chance"] and codes[0][1] <= 200
+    assert "labels" in text and "learning rates" in text
+
+
+def test_an_equilibrium_late_in_training_is_not_called_at_chance():
+    mon = HealthMonitor()
+    out = []
+    for step in range(0, 400, 20):  # healthy start: D separates
+        out += mon.update({"step": step, "d_real": 0.75, "d_fake": 0.25})
+    for step in range(2000, 3000, 20):  # later, near equilibrium
+        out += mon.update({"step": step, "d_real": 0.51, "d_fake": 0.49})
+    assert out == []

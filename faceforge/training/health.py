@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass
 class HealthWarning:
-    code: str  # d-winning | collapse | no-progress | diverged
+    code: str  # d-winning | at-chance | collapse | no-progress | diverged
     step: int
     text: str
 
@@ -23,6 +23,8 @@ class HealthMonitor:
     window: int = 10  # stats ticks a condition must hold for
     d_win_real: float = 0.95
     d_win_fake: float = 0.05
+    chance_gap: float = 0.03  # |D(x) - D(G(z))| below this for a whole window, early on = nothing is learning
+    chance_until_step: int = 1000  # after this a small gap can be a healthy equilibrium
     collapse_margin: float = 0.12  # diversity (MS-SSIM) this far above its best (lowest) value = collapse
     patience: int = 5  # quality evaluations without a 3% improvement = no progress
     cooldown_ticks: int = 50
@@ -57,6 +59,15 @@ class HealthMonitor:
                     f"The discriminator is winning outright (D(x) ≈ {row['d_real']:.2f}, D(G(z)) ≈ {row['d_fake']:.2f} "
                     f"for the last {self.window} ticks): the generator gets almost no useful gradient. If the samples "
                     "stop improving, lower the discriminator's learning rate, or try the hinge or WGAN-GP loss.")
+            chance = [abs(r - f) < self.chance_gap and 0.35 < r < 0.65 for r, f in self._recent]
+            if step <= self.chance_until_step and len(chance) == self._recent.maxlen and all(chance):
+                out += self._fire(
+                    "at-chance", step,
+                    f"D is at chance and nothing is learning: D(x) ≈ D(G(z)) ≈ {row['d_real']:.2f} for the last "
+                    f"{self.window} ticks, so D cannot tell real faces from generated ones and G gets no signal. "
+                    "Check the labels (a column in years or other large numbers fed as-is, or labels that do not "
+                    "match the images) and the learning rates (too low for D, or too high for both); the sample "
+                    "grid will show noise.")
         if "swd" in row:
             swd = float(row["swd"])
             if swd < self._best_swd * 0.97:
