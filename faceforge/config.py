@@ -112,6 +112,11 @@ class DataConfig(JsonConfig):
     crop: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) in source pixels, before resizing
     builtin_count: int = 10000  # how many procedural faces to render for builtin:faces
     builtin_seed: int = 0
+    # per-column override of the binary/continuous rule (data/label_scales.py), e.g. {"Age": "continuous"}
+    label_kinds: dict[str, str] = field(default_factory=dict)
+    # written when a run starts: each attribute's kind and its map between the user's units and the network's
+    # scale, so sliders, --set, recipes and encoders speak the column's own units (None = identity: older runs)
+    label_scales: dict[str, dict] | None = None
 
 
 @dataclass

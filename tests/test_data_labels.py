@@ -214,3 +214,70 @@ def test_large_celeba_file_is_fast(tmp_path):
     assert time.perf_counter() - start < 1.5
     assert t.values.shape == (20000, 40)
     np.testing.assert_array_equal(t.values[123], vals[123].astype(np.float32))
+
+
+# ------------------------------------------------------------------------------------ binary and continuous columns
+def _age_csv(tmp_path, n=40):
+    rng = np.random.default_rng(0)
+    ages = rng.integers(1, 117, n)
+    lines = ["filename,Age,Male,Smiling"] + [f"img{i:03d}.png,{ages[i]},{i % 2},{1 if i % 3 else -1}" for i in range(n)]
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, ages
+
+
+def test_columns_are_binary_or_continuous_by_the_documented_rule(tmp_path):
+    from faceforge.data.label_scales import detect_kind, fit_scales
+
+    path, ages = _age_csv(tmp_path)
+    table = read_labels(path)
+    assert [detect_kind(table.values[:, j]) for j in range(3)] == ["continuous", "binary", "binary"]
+    scales = fit_scales(table.names, table.values)
+    age = scales["Age"]
+    assert age.kind == "continuous" and age.in_units
+    assert abs(age.mean - ages.mean()) < 1e-3 and (age.low, age.high) == (ages.min(), ages.max())
+    assert not scales["Male"].in_units and scales["Male"].slider_range() == (-2.0, 2.0)
+    assert age.slider_range() == (float(ages.min()), float(ages.max()))
+    forced = fit_scales(table.names, table.values, kinds={"age": "binary", "SMILING": "continuous"})
+    assert forced["Age"].kind == "binary" and forced["Smiling"].kind == "continuous"
+
+
+def test_continuous_columns_are_standardised_for_the_network_and_back_in_units(tmp_path):
+    from faceforge.data.label_scales import apply_scales, fit_scales
+
+    path, ages = _age_csv(tmp_path)
+    table = read_labels(path)
+    scales = fit_scales(table.names, table.values)
+    net = apply_scales(table.names, table.values, scales)
+    assert abs(net[:, 0].mean()) < 1e-5 and abs(net[:, 0].std() - 1) < 1e-4  # beside z ~ N(0, 1)
+    assert set(np.unique(net[:, 1])) == {-1.0, 1.0}  # binary stays -1/+1
+    assert np.allclose(scales["Age"].to_units(net[:, 0]), ages, atol=1e-3)
+    assert abs(float(scales["Age"].to_network(60)) - (60 - ages.mean()) / ages.std()) < 1e-5
+
+
+def test_scales_round_trip_through_the_run_config(tmp_path):
+    from faceforge.config import TrainConfig
+    from faceforge.data.label_scales import fit_scales, scales_for
+
+    path, _ = _age_csv(tmp_path)
+    table = read_labels(path)
+    cfg = TrainConfig()
+    cfg.data.label_scales = {k: v.to_dict() for k, v in fit_scales(table.names, table.values).items()}
+    back = TrainConfig.from_json(cfg.to_json())
+    again = scales_for(table.names, table.values * 0, builtin=False, recorded=back.data.label_scales)
+    assert again == fit_scales(table.names, table.values)  # a resume uses the recorded map, not the new rows
+
+
+def test_dataset_check_describes_a_continuous_column_by_range_not_percent_positive(tmp_path):
+    from PIL import Image
+
+    from faceforge.data import check_dataset
+
+    path, ages = _age_csv(tmp_path, n=12)
+    for i in range(12):
+        Image.new("RGB", (40, 40), (i * 10, 50, 50)).save(tmp_path / f"img{i:03d}.png")
+    report = check_dataset(str(tmp_path), str(path))
+    assert report.columns["Age"]["kind"] == "continuous" and "Age" not in report.positive_rates
+    text = report.summary()
+    assert f"Age {ages.min()}-{ages.max()}" in text and "Male 50.0%" in text
+    assert "Age 100" not in text

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from faceforge.tasks import Cancelled
+from faceforge.data.label_scales import describe, summarise_columns
 from faceforge.config import BUILTIN_SOURCE, DataConfig, is_builtin, source_slug
 from faceforge.data import cache as _cache
 from faceforge.data.images import BadImageError, crop_and_resize, decode_image
@@ -46,7 +47,8 @@ class DatasetReport:
     label_notes: list[str] = field(default_factory=list)
     sizes: dict[str, list[int]] = field(default_factory=dict)  # {"width": [min, median, max], "height": [...]}
     formats: dict[str, int] = field(default_factory=dict)
-    positive_rates: dict[str, float] = field(default_factory=dict)
+    positive_rates: dict[str, float] = field(default_factory=dict)  # binary columns: share of +1
+    columns: dict[str, dict] = field(default_factory=dict)  # every column: kind and % positive or range/mean/histogram
     notes: list[str] = field(default_factory=list)  # anything else the user should know (ignored settings...)
     from_cache: bool = False
 
@@ -68,7 +70,9 @@ class DatasetReport:
                 lines.append(f"    ... and {len(self.bad) - 5:,} more")
         lines.extend(f"  labels: {note}" for note in self.label_notes)
         lines.extend(f"  note: {note}" for note in self.notes)
-        if self.positive_rates:
+        if self.columns:
+            lines.append("  attributes: " + ", ".join(describe(k, v) for k, v in self.columns.items()))
+        elif self.positive_rates:
             lines.append("  attributes (share positive): "
                          + ", ".join(f"{k} {v:.1%}" for k, v in self.positive_rates.items()))
         return "\n".join(lines)
@@ -241,9 +245,8 @@ class _Collector:
 
 
 def _rates(labels: np.ndarray | None, names: Sequence[str]) -> dict[str, float]:
-    if labels is None or not len(labels):
-        return {}
-    return {name: float((labels[:, j] > 0).mean()) for j, name in enumerate(names)}
+    """Share of +1 in each binary column (continuous ones are described by ``columns``)."""
+    return {k: v["positive"] for k, v in summarise_columns(names, labels).items() if v["kind"] == "binary"}
 
 
 def _load_builtin(cfg: DataConfig, root: Path, progress, should_stop) -> FaceDataset:
@@ -274,7 +277,9 @@ def _load_builtin(cfg: DataConfig, root: Path, progress, should_stop) -> FaceDat
     all_attrs = entry.array("attributes.npy")
     labels = all_attrs[:, [BUILTIN_ATTRIBUTES.index(a) for a in names]].astype(np.float32) if names else None
     report = DatasetReport(source=BUILTIN_SOURCE, n_found=n, n_ok=n, sizes={"width": [res] * 3, "height": [res] * 3},
-                           formats={"rendered": n}, positive_rates=_rates(labels, names), from_cache=from_cache)
+                           formats={"rendered": n}, positive_rates=_rates(labels, names),
+                           columns=summarise_columns(names, labels),
+                           from_cache=from_cache)
     if cfg.labels:
         report.label_notes.append("a labels file is ignored for builtin:faces (the renderer's values are used)")
     if cfg.crop:
@@ -365,7 +370,8 @@ def load_dataset(
             notes.append(f"{len(bad)} labelled images could not be decoded and are left out with their labels")
     report = DatasetReport(source=cfg.source, n_found=len(all_refs), n_ok=len(files), bad=bad, label_notes=notes,
                            sizes=manifest.get("sizes") or {}, formats=manifest.get("formats") or {},
-                           positive_rates=_rates(labels, names), from_cache=from_cache)
+                           positive_rates=_rates(labels, names), columns=summarise_columns(names, labels),
+                           from_cache=from_cache)
     return FaceDataset(entry.images(), labels, names, slug, report, files, entry.folder)
 
 
@@ -382,7 +388,8 @@ def check_dataset(
         cfg = DataConfig()
         attrs = sample_attributes(cfg.builtin_count, cfg.builtin_seed)
         return DatasetReport(source=source, n_found=len(attrs), n_ok=len(attrs), formats={"rendered": len(attrs)},
-                             positive_rates=_rates(attrs, BUILTIN_ATTRIBUTES))
+                             positive_rates=_rates(attrs, BUILTIN_ATTRIBUTES),
+                             columns=summarise_columns(BUILTIN_ATTRIBUTES, attrs))
     refs = scan(source)
     collect = _Collector(refs)
     _decode_all(refs, 64, None, keep_pixels=False, on_chunk=collect, progress=progress, should_stop=should_stop)
@@ -398,4 +405,5 @@ def check_dataset(
         keep = [k for k, i in enumerate(idx) if refs[i].name in good]
         report.label_notes.append(f"{len(keep):,} usable images have labels")
         report.positive_rates = _rates(rows[keep], table.names)
+        report.columns = summarise_columns(table.names, rows[keep])
     return report
