@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
 from faceforge import paths
 from faceforge.config import ConfigError, TrainConfig
 from faceforge.gui.dataset_pane import BUILTIN, DatasetPane, DatasetView
-from faceforge.gui.edit_pane import EditPane
+from faceforge.gui.edit import EditPane
 from faceforge.gui.errors import log_file
 from faceforge.gui.new_run_dialog import NewRunDialog, quick_look_config
 from faceforge.gui.settings import GuiSettings, window_settings
