@@ -89,6 +89,7 @@ def test_a_sampled_face_latent_is_its_grid_row_at_the_chosen_truncation():
 
 def test_an_encoded_photo_becomes_the_current_face_with_its_own_attributes():
     face, seen = _face()
+    face.set_truncation(0.5)
     face.set_attribute("smile", -2.0)  # an edit of the sampled face
     photo = _encoded_photo(face)
     assert photo.state == "encoded" and face.showing_photo and seen[-1] == "face"

@@ -153,6 +153,11 @@ def test_interpolation_strip_gif_and_axis_figure(pane, qtbot, tiny_run, tmp_path
     with qtbot.waitSignal(pane.exported, timeout=LONG):
         pane.interp_tab.export(tmp_path / "ab.png")
     assert Image.open(tmp_path / "ab.png").size[0] > 6 * 32
+    first, last = interp.interpolation.images[0].copy(), interp.interpolation.images[-1].copy()
+    assert not np.array_equal(first, last)
+    with qtbot.waitSignal(pane.interpolationRendered, timeout=LONG):
+        interp.swap_button.click()  # B to A now
+    assert np.array_equal(interp.interpolation.images[0], last) and np.array_equal(interp.interpolation.images[-1], first)
 
     attrs = list(pane.controls.sliders)
     pane.figure_tab.attr1.setCurrentText(attrs[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
 
 from faceforge.editing.state import InterpolationEnds
 from faceforge.gui.edit.shared import ask_save, small_view, wrote
@@ -31,13 +31,14 @@ class InterpolationTab(QWidget):
 
         self.a_view = small_view("A: “Set as A” under the current face", 80)
         self.b_view = small_view("B: “Set as B” under the current face", 80)
-        self.swap_button = QPushButton("⇄")
+        self.swap_button = QToolButton()
+        self.swap_button.setText("⇄")
         self.swap_button.setToolTip("Swap A and B")
         self.swap_button.clicked.connect(ends.swap)
         arrow = QVBoxLayout()
         arrow.addStretch(1)
-        arrow.addWidget(QLabel("→"))
-        arrow.addWidget(self.swap_button)
+        arrow.addWidget(QLabel("→"), 0, Qt.AlignmentFlag.AlignCenter)
+        arrow.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignCenter)
         arrow.addStretch(1)
         row_ends = QHBoxLayout()
         row_ends.addWidget(self.a_view)
