@@ -127,9 +127,9 @@ class EditPane(QWidget):
         self._gen = info.pop("gen", None)
         self.title.setText(Path(info["run"]).name)
         self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}")
-        self.samples.live = True
-        self.current.set_generator(self._gen, self._loaded_run)
-        self.face.set_model(info["attributes"], info.get("means"))  # the sample grid is requested
+        for part in (self.samples, self.current):
+            part.set_generator(self._gen, self._loaded_run)
+        self.face.set_model(info["attributes"], info.get("means"))  # asks for the sample grid
         for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # a photo is aligned and encoded anew
             part.set_generator(self._gen, self._loaded_run)
         self._set_enabled(True)
@@ -137,8 +137,7 @@ class EditPane(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self._gen = None
-        self.samples.live = False
-        for part in (self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+        for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
             part.set_generator(None, None)
         self.info.setText(message)
         self.current.clear()

@@ -36,6 +36,10 @@ class SamplesTab(QWidget):
         worker.rendered.connect(self._on_rendered)
         face.observe(self._face_changed)
 
+    def set_generator(self, gen, _run=None) -> None:
+        """Grids are asked for only while the worker has a generator."""
+        self.live = gen is not None
+
     def _face_changed(self, change: str) -> None:
         if change in REDRAW_ON:
             self.redraw()
