@@ -66,6 +66,48 @@ def test_run_folder_contents(tmp_path):
     assert {"G", "D", "G_ema", "opt_g", "opt_d", "rng", "step", "config"} <= set(ckpt)
 
 
+def test_the_callers_config_is_not_changed_and_the_result_has_the_resolved_one(tmp_path):
+    import copy
+
+    cfg = tiny_config(steps=2)
+    before = copy.deepcopy(cfg)
+    result = start_run(cfg, run_dir=tmp_path / "run", dataset=random_dataset())
+    assert cfg == before
+    assert (cfg.model.n_attributes, cfg.perf.device) == (0, "auto")
+    assert (result.config.model.n_attributes, result.config.perf.device) == (3, "cpu")
+    assert result.config == Run(tmp_path / "run").config()
+
+
+def test_a_new_run_never_lands_in_an_existing_one(tmp_path):
+    ds = random_dataset()
+    start_run(tiny_config(steps=2), run_dir=tmp_path / "run", dataset=ds)
+    with pytest.raises(ValueError, match="resume it"):
+        start_run(tiny_config(steps=4), run_dir=tmp_path / "run", dataset=ds)
+    with pytest.raises(FileNotFoundError, match="not a FaceForge run"):
+        resume_run(tmp_path / "nothing", dataset=ds)
+
+
+def test_progress_reads_the_step_speed_and_quality_from_the_tail_of_the_stats(tmp_path):
+    from faceforge.runs import last_rows_with
+
+    run = Run(tmp_path / "run")
+    run.write_config(tiny_config(steps=1020))
+    run.write_status("running", step=0, total_steps=1020)  # written at the start; the stats say more
+    for step in range(20, 481, 20):
+        run.append_stats({"step": step, "images": 64 * step, "loss_g": 1.0, "img_s": 100.0 + step})
+        if step % 100 == 0:
+            run.append_stats({"step": step, "images": 64 * step, "swd": 30.0 - step / 100, "diversity": 0.3})
+    with open(run.stats_path, "a") as fh:
+        fh.write('{"step": 500, "img')  # a row being written
+    p = run.progress()
+    assert (p.state, p.step, p.total_steps, p.img_s, p.swd) == ("running", 480, 1020, 580.0, 26.0)
+    # read back a block at a time: rows cut by block boundaries are joined, and reading stops at max_bytes
+    assert last_rows_with(run.stats_path, ("swd",), block=50)["swd"]["step"] == 400
+    assert last_rows_with(run.stats_path, ("swd",), block=50, max_bytes=100) == {}
+    run.write_status("stopped", step=487, total_steps=1020)  # stopped between two logged rows
+    assert run.progress().step == 487
+
+
 def test_keeps_only_the_last_checkpoints(tmp_path):
     cfg = tiny_config(steps=12)
     cfg.schedule.checkpoint_every, cfg.schedule.keep_checkpoints = 2, 2
