@@ -78,6 +78,13 @@ def test_the_callers_config_is_not_changed_and_the_result_has_the_resolved_one(t
     assert result.config == Run(tmp_path / "run").config()
 
 
+def test_a_model_that_takes_no_attributes_ignores_the_datas_labels(tmp_path):
+    result = start_run(tiny_config(steps=2, model="dcgan"), run_dir=tmp_path / "run", dataset=random_dataset(n_attr=3))
+    assert result.config.model.n_attributes == 0
+    assert load_checkpoint(Run(tmp_path / "run").latest_checkpoint())["attributes"] == []
+    assert not LoadedGenerator.from_run(tmp_path / "run").conditional  # no sliders that would change nothing
+
+
 def test_a_new_run_never_lands_in_an_existing_one(tmp_path):
     ds = random_dataset()
     start_run(tiny_config(steps=2), run_dir=tmp_path / "run", dataset=ds)
