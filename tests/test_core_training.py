@@ -339,3 +339,20 @@ def test_resuming_a_run_another_process_is_training_is_refused(tmp_path):
         other.kill()
         other.wait()
     assert resume_run(tmp_path / "run", dataset=ds, steps=4).step == 4  # its process gone: interrupted, resumable
+
+
+@pytest.mark.parametrize("on_device", [True, False], ids=["on-device", "memory-mapped"])
+def test_each_batch_image_comes_with_its_own_labels(monkeypatch, on_device):
+    from faceforge.training import batches
+
+    if not on_device:
+        monkeypatch.setattr(batches, "ON_DEVICE_BYTES", 0)  # as a dataset too large to copy to the device
+    ds = random_dataset(n=40, res=4)
+    ds.images[:] = np.arange(40, dtype=np.uint8)[:, None, None, None]  # image i is all grey level i
+    ds.labels = np.arange(40, dtype=np.float32)[:, None].repeat(3, 1)  # and its labels say i
+    data = batches.DeviceData(ds, use_labels=True, batch_size=8, seed=0, device=torch.device("cpu"),
+                              memory_format=torch.contiguous_format)
+    for draw in range(6):
+        x, y = data.batch(draw)
+        level = torch.round((x[:, 0, 0, 0] + 1) * 127.5)
+        assert torch.equal(level, y[:, 0]), draw
