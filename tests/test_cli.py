@@ -122,6 +122,24 @@ def test_missing_data_folder_is_a_clear_error(tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
 
 
+def test_runs_shows_the_live_step_speed_and_quality_score(tmp_path, capsys):
+    """A run's status.json is written at the start (step 0) and at checkpoints; the list shows where it is now."""
+    from faceforge.config import TrainConfig
+    from faceforge.runs import Run
+
+    run = Run(tmp_path / "00000-faces-cdcgan32")
+    run.write_config(TrainConfig())
+    run.write_status("running", step=0, total_steps=1020)
+    for step in range(20, 481, 20):
+        run.append_stats({"step": step, "images": 64 * step, "loss_g": 1.0, "img_s": 100.0 + step})
+        if step % 200 == 0:
+            run.append_stats({"step": step, "images": 64 * step, "swd": 31.25, "diversity": 0.3})
+    assert main(["runs", str(tmp_path)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("00000-faces-cdcgan32") and "running" in line
+    assert "step 480/1020" in line and "580 img/s" in line and "SWD 31.2" in line
+
+
 def test_help_documents_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])

@@ -28,7 +28,7 @@ ASTRONAUT = Path(__file__).parent / "data" / "editing_astronaut.jpg"
 def tiny_run(tmp_path_factory) -> Path:
     import torch
 
-    from faceforge.training import train
+    from faceforge.training import start_run
 
     cfg = tiny_config(steps=12, attrs=("*",), batch=8)
     # no EMA lag and a brisk learning rate: a 12-step model whose outputs clearly depend on y, so pixel-level
@@ -39,7 +39,7 @@ def tiny_run(tmp_path_factory) -> Path:
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return train(cfg, runs_root=tmp_path_factory.mktemp("runs")).run_dir
+        return start_run(cfg, runs_root=tmp_path_factory.mktemp("runs")).run_dir
     finally:
         torch.set_num_threads(previous)
 
