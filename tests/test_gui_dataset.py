@@ -13,7 +13,8 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from faceforge.gui.dataset_pane import DatasetPane, filter_rows, positive_rates  # noqa: E402
+from faceforge.data.browse import filter_rows, positive_rates  # noqa: E402
+from faceforge.gui.dataset_pane import DatasetPane  # noqa: E402
 from faceforge.gui.tasks import TaskRunner  # noqa: E402
 from faceforge.gui.thumbnails import FETCH_BATCH, ThumbnailModel  # noqa: E402
 
@@ -81,7 +82,8 @@ def test_thumbnails_decode_off_the_gui_thread_and_a_click_shows_labels(pane, qtb
     folder, labels = labelled_folder
     with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
         pane.open_source(str(folder), str(labels))
-    qtbot.waitUntil(lambda: len(pane.model.cache) >= 12, timeout=LONG)
+    qtbot.waitUntil(lambda: len(pane.model.cache) + len(pane.model._broken) >= 13, timeout=LONG)
+    assert len(pane.model.cache) == 12  # every good file decoded
     assert pane.model._broken  # the broken file got the "unreadable" placeholder, not a crash
     index = pane.model.index(0)
     pane.grid.clicked.emit(index)
