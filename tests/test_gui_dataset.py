@@ -13,7 +13,6 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from faceforge.data.browse import filter_rows, positive_rates  # noqa: E402
 from faceforge.gui.dataset_pane import DatasetPane  # noqa: E402
 from faceforge.gui.tasks import TaskRunner  # noqa: E402
 from faceforge.gui.thumbnails import FETCH_BATCH, ThumbnailModel  # noqa: E402
@@ -168,15 +167,6 @@ def test_lazy_model_at_200k_rows(qtbot):
     model.set_rows(np.arange(0, 200_000, 7))  # a filter: cache kept, keyed by dataset index
     assert model.total_rows == len(range(0, 200_000, 7)) and model.rowCount() == FETCH_BATCH
     model.loader.shutdown()
-
-
-def test_filter_and_rate_helpers():
-    labels = np.array([[1, -1], [1, 1], [-1, np.nan], [np.nan, 1]], np.float32)
-    assert filter_rows(labels, 4, {0: "+"}).tolist() == [0, 1]
-    assert filter_rows(labels, 4, {0: "+", 1: "-"}).tolist() == [0]
-    assert filter_rows(labels, 4, {1: "+"}).tolist() == [1, 3]
-    assert filter_rows(None, 3, {0: "+"}).tolist() == [0, 1, 2]
-    np.testing.assert_allclose(positive_rates(labels), [2 / 3, 2 / 3])
 
 
 def test_clicking_a_filter_cell_cycles_any_plus_minus(pane, qtbot, labelled_folder):

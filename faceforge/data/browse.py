@@ -160,9 +160,8 @@ def describe_filters(attributes: Sequence[str], wanted: dict[int, str]) -> str:
 
 
 def value_histogram(values: np.ndarray, bins: int = 21) -> tuple[np.ndarray, np.ndarray, float]:
-    """(bar centres, counts, bar width) of one attribute's labelled values over -1..1; an odd number of bins puts
-    0 in the middle of a bar, so binary labels land in the two end bars."""
-    values = values[~np.isnan(values)]
+    """(bar centres, counts, bar width) of one attribute's values over -1..1; NaN (no label) is in no bar. An odd
+    number of bins puts 0 in the middle of a bar, so binary labels land in the two end bars."""
     counts, edges = np.histogram(values, bins=bins, range=(-1.05, 1.05))
     return (edges[:-1] + edges[1:]) / 2, counts, float(edges[1] - edges[0])
 
