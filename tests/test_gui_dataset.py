@@ -31,7 +31,8 @@ def labelled_folder(tmp_path):
         Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(folder / name)
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     labels = tmp_path / "list_attr_celeba.txt"
-    lines = [str(len(ROWS)), "Smiling Eyeglasses"] + [f"{n}  {s:2d} {e:2d}" for n, s, e in ROWS]
+    # Pale_Skin: a column that is not among the usual CelebA attributes (not proposed for conditioning)
+    lines = [str(len(ROWS)), "Smiling Eyeglasses Pale_Skin"] + [f"{n}  {s:2d} {e:2d} -1" for n, s, e in ROWS]
     labels.write_text("\n".join(lines) + "\n")
     return folder, labels
 
@@ -54,9 +55,9 @@ def test_folder_with_celeba_labels_loads_and_filters(pane, qtbot, labelled_folde
         pane.open_source(str(folder), str(labels))
     view = pane.view
     assert len(view) == 13  # 12 images + the broken one (scanning never decodes)
-    assert view.attributes == ["Smiling", "Eyeglasses"]
+    assert view.attributes == ["Smiling", "Eyeglasses", "Pale_Skin"]
     assert np.isnan(view.labels).all(axis=1).sum() == 1  # the broken file has no label row
-    assert pane.table.rowCount() == 2
+    assert pane.table.rowCount() == 3
     assert pane.table.item(0, 2).text() == "50.0 %"  # 6 of 12 smiling
     # the attributes the model will condition on default to the common CelebA ones
     assert pane.checked_attributes() == ["Smiling", "Eyeglasses"]
