@@ -11,7 +11,7 @@ from faceforge.editing import LoadedGenerator
 from faceforge.editing.encoders import encode, list_encoders, load_encoders, reconstruct, train_encoders
 from faceforge.training import train
 from helpers import ArrayDataset, tiny_config
-from test_editing_support import one_thread
+from editing_helpers import one_thread
 
 
 @pytest.fixture(autouse=True)
