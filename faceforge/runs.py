@@ -1,4 +1,4 @@
-"""Run folders: the single source of truth for a training run (see DESIGN.md).
+"""Run folders: the single source of truth for a training run (see docs/ARCHITECTURE.md).
 
 ```
 runs/00012-celeba-10k-cdcgan64/

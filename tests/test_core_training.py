@@ -141,15 +141,46 @@ def test_resume_is_bit_identical(tmp_path, loss):
     assert sa[2] == sb[2] and sa[6] == sb[6]
 
 
-def test_stop_leaves_a_resumable_run(tmp_path):
-    calls = {"n": 0}
+class StopAt:
+    """A stop request at a named point, whatever order the loop polls in: ``progress`` arms it when the stats row
+    of ``after_step`` is reported; from then on ``should_stop`` (this object) answers True at the first poll after
+    ``point``: "anywhere" (the next poll at all), "d-forward" (D has scored a batch in the next step) or
+    "d-backward" (D's loss has been back-propagated). D is watched through its class's forward, so nothing here
+    counts polls or knows where the loop makes them."""
 
-    def should_stop():  # polled at the top of each step and twice in it: the 7th call is the top of step 3
-        calls["n"] += 1
-        return calls["n"] > 6
+    def __init__(self, monkeypatch, *, after_step: int, point: str = "anywhere"):
+        self.after_step, self.point = after_step, point
+        self.armed = self.forward_seen = self.backward_seen = False
+        model = tiny_config().model
+        model.n_attributes = 3
+        discriminator = type(build_models(model)[1])
+        real_forward = discriminator.forward
 
+        def forward(module, *args, **kwargs):
+            out = real_forward(module, *args, **kwargs)
+            if self.armed and out.requires_grad:
+                self.forward_seen = True
+                out.register_hook(self._backward)
+            return out
+
+        monkeypatch.setattr(discriminator, "forward", forward)
+
+    def _backward(self, grad):
+        self.backward_seen = True
+
+    def progress(self, event: dict) -> None:
+        if event["kind"] == "stats" and event["step"] == self.after_step:
+            self.armed = True
+
+    def __call__(self) -> bool:
+        return {"anywhere": self.armed, "d-forward": self.forward_seen, "d-backward": self.backward_seen}[self.point]
+
+
+def test_stop_leaves_a_resumable_run(tmp_path, monkeypatch):
+    stop = StopAt(monkeypatch, after_step=2)
     ds = random_dataset()
-    result = start_run(tiny_config(steps=50), run_dir=tmp_path / "run", dataset=ds, should_stop=should_stop)
+    result = start_run(tiny_config(steps=50), run_dir=tmp_path / "run", dataset=ds, should_stop=stop,
+                       progress=stop.progress)
     assert result.state == "stopped" and result.step == 2
     run = Run(tmp_path / "run")
     assert run.latest_checkpoint().name == "ckpt-00000002.pt"
@@ -219,13 +250,25 @@ def test_nan_losses_roll_back_and_lower_the_learning_rate(tmp_path, monkeypatch)
 
 
 def test_quality_score_is_logged_and_health_is_watched(tmp_path):
-    cfg = tiny_config(steps=6)
-    cfg.schedule.metrics_every, cfg.schedule.metrics_samples = 3, 64
+    """A feed the discriminator wins outright (every real face white, a generator with learning rate 0): the
+    health monitor must see the stats rows and report it, in events.log and as a progress event."""
+    cfg = tiny_config(steps=30)
+    cfg.schedule.log_every = 1
+    cfg.schedule.metrics_every, cfg.schedule.metrics_samples = 15, 64
+    cfg.optim.lr_g, cfg.optim.lr_d = 0.0, 2e-3
+    ds = random_dataset()
+    ds.images[:] = 255
     events = []
-    start_run(cfg, run_dir=tmp_path / "run", dataset=random_dataset(), progress=events.append)
-    rows = [r for r in Run(tmp_path / "run").stats() if "swd" in r]
-    assert [r["step"] for r in rows] == [0, 3, 6]
+    start_run(cfg, run_dir=tmp_path / "run", dataset=ds, progress=events.append)
+    run = Run(tmp_path / "run")
+    rows = [r for r in run.stats() if "swd" in r]
+    assert [r["step"] for r in rows] == [0, 15, 30]
     assert all(r["swd"] > 0 and 0 < r["diversity"] <= 1 for r in rows)
+    health = [e for e in events if e["kind"] == "health"]
+    assert "d-winning" in [e["code"] for e in health]
+    warnings = [line for line in run.events() if " WARNING " in line]
+    assert len(warnings) == len(health) and all(e["text"] in line for e, line in zip(health, warnings))
+    assert "discriminator is winning" in warnings[0]
 
 
 def test_full_disk_while_checkpointing_pauses_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
@@ -270,20 +313,18 @@ def test_an_unexpected_error_marks_the_run_failed(tmp_path, monkeypatch):
     assert "simulated bug" in run.events_path.read_text()
 
 
-@pytest.mark.parametrize("stop_call", [8, 9], ids=["after-forward", "after-backward"])
-def test_a_stop_inside_a_step_undoes_it_and_resumes_bit_identically(tmp_path, stop_call):
+@pytest.mark.parametrize("point", ["d-forward", "d-backward"], ids=["after-forward", "after-backward"])
+def test_a_stop_inside_a_step_undoes_it_and_resumes_bit_identically(tmp_path, monkeypatch, point):
     """Stop is polled inside the step too, after D's forward and after its backward (so it lands within a quarter
     of a step); the part-step is undone."""
     ds = random_dataset()
     straight = start_run(tiny_config(steps=6), run_dir=tmp_path / "a", dataset=ds)
-    calls = {"n": 0}
-
-    def stop_mid_step():  # 3 calls a step (top, after forward, after backward): 8 and 9 are inside step 3
-        calls["n"] += 1
-        return calls["n"] == stop_call
-
-    stopped = start_run(tiny_config(steps=6), run_dir=tmp_path / "b", dataset=ds, should_stop=stop_mid_step)
-    assert stopped.state == "stopped" and stopped.step == 2
+    stop = StopAt(monkeypatch, after_step=2, point=point)  # a stop asked for inside step 3
+    stopped = start_run(tiny_config(steps=6), run_dir=tmp_path / "b", dataset=ds, should_stop=stop,
+                        progress=stop.progress)
+    assert stopped.state == "stopped" and stopped.step == 2  # not 3: the poll inside the step saw it
+    assert stop.backward_seen == (point == "d-backward")  # a stop after the forward lands before the backward
+    monkeypatch.undo()
     resumed = resume_run(tmp_path / "b", dataset=ds)
     assert straight.step == resumed.step == 6
     assert_same_weights(tmp_path / "a", tmp_path / "b")

@@ -16,7 +16,7 @@ from faceforge.editing.edits import (FastRenderer, add_headings, axis_incrementa
 from faceforge.recipes import Recipe, recipe_path
 from faceforge.training import start_run
 from helpers import random_dataset, tiny_config
-from test_editing_support import one_thread, random_generator
+from editing_helpers import one_thread, random_generator
 
 ASTRONAUT = Path(__file__).parent / "data" / "editing_astronaut.jpg"
 

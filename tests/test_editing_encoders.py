@@ -12,7 +12,7 @@ from faceforge.editing.encoders import encode, load_encoders, reconstruct, train
 from faceforge.runs import Run
 from faceforge.training import start_run
 from helpers import ArrayDataset, tiny_config
-from test_editing_support import one_thread
+from editing_helpers import one_thread
 
 
 @pytest.fixture(autouse=True)

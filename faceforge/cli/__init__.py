@@ -33,6 +33,16 @@ def _crop(text: str) -> tuple[int, int, int, int]:
     return box  # type: ignore[return-value]
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" only where the parser holds a real default. An option left None is decided later (by
+    the config or the run) and states its default in its own help, in [brackets]; a flag or a list has none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from faceforge import __version__
 
@@ -45,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("path", nargs="?", help="a dataset folder/zip or a run folder to open")
 
     t = sub.add_parser("train", help="train a GAN (new run, or --resume an existing one)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_HelpFormatter)
     t.add_argument("--resume", metavar="RUN", help="continue this run folder exactly where it stopped")
     t.add_argument("--config", metavar="JSON", help="start from this config.json (options below override it)")
     t.add_argument("--data", default=None, help="builtin:faces, a folder of images (recursive) or a .zip "
@@ -84,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print progress events as JSON lines")
 
     gen = sub.add_parser("generate", help="generate a grid of faces from a run or a checkpoint file",
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                         formatter_class=_HelpFormatter)
     src = gen.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", help="a run folder (its latest checkpoint is used)")
     src.add_argument("--checkpoint", help="a FaceForge checkpoint file on its own")
@@ -112,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     enc = sub.add_parser("encoder", help="IcGAN encoders (photo -> z, y) for editing photos with a run's model")
     esub = enc.add_subparsers(dest="encoder_command", metavar="ACTION", required=True)
     etr = esub.add_parser("train", help="train E_z (on generated faces) and E_y (on the run's labelled data)",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                          formatter_class=_HelpFormatter)
     etr.add_argument("--run", required=True, help="the run folder whose latest generator the encoders invert")
     etr.add_argument("--steps", type=int, default=2000, help="training steps (one batch for each encoder per step)")
     etr.add_argument("--batch-size", type=int, default=64, help="images per step")
@@ -120,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     etr.add_argument("--json", action="store_true", help="print progress events as JSON lines")
 
     ed = sub.add_parser("edit", help="edit the face in a photo: align, encode, set attributes, decode",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                        formatter_class=_HelpFormatter)
     ed.add_argument("photo", help="a photo with one face (jpg/png/...)")
     ed.add_argument("--run", required=True, help="a run folder with trained encoders (faceforge encoder train)")
     ed.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",

@@ -1,6 +1,6 @@
 """The training worker thread, and what it needs: the stats-row layout the GUI keeps, start-up warm-up.
 
-Rules they follow (see DESIGN.md): no widget is touched here; signals carry plain numbers, dicts and numpy arrays;
+Rules they follow (docs/ARCHITECTURE.md): no widget is touched; signals carry plain numbers, dicts and numpy arrays;
 the GUI thread never waits on them. ``TrainWorker`` wraps ``start_run``/``resume_run``: its ``progress`` callback
 collects events into an outbox that is flushed as one ``progressed`` signal at most ~30 times a second, however
 fast the steps come; its ``should_stop`` callback is where Stop is honoured (at a step boundary, so the core
