@@ -25,3 +25,27 @@ def format_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class Eta:
+    """Time left from the recent rate, not the average since the start: a run that slows down because another
+    program took a core (or speeds up when it leaves) gets an honest estimate within a few updates. The first
+    estimate comes from the first two measured points, so long tasks show one early."""
+
+    def __init__(self, *, smoothing: float = 0.3):
+        self.smoothing = smoothing
+        self._last: tuple[float, float] | None = None  # (done, seconds)
+        self.seconds_per_item: float | None = None
+
+    def update(self, done: float, total: float, seconds: float) -> float | None:
+        """``seconds`` is any clock that advances with the work (wall time, or training time). Returns the
+        seconds left, or None until two points are known."""
+        if self._last is not None and done > self._last[0] and seconds >= self._last[1]:
+            rate = (seconds - self._last[1]) / (done - self._last[0])
+            s = self.smoothing
+            self.seconds_per_item = rate if self.seconds_per_item is None else (1 - s) * self.seconds_per_item + s * rate
+        if self._last is None or done > self._last[0]:
+            self._last = (done, seconds)
+        if self.seconds_per_item is None:
+            return None
+        return max(0.0, (total - done) * self.seconds_per_item)

@@ -37,6 +37,7 @@ def tiny_config(*, steps=6, model="cdcgan", loss="bce", res=32, attrs=("attr0", 
     s.steps, s.batch_size, s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = steps, batch, 2, 3, 3, 9
     cfg.perf.precision, cfg.perf.channels_last = "fp32", False  # no timing probes in unit tests
     cfg.perf.gemm_layers = []
+    cfg.perf.adapt_threads = False  # a thread-count change under a loaded CI machine would break bit-identity
     return cfg
 
 

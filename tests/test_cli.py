@@ -247,7 +247,7 @@ def test_each_default_is_shown_once_and_is_the_real_one(capsys):
         "lr_g": cfg.optim.lr_g, "lr_d": cfg.optim.lr_d, "seed": cfg.seed, "device": cfg.perf.device,
         "precision": cfg.perf.precision, "log_every": cfg.schedule.log_every,
         "sample_every": cfg.schedule.sample_every, "checkpoint_every": cfg.schedule.checkpoint_every,
-        "metrics_every": cfg.schedule.metrics_every,
+        "metrics_every": cfg.schedule.metrics_every, "threads": cfg.perf.threads,
     }
     described = {"out", "ncols"}  # defaults in words: "[user documents]", "[square]"
     shown_brackets = set()

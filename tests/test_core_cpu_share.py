@@ -99,3 +99,41 @@ def test_reading_the_machine_works_here():
         assert reading is None
     else:
         assert reading.busy > 0 and reading.own > 0
+
+
+def test_a_run_trains_on_the_free_cores_and_records_the_thread_count(tmp_path, monkeypatch):
+    """A simulated neighbour using one of two cores: the run drops to one thread, says so once, records the
+    change in stats.jsonl, and gives the thread back its count when it ends."""
+    import pytest
+    import torch
+
+    from helpers import random_dataset, tiny_config
+
+    from faceforge.runs import Run
+    from faceforge.training import start_run
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs two cores to share")
+    load = FakeLoad()
+    calls = []
+
+    def reading():  # every reading is 5 s after the one before; the neighbour starts at the fourth
+        calls.append(1)
+        load.others = 1.0 if len(calls) >= 4 else 0.0
+        load.advance(5)
+        return load()
+
+    monkeypatch.setattr(cpu_share, "read_cpu_times", reading)
+    before = torch.get_num_threads()
+    cfg = tiny_config(steps=10)
+    cfg.perf.adapt_threads, cfg.perf.threads = True, 2
+    events = []
+    start_run(cfg, run_dir=tmp_path / "run", dataset=random_dataset(), progress=events.append)
+    rows = [r for r in Run(tmp_path / "run").stats() if "threads" in r]
+    assert rows[0]["threads"] == 2 and rows[-1]["threads"] == 1 and len(rows) == 2  # first row, then the change
+    cpu = [e for e in events if e["kind"] == "cpu"]
+    assert all(e["busy"] and "other programs use 1.0 of 2 cores" in e["text"] for e in cpu)
+    assert cpu[-1]["threads"] == 1 and "training on 1 of 2 threads" in cpu[-1]["text"]
+    assert torch.get_num_threads() == 2  # the caller's thread is given back its count
+    torch.set_num_threads(before)
+    assert cpu_share.other_live_trainings() == [] and not list(cpu_share._live_dir().glob("*.json"))

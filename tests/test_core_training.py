@@ -391,9 +391,33 @@ def test_each_batch_image_comes_with_its_own_labels(monkeypatch, on_device):
     ds = random_dataset(n=40, res=4)
     ds.images[:] = np.arange(40, dtype=np.uint8)[:, None, None, None]  # image i is all grey level i
     ds.labels = np.arange(40, dtype=np.float32)[:, None].repeat(3, 1)  # and its labels say i
-    data = batches.DeviceData(ds, use_labels=True, batch_size=8, seed=0, device=torch.device("cpu"),
+    data = batches.DeviceData(ds, labels=ds.labels, batch_size=8, seed=0, device=torch.device("cpu"),
                               memory_format=torch.contiguous_format)
     for draw in range(6):
         x, y = data.batch(draw)
         level = torch.round((x[:, 0, 0, 0] + 1) * 127.5)
         assert torch.equal(level, y[:, 0]), draw
+
+
+def test_a_continuous_label_is_standardised_for_the_network_and_its_scale_recorded(tmp_path):
+    """Age in years fed as-is swamps z (the run never starts); the network sees it standardised, and the run
+    records the map so every later use speaks years, and a resume keeps the recorded map."""
+    from faceforge.checkpoints import load_checkpoint
+
+    ds = random_dataset(n=64, n_attr=2)
+    ages = np.random.default_rng(1).integers(1, 117, 64).astype(np.float32)
+    ds.labels[:, 0] = ages
+    ds.attributes = ["Age", "Male"]
+    cfg = tiny_config(steps=3, attrs=("Age", "Male"))
+    start_run(cfg, run_dir=tmp_path / "run", dataset=ds)
+    assert cfg.data.label_scales is None  # the caller's config is left alone
+    run = Run(tmp_path / "run")
+    scales = run.config().data.label_scales
+    assert scales["Age"]["kind"] == "continuous" and abs(scales["Age"]["mean"] - ages.mean()) < 1e-3
+    assert scales["Male"]["kind"] == "binary"
+    state = load_checkpoint(run.latest_checkpoint())
+    assert abs(float(state["attribute_means"][0])) < 1e-4  # standardised: mean 0, not ~58 years
+    assert state["attribute_sample"].shape[1] == 2 and float(state["attribute_sample"][:, 0].abs().max()) < 3
+    ds.labels[:, 0] = ages + 50  # the same run resumed on rows that moved: the recorded map still holds
+    resume_run(tmp_path / "run", dataset=ds, steps=4)
+    assert run.config().data.label_scales == scales

@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train [auto: cuda > mps > cpu]")
     t.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
                    help="auto measures this machine and picks the fastest safe one [auto]")
+    t.add_argument("--threads", type=int, help="CPU threads for training, at most (0 = every core) [0]")
+    t.add_argument("--fixed-threads", action="store_true",
+                   help="keep the thread count even while other programs use the CPU (bit-exact reproducibility "
+                        "on a busy machine; by default training uses the cores that are free)")
+    t.add_argument("--label-kind", action="append", metavar="ATTR=KIND",
+                   help="treat a label column as binary or continuous, overriding the rule (at most two distinct "
+                        "values = binary), e.g. --label-kind Age=continuous (repeatable)")
     t.add_argument("--log-every", type=int, help="steps between stats.jsonl rows [20]")
     t.add_argument("--sample-every", type=int, help="steps between fixed-noise sample grids [200]")
     t.add_argument("--checkpoint-every", type=int, help="steps between checkpoints [500]")

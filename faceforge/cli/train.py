@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from faceforge.tasks import format_duration
+from faceforge.config import ConfigError
+from faceforge.tasks import Eta, format_duration
 
 
 def _config_from_args(args: argparse.Namespace):
@@ -48,6 +49,15 @@ def _config_from_args(args: argparse.Namespace):
     for option, target, attr in overrides:  # an option given on the command line wins over --config
         if getattr(args, option) is not None:
             setattr(target, attr, getattr(args, option))
+    if args.threads is not None:
+        cfg.perf.threads = max(0, args.threads)
+    if args.fixed_threads:
+        cfg.perf.adapt_threads = False
+    for item in args.label_kind or []:
+        name, sep, kind = item.partition("=")
+        if not sep or kind.strip() not in ("binary", "continuous"):
+            raise ConfigError(f"--label-kind {item!r}: write ATTR=binary or ATTR=continuous")
+        d.label_kinds[name.strip()] = kind.strip()
     return cfg.validate()
 
 
@@ -58,6 +68,8 @@ class _Printer:
         self.quiet, self.as_json = quiet, as_json
         self.total = 0
         self._last_data = 0.0
+        self.eta = Eta()
+        self.cpu_note = ""
 
     def __call__(self, event: dict) -> None:
         from faceforge.training import dump_event
@@ -82,10 +94,15 @@ class _Printer:
             print(f"  quality at step {event['step']}: SWD {event['swd']:.1f} (lower is better), "
                   f"diversity {event['diversity']:.2f} (MS-SSIM, lower is more varied)", flush=True)
         elif kind == "stats":
-            eta = (self.total - event["step"]) * event["wall"] / max(event["step"], 1)
+            eta = self.eta.update(event["step"], self.total, event["wall"])
             print(f"step {event['step']:>6}/{self.total}  loss_g {event['loss_g']:.3f}  loss_d {event['loss_d']:.3f}  "
                   f"D(x) {event['d_real']:.2f}  D(G(z)) {event['d_fake']:.2f}  {event['img_s']:.0f} img/s  "
-                  f"ETA {format_duration(eta)}" + (f"  SWD {event['swd']:.1f}" if "swd" in event else ""), flush=True)
+                  + (f"ETA {format_duration(eta)}" if eta is not None else "ETA …")
+                  + (f"  SWD {event['swd']:.1f}" if "swd" in event else "") + self.cpu_note, flush=True)
+        elif kind == "cpu":
+            self.cpu_note = f"  [CPU busy: {event['threads']} thread{'s' * (event['threads'] != 1)}]" \
+                if event["busy"] else ""
+            print(f"  [cpu] {event['text']}", flush=True)
         elif kind == "health":
             print(f"  [health] {event['text']}", flush=True)
         elif kind == "message":

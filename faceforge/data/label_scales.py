@@ -124,7 +124,7 @@ def scales_for(names: Sequence[str], values: np.ndarray | None, *, builtin: bool
         return scales_from_config(recorded)
     if values is None or not len(names):
         return {}
-    if builtin:
+    if builtin and float(np.abs(values).max()) <= 1.0:
         return {n: LabelScale("binary") if detect_kind(values[:, j]) == "binary" else IDENTITY
                 for j, n in enumerate(names)}
     return fit_scales(names, values, kinds=kinds)

@@ -31,16 +31,16 @@ class Batches:
 
 
 class DeviceData:
-    """Images as uint8 on the device (4x smaller than float; converted per batch) and labels as float, or None when
-    the model is not conditioned on them."""
+    """Images as uint8 on the device (4x smaller than float; converted per batch) and labels on the network's scale
+    (data/label_scales.py), or None when the model is not conditioned on them."""
 
-    def __init__(self, dataset, *, use_labels: bool, batch_size: int, seed: int, device: torch.device,
+    def __init__(self, dataset, *, labels: np.ndarray | None, batch_size: int, seed: int, device: torch.device,
                  memory_format: torch.memory_format):
         images = dataset.images
         self.device, self.memory_format = device, memory_format
         self._on_device = images.nbytes <= ON_DEVICE_BYTES
         self.images = torch.from_numpy(np.array(images)).to(device) if self._on_device else images
-        self.labels = torch.from_numpy(np.asarray(dataset.labels, np.float32)).to(device) if use_labels else None
+        self.labels = torch.from_numpy(np.asarray(labels, np.float32)).to(device) if labels is not None else None
         self.batches = Batches(len(dataset), batch_size, seed)
 
     def batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from faceforge.checkpoints import load_checkpoint, save_checkpoint
-from faceforge.config import TrainConfig
+from faceforge.config import TrainConfig, is_builtin
+from faceforge.data.label_scales import apply_scales, scales_for
 from faceforge.imaging import make_grid, write_png
 from faceforge.models import attributes_used, build_models, config_problem
 from faceforge.models.sampling import fixed_grid_inputs, generate
@@ -30,6 +31,7 @@ from faceforge.training import losses
 from faceforge.training.batches import DeviceData, load_training_data
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
+from faceforge.training.sharing import CpuSharing
 from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
 
 
@@ -99,12 +101,12 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), **opt_kwargs)
         self.noise = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
 
-        self.data = DeviceData(ds, use_labels=n_attr > 0, batch_size=cfg.schedule.batch_size, seed=cfg.seed,
+        labels = self._network_labels() if n_attr else None
+        self.data = DeviceData(ds, labels=labels, batch_size=cfg.schedule.batch_size, seed=cfg.seed,
                                device=self.device, memory_format=memory_format)
         self.labels = self.data.labels
-        self.grid_z, self.grid_y = fixed_grid_inputs(
-            n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim,
-            labels=None if n_attr == 0 else np.asarray(ds.labels), seed=cfg.seed)
+        self.grid_z, self.grid_y = fixed_grid_inputs(n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim, labels=labels,
+                                                     seed=cfg.seed)
         self.health = HealthMonitor()
         self._metric_real = self._metric_z = self._metric_y = None
         if cfg.schedule.metrics_every > 0:
@@ -116,7 +118,7 @@ class Trainer:
             self._metric_z = torch.randn(n, cfg.model.z_dim, generator=gen)
             if n_attr:
                 y_pick = rng.choice(len(ds), n, replace=True)
-                self._metric_y = torch.from_numpy(np.asarray(ds.labels, np.float32)[y_pick])
+                self._metric_y = torch.from_numpy(labels[y_pick])
         self.step = 0
         self.images_seen = 0
         self.wall_time = 0.0
@@ -127,6 +129,21 @@ class Trainer:
                                        channels_last=perf.channels_last, gemm_layers=gemm_layers)
         self.perf_reason = perf.reason + gemm_reason + measuring.note()
         self.optimizer_kwargs = opt_kwargs
+
+    def _close_sharing(self) -> None:
+        sharing, self._sharing = getattr(self, "_sharing", None), None
+        if sharing is not None:
+            sharing.close()
+
+    def _network_labels(self) -> np.ndarray:
+        """The data's labels on the network's scale: binary -1/+1, continuous columns standardised with the scales
+        the run recorded (a resume), or fitted now and recorded in the config (data/label_scales.py)."""
+        cfg, ds = self.config, self.dataset
+        raw = np.asarray(ds.labels, np.float32)
+        scales = scales_for(ds.attributes, raw, builtin=is_builtin(cfg.data.source), recorded=cfg.data.label_scales,
+                            kinds=cfg.data.label_kinds)
+        cfg.data.label_scales = {name: scale.to_dict() for name, scale in scales.items()}
+        return apply_scales(ds.attributes, raw, scales)
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
@@ -143,8 +160,11 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
             "attributes": list(self.dataset.attributes) if self.labels is not None else [],
-            # the data's mean attribute vector: the neutral y for sampling when the user sets nothing
+            # the data's mean attribute vector (the "neutral" y) and up to 1,024 of its rows (varied default faces
+            # drawn from the data's own mix of attributes), both on the network's scale
             "attribute_means": self.labels.mean(0).cpu() if self.labels is not None else torch.zeros(0),
+            "attribute_sample": self.labels[:: max(1, len(self.labels) // 1024)][:1024].cpu()
+            if self.labels is not None else torch.zeros(0),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -307,6 +327,9 @@ class Trainer:
                     self._emit("stats", **row)
             acc = torch.zeros(5, device=self.device)
             tick_t0, tick_images = time.perf_counter(), self.images_seen
+            sharing = self._sharing = CpuSharing(run.path, emit=self._emit,
+                                                 enabled=cfg.perf.adapt_threads and self.device.type == "cpu")
+            threads = {"threads": sharing.threads}  # in the first row, then whenever it changes
             while self.step < total:
                 if self.should_stop():
                     state = "stopped"
@@ -318,6 +341,7 @@ class Trainer:
                     state = "stopped"
                     break
                 self.wall_time += time.perf_counter() - t0
+                threads = sharing.tick() or threads
                 scores = (self.evaluate() if self._metric_real is not None
                           and (self.step % sched.metrics_every == 0 or self.step == total) else {})
                 if self.step % sched.log_every == 0 or self.step == total:
@@ -327,8 +351,8 @@ class Trainer:
                     row = {"step": self.step, "images": self.images_seen,
                            "loss_g": g / count, "loss_d": d / count, "d_real": dx / count, "d_fake": dgz / count,
                            "img_s": (self.images_seen - tick_images) / max(now - tick_t0, 1e-9),
-                           "wall": round(self.wall_time, 3), "time": time.time(), **scores}
-                    scores = {}
+                           "wall": round(self.wall_time, 3), "time": time.time(), **scores, **threads}
+                    scores, threads = {}, {}
                     tick_t0, tick_images = now, self.images_seen
                     if not all(math.isfinite(row[k]) for k in ("loss_g", "loss_d")):
                         if self._rollback(f"losses became {row['loss_g']}/{row['loss_d']} at step {self.step}"):
@@ -359,10 +383,12 @@ class Trainer:
                     run.write_status("failed", step=self.step, total_steps=total, message=str(exc))
                 except OSError:
                     pass
+                self._close_sharing()
                 raise
             state, message = "disk-full", (f"The disk is full ({exc.strerror or exc}). Training is paused at step "
                                            f"{self.step}; the last checkpoint is intact. Free some space and resume.")
             self._emit("message", level="error", text=message)
+        self._close_sharing()
         try:  # on a full disk these may fail too; the message still reaches the caller
             run.log_event(f"{state} at step {self.step}" + (f": {message}" if message else ""),
                           level="warning" if state not in ("finished", "stopped") else "info")
