@@ -34,5 +34,5 @@ def test_png_and_gif_round_trip(tmp_path):
     grid = make_grid(np.stack([np.full((8, 8, 3), v, np.uint8) for v in (10, 200, 90)]), ncols=3)
     with Image.open(write_png(tmp_path / "g.png", grid)) as im:
         assert np.array_equal(np.asarray(im), grid)
-    with Image.open(write_gif([grid, grid[::-1]], tmp_path / "g.gif", frame_ms=50)) as im:
+    with Image.open(write_gif([grid, grid[:, ::-1]], tmp_path / "g.gif", frame_ms=50)) as im:
         assert im.n_frames == 2
