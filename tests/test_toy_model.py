@@ -87,3 +87,18 @@ def test_an_optionally_conditional_model_trains_without_attributes(toy, tmp_path
                        dataset=random_dataset(n_attr=0))
     assert result.state == "finished" and result.config.model.n_attributes == 0
     assert LoadedGenerator.from_run(tmp_path / "run").attributes == []
+
+
+def test_the_new_run_dialog_offers_a_registered_model(toy, qtbot):
+    from faceforge.gui.new_run_dialog import NewRunDialog
+    from faceforge.gui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    dialog = NewRunDialog(runner, train_threads=1)
+    qtbot.addWidget(dialog)
+    index = dialog.model.findData(toy)
+    assert index >= 0 and dialog.model.itemData(index, 3) == "a toy model for the tests"  # ToolTipRole
+    dialog.model.setCurrentIndex(index)
+    assert dialog.config().model.name == toy
+    dialog.reject()
+    runner.shutdown()
