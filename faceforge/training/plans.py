@@ -7,7 +7,7 @@ docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from dataclasses import dataclass
 
 from faceforge.config import BUILTIN_SOURCE, DataConfig, TrainConfig, is_builtin
 from faceforge.models import available_models, config_problem, model_for
@@ -47,29 +47,36 @@ def plan_problem(config: TrainConfig) -> str | None:
 
 
 # ----------------------------------------------------------------------------------------------------------- presets
-def _quick_look(cfg: TrainConfig) -> None:
-    """Minutes on a laptop CPU: 32 px, 32 channels, 2,000 steps."""
-    cfg.model.resolution = cfg.data.resolution = 32
-    cfg.model.g_channels = cfg.model.d_channels = 32
-    cfg.loss.kind, cfg.loss.n_critic = "bce", 1
-    s = cfg.schedule
-    s.steps, s.batch_size, s.sample_every, s.checkpoint_every = 2000, 64, 100, 500
-    cfg.perf.device = "cpu"
+@dataclass(frozen=True)
+class Preset:
+    """A model size and a schedule; applied to whatever dataset the user chose."""
+
+    resolution: int
+    channels: int
+    steps: int
+    sample_every: int
+    checkpoint_every: int
+    device: str
+    batch_size: int = 64
+    loss: str = "bce"
+
+    def apply(self, cfg: TrainConfig) -> None:
+        cfg.model.resolution = cfg.data.resolution = self.resolution
+        cfg.model.g_channels = cfg.model.d_channels = self.channels
+        cfg.loss.kind, cfg.loss.n_critic = self.loss, 1
+        s = cfg.schedule
+        s.steps, s.batch_size = self.steps, self.batch_size
+        s.sample_every, s.checkpoint_every = self.sample_every, self.checkpoint_every
+        cfg.perf.device = self.device
 
 
-def _faces_64(cfg: TrainConfig) -> None:
-    """The usual 64 px setup on aligned faces (CelebA-like crops): 20,000 steps, any device."""
-    cfg.model.resolution = cfg.data.resolution = 64
-    cfg.model.g_channels = cfg.model.d_channels = 64
-    cfg.loss.kind, cfg.loss.n_critic = "bce", 1
-    s = cfg.schedule
-    s.steps, s.batch_size, s.sample_every, s.checkpoint_every = 20000, 64, 500, 2000
-    cfg.perf.device = "auto"
-
-
-PRESETS: dict[str, Callable[[TrainConfig], None]] = {
-    "Quick look, CPU, 32 px": _quick_look,
-    "Faces 64 px (CelebA settings)": _faces_64,
+PRESETS: dict[str, Preset] = {
+    # minutes on a laptop CPU: 32 channels at 32 px are ~4x less work than 64, and the faces still form
+    "Quick look, CPU, 32 px": Preset(resolution=32, channels=32, steps=2000, sample_every=100, checkpoint_every=500,
+                                     device="cpu"),
+    # the usual 64 px setup on aligned faces (CelebA-like crops), on any device
+    "Faces 64 px (CelebA settings)": Preset(resolution=64, channels=64, steps=20000, sample_every=500,
+                                            checkpoint_every=2000, device="auto"),
 }
 CUSTOM = "Custom"
 
@@ -77,7 +84,7 @@ CUSTOM = "Custom"
 def apply_preset(name: str, config: TrainConfig) -> TrainConfig:
     """A copy of ``config`` with the preset's model size and schedule; the data and attributes are kept."""
     cfg = copy.deepcopy(config)
-    PRESETS[name](cfg)
+    PRESETS[name].apply(cfg)
     return fit_model(cfg)
 
 
