@@ -1,0 +1,245 @@
+"""Where cdcgan's attributes enter (ModelConfig.conditioning): every placement builds, uses y, and learns to obey
+it; "input" keeps today's parameters; the registry refuses a placement it does not know; the auxiliary-classifier
+loss follows each column's kind and never reaches G on the D step.
+
+The learning tests train on a planted rule (y = +1: bright top half, -1: bright bottom half) with a local copy of
+the training step, written the way faceforge/training/loop.py calls conditioning_loss.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from faceforge.config import ConfigError, ModelConfig, TrainConfig
+from faceforge.models import build_generator, build_models, capabilities, config_problem
+from faceforge.models.conditioning import CONDITIONINGS, ConditionalBatchNorm2d
+from faceforge.training import losses
+from faceforge.training.conditioning_loss import auxiliary_loss, discriminate, label_kinds
+
+Z = 8
+
+
+def tiny(conditioning: str, *, res: int = 32, n_attr: int = 2) -> ModelConfig:
+    return ModelConfig(name="cdcgan", resolution=res, z_dim=Z, n_attributes=n_attr, g_channels=8, d_channels=8,
+                       conditioning=conditioning)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny layers: threads only add contention on a shared machine
+    yield
+    torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------------------------------------ building
+@pytest.mark.parametrize("res", [32, 64])
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+def test_each_placement_builds_with_the_right_shapes(conditioning, res):
+    torch.manual_seed(0)
+    G, D = build_models(tiny(conditioning, res=res, n_attr=3))
+    z, y = torch.randn(4, Z), torch.randn(4, 3)
+    x = G(z, y)
+    assert x.shape == (4, 3, res, res)
+    assert D(x, y).shape == (4,)
+    logit, aux = D(x, y, with_aux=True)
+    assert logit.shape == (4,)
+    assert (aux.shape == (4, 3)) if conditioning == "acgan" else aux is None
+
+
+@pytest.mark.parametrize("conditioning", ["input", "projection", "acgan"])
+def test_generator_output_changes_with_y(conditioning):
+    torch.manual_seed(0)
+    G = build_generator(tiny(conditioning)).eval()
+    z = torch.randn(4, Z)
+    assert not torch.allclose(G(z, torch.ones(4, 2)), G(z, -torch.ones(4, 2)), atol=1e-4)
+
+
+def test_conditional_batchnorm_starts_as_plain_batchnorm_and_then_follows_y():
+    torch.manual_seed(0)
+    G = build_generator(tiny("cbn")).eval()
+    z = torch.randn(4, Z)
+    cbns = [m for m in G.modules() if isinstance(m, ConditionalBatchNorm2d)]
+    assert len(cbns) == 3 and G.main[0].in_channels == Z  # every BatchNorm is conditional; y is not at the input
+    assert torch.equal(G(z, torch.ones(4, 2)), G(z, -torch.ones(4, 2)))  # identity in y at initialisation
+    with torch.no_grad():
+        for m in cbns:
+            m.gain.weight.normal_(0, 0.1)
+            m.shift.weight.normal_(0, 0.1)
+    assert not torch.allclose(G(z, torch.ones(4, 2)), G(z, -torch.ones(4, 2)), atol=1e-4)
+
+
+@pytest.mark.parametrize("conditioning", ["input", "projection", "cbn"])
+def test_discriminator_output_depends_on_y(conditioning):
+    torch.manual_seed(0)
+    _, D = build_models(tiny(conditioning))
+    D.eval()
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    assert not torch.allclose(D(x, torch.ones(4, 2)), D(x, -torch.ones(4, 2)), atol=1e-6)
+
+
+def test_acgan_discriminator_judges_without_y_and_its_loss_depends_on_y():
+    torch.manual_seed(0)
+    _, D = build_models(tiny("acgan"))
+    D.eval()
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    ones = torch.ones(4, 2)
+    assert torch.equal(D(x, ones), D(x, -ones))  # Odena's D: realness from the image alone
+    _, aux = discriminate(D, x, ones)
+    assert auxiliary_loss(aux, ones).item() != pytest.approx(auxiliary_loss(aux, -ones).item(), abs=1e-6)
+
+
+# ------------------------------------------------------------------------------------- today's runs still load
+# The state_dict layout of cdcgan and dcgan before ModelConfig.conditioning existed (tiny sizes, 2 attributes):
+# checkpoints of every earlier run have exactly these keys and shapes.
+_BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+_OLD_G = {"main.0.weight": (Z + 2, 32, 4, 4), "main.3.weight": (32, 16, 4, 4), "main.6.weight": (16, 8, 4, 4),
+          "main.9.weight": (8, 3, 4, 4),
+          **{f"main.{i}.{p}": () if p == "num_batches_tracked" else (c,)
+             for i, c in ((1, 32), (4, 16), (7, 8)) for p in _BN}}
+_OLD_D = {"first.weight": (8, 3 + 2, 4, 4), "body.1.weight": (16, 8, 4, 4), "body.4.weight": (32, 16, 4, 4),
+          "head.weight": (1, 32, 4, 4),
+          **{f"body.{i}.{p}": () if p == "num_batches_tracked" else (c,) for i, c in ((2, 16), (5, 32)) for p in _BN}}
+
+
+def _layout(module: torch.nn.Module) -> dict[str, tuple]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def test_input_placement_keeps_the_parameters_of_earlier_runs():
+    G, D = build_models(tiny("input"))
+    assert _layout(G) == _OLD_G and _layout(D) == _OLD_D
+    # a model saved and built again from its config gives the same images and logits
+    torch.manual_seed(1)
+    G2, D2 = build_models(tiny("input"))
+    for src, dst in ((G, G2), (D, D2)):
+        buffer = io.BytesIO()
+        torch.save(src.state_dict(), buffer)
+        buffer.seek(0)
+        dst.load_state_dict(torch.load(buffer))
+    z, y = torch.randn(4, Z), torch.randn(4, 2)
+    G.eval(), G2.eval(), D.eval(), D2.eval()
+    assert torch.equal(G(z, y), G2(z, y)) and torch.equal(D(G(z, y), y), D2(G(z, y), y))
+    assert ModelConfig.from_dict({"name": "cdcgan"}).conditioning == "input"  # an old config.json
+
+
+_OLD_RUN = Path(__file__).parent / "data" / "old-run" / "runs"
+
+
+@pytest.mark.skipif(not any(_OLD_RUN.glob("*/checkpoints/*.pt")), reason="the old-run fixture is not here")
+def test_the_old_run_fixture_loads_into_todays_models():
+    from faceforge.checkpoints import load_checkpoint
+
+    for path in _OLD_RUN.glob("*/checkpoints/*.pt"):
+        state = load_checkpoint(path)
+        config = TrainConfig.from_json(state["config"])
+        G, D = build_models(config.model)
+        G.load_state_dict(state["G_ema"])
+        D.load_state_dict(state["D"])
+
+
+# ------------------------------------------------------------------------------------------------- registry
+def test_registry_names_the_placements_and_refuses_unknown_ones():
+    assert capabilities("cdcgan").conditionings == CONDITIONINGS
+    assert capabilities("dcgan").conditionings == ()
+    for name in CONDITIONINGS:
+        assert config_problem(tiny(name), loss_kind="bce", n_attributes=2) is None
+    problem = config_problem(tiny("film"), loss_kind="bce", n_attributes=2)
+    assert problem and "'film'" in problem and all(name in problem for name in CONDITIONINGS)
+    # an unconditional model ignores the placement: clearing the attributes must not make a config invalid
+    assert config_problem(ModelConfig(name="dcgan", conditioning="cbn"), loss_kind="bce", n_attributes=0) is None
+    with pytest.raises(ConfigError, match="film"):
+        build_models(tiny("film"))
+
+
+# --------------------------------------------------------------------------------------- auxiliary classifier
+def test_auxiliary_loss_uses_bce_for_binary_and_squared_error_for_continuous_columns():
+    pred = torch.tensor([[0.3, 1.5], [-2.0, -0.5]])
+    y = torch.tensor([[1.0, 0.7], [-1.0, -1.2]])
+    bce = F.binary_cross_entropy_with_logits(pred[:, 0], (y[:, 0] + 1) / 2, reduction="none")
+    squared = (pred[:, 1] - y[:, 1]) ** 2
+    expected = torch.cat([bce, squared]).mean()
+    assert auxiliary_loss(pred, y, ("binary", "continuous")).item() == pytest.approx(expected.item(), rel=1e-6)
+    all_binary = F.binary_cross_entropy_with_logits(pred, ((y + 1) / 2).clamp(0, 1))
+    assert auxiliary_loss(pred, y).item() == pytest.approx(all_binary.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="2 attribute columns"):
+        auxiliary_loss(pred, y, ("binary",))
+    scales = {"Age": {"kind": "continuous", "mean": 40.0, "std": 12.0}, "Male": {"kind": "binary"}}
+    assert label_kinds(["Male", "Age", "Smiling"], scales) == ("binary", "continuous", "binary")
+    assert label_kinds(["Male"], None) == ("binary",)
+
+
+def d_step(G, D, opt_d, real, y, z, kinds=None) -> torch.Tensor:
+    """The discriminator half of Trainer.train_step with the conditioning_loss lines in it."""
+    fake = G(z, y)
+    out_real, aux_real = discriminate(D, real, y)
+    out_fake = D(fake.detach(), y)
+    loss_d = losses.d_loss("bce", out_real, out_fake)
+    if aux_real is not None:
+        loss_d = loss_d + auxiliary_loss(aux_real, y, kinds)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    return fake
+
+
+def g_step(G, D, opt_g, fake, y, kinds=None) -> None:
+    D.requires_grad_(False)
+    out_g, aux_g = discriminate(D, fake, y)
+    loss_g = losses.g_loss("bce", out_g)
+    if aux_g is not None:
+        loss_g = loss_g + auxiliary_loss(aux_g, y, kinds)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    D.requires_grad_(True)
+
+
+def test_acgan_auxiliary_loss_gives_g_no_gradient_on_the_d_step():
+    torch.manual_seed(0)
+    G, D = build_models(tiny("acgan"))
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.0)
+    y = torch.ones(4, 2)
+    d_step(G, D, opt_d, torch.rand(4, 3, 32, 32) * 2 - 1, y, torch.randn(4, Z))
+    assert all(p.grad is None for p in G.parameters())
+    assert D.aux_head.weight.grad is not None and D.aux_head.weight.grad.abs().sum() > 0
+
+
+# ------------------------------------------------------------------------------------------ learning the rule
+def planted(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """y = +1: bright top half, dark bottom; -1: the reverse; a little brightness jitter and pixel noise."""
+    y = torch.randint(0, 2, (n, 1), generator=gen).float() * 2 - 1
+    x = torch.empty(n, 3, 32, 32)
+    x[:, :, :16] = 0.8 * y[:, :, None, None]
+    x[:, :, 16:] = -0.8 * y[:, :, None, None]
+    x += 0.2 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) + 0.05 * torch.randn(x.shape, generator=gen)
+    return x.clamp(-1, 1), y
+
+
+def top_minus_bottom(G, z: torch.Tensor, sign: float) -> torch.Tensor:
+    with torch.no_grad():
+        img = G.eval()(z, torch.full((len(z), 1), sign))
+    G.train()
+    return img[:, :, :16].mean((1, 2, 3)) - img[:, :, 16:].mean((1, 2, 3))
+
+
+# cbn's y-weights start at zero and wait for D's projection to ask for y: it needs more steps than the others
+@pytest.mark.parametrize("conditioning,steps", [("projection", 120), ("acgan", 120), ("cbn", 200)])
+def test_generator_learns_to_obey_y(conditioning, steps):
+    torch.manual_seed(0)
+    G, D = build_models(tiny(conditioning, n_attr=1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        real, y = planted(16, gen)
+        fake = d_step(G, D, opt_d, real, y, torch.randn(16, Z, generator=gen))
+        g_step(G, D, opt_g, fake, y)
+    z = torch.randn(64, Z, generator=torch.Generator().manual_seed(99))
+    up, down = top_minus_bottom(G, z, 1.0), top_minus_bottom(G, z, -1.0)
+    assert (up > 0).float().mean() >= 0.9 and (down < 0).float().mean() >= 0.9, (up, down)
+    assert (up - down).mean() > 0.2
