@@ -2,11 +2,12 @@
 it; "input" keeps today's parameters; the registry refuses a placement it does not know; the auxiliary-classifier
 loss follows each column's kind and never reaches G on the D step.
 
-The learning tests train on a planted rule (y = +1: bright top half, -1: bright bottom half) with a local copy of
+The learning tests train on planted rules (y0: which half is bright, top or bottom; y1: left or right) with a local copy of
 the training step, written the way faceforge/training/loop.py calls conditioning_loss.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from faceforge.config import ConfigError, ModelConfig, TrainConfig
-from faceforge.models import build_generator, build_models, capabilities, config_problem
+from faceforge.models import build_generator, build_models, capabilities, config_problem, registry
 from faceforge.models.conditioning import CONDITIONINGS, ConditionalBatchNorm2d
 from faceforge.training import losses
 from faceforge.training.conditioning_loss import auxiliary_loss, discriminate, label_kinds
@@ -156,6 +157,19 @@ def test_registry_names_the_placements_and_refuses_unknown_ones():
         build_models(tiny("film"))
 
 
+def test_config_problem_refuses_a_placement_the_model_lacks():
+    spec = registry._SPECS["cdcgan"]
+    registry.register("toy-cgan", dataclasses.replace(
+        spec, capabilities=dataclasses.replace(spec.capabilities, conditionings=("input",))))
+    try:
+        config = dataclasses.replace(tiny("projection"), name="toy-cgan")
+        assert config_problem(config, loss_kind="bce", n_attributes=2) == (
+            "toy-cgan conditions on attributes as input, not 'projection'")
+        assert config_problem(dataclasses.replace(config, conditioning="input"), loss_kind="bce", n_attributes=2) is None
+    finally:
+        registry.unregister("toy-cgan")
+
+
 # --------------------------------------------------------------------------------------- auxiliary classifier
 def test_auxiliary_loss_uses_bce_for_binary_and_squared_error_for_continuous_columns():
     pred = torch.tensor([[0.3, 1.5], [-2.0, -0.5]])
@@ -211,27 +225,39 @@ def test_acgan_auxiliary_loss_gives_g_no_gradient_on_the_d_step():
 
 # ------------------------------------------------------------------------------------------ learning the rule
 def planted(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """y = +1: bright top half, dark bottom; -1: the reverse; a little brightness jitter and pixel noise."""
-    y = torch.randint(0, 2, (n, 1), generator=gen).float() * 2 - 1
-    x = torch.empty(n, 3, 32, 32)
-    x[:, :, :16] = 0.8 * y[:, :, None, None]
-    x[:, :, 16:] = -0.8 * y[:, :, None, None]
+    """Two rules: y0 = +1 brightens the top half (-1 the bottom), y1 = +1 the left half (-1 the right); a little
+    brightness jitter and pixel noise. Two rules, so that a G which merely uses y as a random switch between the
+    modes of the data (which an unconditional D would also allow) obeys both by luck at most 1 time in 8."""
+    y = torch.randint(0, 2, (n, 2), generator=gen).float() * 2 - 1
+    rows = torch.where(torch.arange(32) < 16, 1.0, -1.0)
+    x = 0.4 * y[:, 0, None, None] * rows[:, None] + 0.4 * y[:, 1, None, None] * rows[None, :]
+    x = x[:, None].repeat(1, 3, 1, 1)
     x += 0.2 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) + 0.05 * torch.randn(x.shape, generator=gen)
     return x.clamp(-1, 1), y
 
 
-def top_minus_bottom(G, z: torch.Tensor, sign: float) -> torch.Tensor:
-    with torch.no_grad():
-        img = G.eval()(z, torch.full((len(z), 1), sign))
+def obeys(G, column: int, z: torch.Tensor, others: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per face, (first half - second half) of the axis ``column`` rules, with y[column] forced to +1 and to -1."""
+    dims = (1, 2, 3)
+    out = []
+    G.eval()
+    for sign in (1.0, -1.0):
+        y = others.clone()
+        y[:, column] = sign
+        with torch.no_grad():
+            img = G(z, y)
+        half = img[:, :, :16] if column == 0 else img[:, :, :, :16]
+        rest = img[:, :, 16:] if column == 0 else img[:, :, :, 16:]
+        out.append(half.mean(dims) - rest.mean(dims))
     G.train()
-    return img[:, :, :16].mean((1, 2, 3)) - img[:, :, 16:].mean((1, 2, 3))
+    return out[0], out[1]
 
 
 # cbn's y-weights start at zero and wait for D's projection to ask for y: it needs more steps than the others
-@pytest.mark.parametrize("conditioning,steps", [("projection", 120), ("acgan", 120), ("cbn", 200)])
+@pytest.mark.parametrize("conditioning,steps", [("projection", 120), ("acgan", 120), ("cbn", 260)])
 def test_generator_learns_to_obey_y(conditioning, steps):
     torch.manual_seed(0)
-    G, D = build_models(tiny(conditioning, n_attr=1))
+    G, D = build_models(tiny(conditioning))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
     gen = torch.Generator().manual_seed(0)
@@ -239,7 +265,9 @@ def test_generator_learns_to_obey_y(conditioning, steps):
         real, y = planted(16, gen)
         fake = d_step(G, D, opt_d, real, y, torch.randn(16, Z, generator=gen))
         g_step(G, D, opt_g, fake, y)
-    z = torch.randn(64, Z, generator=torch.Generator().manual_seed(99))
-    up, down = top_minus_bottom(G, z, 1.0), top_minus_bottom(G, z, -1.0)
-    assert (up > 0).float().mean() >= 0.9 and (down < 0).float().mean() >= 0.9, (up, down)
-    assert (up - down).mean() > 0.2
+    check = torch.Generator().manual_seed(99)
+    z, others = torch.randn(64, Z, generator=check), planted(64, check)[1]
+    for column in (0, 1):
+        up, down = obeys(G, column, z, others)
+        assert (up > 0).float().mean() >= 0.9 and (down < 0).float().mean() >= 0.9, (column, up, down)
+        assert (up - down).mean() > 0.2, (column, up, down)
