@@ -2,8 +2,8 @@
 it; "input" keeps today's parameters; the registry refuses a placement it does not know; the auxiliary-classifier
 loss follows each column's kind and never reaches G on the D step.
 
-The learning tests train on planted rules (y0: which half is bright, top or bottom; y1: left or right) with a local copy of
-the training step, written the way faceforge/training/loop.py calls conditioning_loss.
+The learning tests train on planted rules (y0: which half is bright, top or bottom; y1: left or right) with a local
+copy of the training step, written the way faceforge/training/loop.py calls conditioning_loss.
 """
 from __future__ import annotations
 
@@ -165,7 +165,8 @@ def test_config_problem_refuses_a_placement_the_model_lacks():
         config = dataclasses.replace(tiny("projection"), name="toy-cgan")
         assert config_problem(config, loss_kind="bce", n_attributes=2) == (
             "toy-cgan conditions on attributes as input, not 'projection'")
-        assert config_problem(dataclasses.replace(config, conditioning="input"), loss_kind="bce", n_attributes=2) is None
+        supported = dataclasses.replace(config, conditioning="input")
+        assert config_problem(supported, loss_kind="bce", n_attributes=2) is None
     finally:
         registry.unregister("toy-cgan")
 
