@@ -11,6 +11,7 @@ import dataclasses
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -72,6 +73,22 @@ def test_conditional_batchnorm_starts_as_plain_batchnorm_and_then_follows_y():
             m.gain.weight.normal_(0, 0.1)
             m.shift.weight.normal_(0, 0.1)
     assert not torch.allclose(G(z, torch.ones(4, 2)), G(z, -torch.ones(4, 2)), atol=1e-4)
+
+
+def test_the_fast_slider_renderer_draws_a_conditional_batchnorm_generator_exactly():
+    from faceforge.editing.edits import FastRenderer  # it folds plain BatchNorm into the convolutions
+    from faceforge.models.sampling import generate
+
+    torch.manual_seed(0)
+    G = build_generator(tiny("cbn"))
+    with torch.no_grad():
+        for m in G.modules():
+            if isinstance(m, ConditionalBatchNorm2d):
+                m.gain.weight.normal_(0, 0.3)
+                m.shift.weight.normal_(0, 0.3)
+                m.bn.running_mean.normal_(0, 0.1)
+    z, y = torch.randn(3, Z), torch.randn(3, 2)
+    assert np.abs(FastRenderer(G)(z, y).astype(int) - generate(G, z, y).astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("conditioning", ["input", "projection", "cbn"])

@@ -126,10 +126,8 @@ class Discriminator(nn.Module):
             layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), _norm(norm, b), nn.LeakyReLU(0.2, True)]
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False)
-        if kind == "projection":
-            self.projection = Projection(self.n_attributes, widths[-1])
-        if self.predicts_y:
-            self.aux_head = nn.Conv2d(widths[-1], self.n_attributes, 4, 1, 0)
+        self.projection = Projection(self.n_attributes, widths[-1]) if kind == "projection" else None
+        self.aux_head = nn.Conv2d(widths[-1], self.n_attributes, 4, 1, 0) if self.predicts_y else None
         self.apply(weights_init)
 
     def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -141,8 +139,8 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, *, with_aux: bool = False):
         h = self.features(x, y)
         out = self.head(h).flatten()
-        if hasattr(self, "projection"):
+        if self.projection is not None:
             out = out + self.projection(h, _y(y, h, "discriminator"))
         if not with_aux:
             return out
-        return out, (self.aux_head(h).flatten(1) if self.predicts_y else None)
+        return out, (self.aux_head(h).flatten(1) if self.aux_head is not None else None)
