@@ -30,7 +30,7 @@ def main() -> int:
     from faceforge.data import load_dataset
     from faceforge.device import cpu_name
     from faceforge.runs import Run
-    from faceforge.training import train
+    from faceforge.training import start_run
 
     print(f"cpu: {cpu_name()}")
     results: dict[str, list[tuple[float, float, int, float]]] = {"fp32": [], "bf16": []}
@@ -47,7 +47,7 @@ def main() -> int:
             ds = load_dataset(cfg.data)
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.time()
-                train(cfg, Path(tmp) / "run", dataset=ds)
+                start_run(cfg, run_dir=Path(tmp) / "run", dataset=ds)
                 row = [r for r in Run(Path(tmp) / "run").stats() if "swd" in r][-1]
                 results[precision].append((row["swd"], row["diversity"], row["images"], time.time() - t0))
             r = results[precision][-1]

@@ -27,7 +27,7 @@ def main() -> int:
     args = ap.parse_args()
     from faceforge.config import TrainConfig
     from faceforge.data import load_dataset
-    from faceforge.training import train
+    from faceforge.training import start_run
 
     print(f"cpu: {cpu_name()}")
     cfg = TrainConfig()
@@ -51,7 +51,7 @@ def main() -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             def run():
-                out["result"] = train(cfg, Path(tmp) / "run", dataset=ds, should_stop=flag.is_set, progress=progress)
+                out["result"] = start_run(cfg, run_dir=Path(tmp) / "run", dataset=ds, should_stop=flag.is_set, progress=progress)
             t = threading.Thread(target=run)
             t.start()
             started.wait()
@@ -63,7 +63,7 @@ def main() -> int:
         to_checkpoint.append(checkpoint_at[-1] - t0)
         step = out["result"].step
         print(f"trial {trial}: stopped at step {step}: checkpoint written after {to_checkpoint[-1]:.2f} s, "
-              f"train() returned (grid written too) after {latencies[-1]:.2f} s")
+              f"start_run() returned (grid written too) after {latencies[-1]:.2f} s")
     cfg2 = cfg
     from faceforge.training.estimate import estimate_run
 

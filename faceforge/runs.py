@@ -1,10 +1,13 @@
-"""Run folders: the single source of truth for a training run (see DESIGN.md).
+"""Run folders: the single source of truth for a training run (see docs/ARCHITECTURE.md).
 
 ```
 runs/00012-celeba-10k-cdcgan64/
   config.json  stats.jsonl  samples/00000500.png  checkpoints/ckpt-00000500.pt  events.log  status.json
+  encoders/encoders-00000500.pt
 ```
-The GUI, the CLI and a resumed run all read and write runs through this module only.
+The GUI, the CLI, the training loop and the encoders all read and write runs through this module only: no other
+module builds a path inside a run folder. A run's progress (step, speed, quality) comes from its stats.jsonl, its
+state from status.json (see :meth:`Run.progress`).
 """
 from __future__ import annotations
 
@@ -16,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from faceforge.checkpoints import list_checkpoints
+from faceforge.checkpoints import checkpoint_name, list_checkpoints, prune_checkpoints
 from faceforge.config import TrainConfig
 from faceforge.processes import pid_alive
 from faceforge.fileio import atomic_write_text
 
 _RUN_NAME = re.compile(r"^(\d{5})-")
 _SAMPLE = re.compile(r"^(\d{8})\.png$")
+_ENCODERS = re.compile(r"^encoders-(\d{8})\.pt$")
 
 
 #: the numeric fields of a stats.jsonl row, in the order the GUI keeps them (one float64 array per run)
@@ -49,6 +53,15 @@ def is_run_dir(path: Path) -> bool:
     return (Path(path) / "config.json").is_file()
 
 
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    state: str  # as Run.status() says: new, running, paused, stopped, finished, failed, disk-full, interrupted
+    step: int
+    total_steps: int | None
+    img_s: float | None  # the last measured training speed, images per second
+    swd: float | None  # the last quality score (sliced Wasserstein distance; lower is better)
 
 
 @dataclass
@@ -80,6 +93,14 @@ class Run:
     @property
     def events_path(self) -> Path:
         return self.path / "events.log"
+
+    @property
+    def status_path(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def encoders_dir(self) -> Path:
+        return self.path / "encoders"
 
     @property
     def name(self) -> str:
@@ -120,12 +141,35 @@ class Run:
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"{step:08d}.png"
 
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoints_dir / checkpoint_name(step)
+
     def checkpoints(self) -> list[Path]:
         return list_checkpoints(self.checkpoints_dir)
+
+    def prune_checkpoints(self, keep: int) -> None:
+        """Delete all but the ``keep`` newest checkpoints (0 keeps them all)."""
+        prune_checkpoints(self.checkpoints_dir, keep)
 
     def latest_checkpoint(self) -> Path | None:
         ckpts = self.checkpoints()
         return ckpts[-1] if ckpts else None
+
+    # IcGAN encoders, one file per generator step they were trained for
+    def encoder_path(self, generator_step: int) -> Path:
+        return self.encoders_dir / f"encoders-{generator_step:08d}.pt"
+
+    def encoder_files(self) -> list[Path]:
+        """Encoder files, oldest generator step first."""
+        if not self.encoders_dir.is_dir():
+            return []
+        found = [(int(m.group(1)), p) for p in self.encoders_dir.iterdir() if (m := _ENCODERS.match(p.name))]
+        return [p for _, p in sorted(found)]
+
+    def prune_encoders(self, keep: int) -> None:
+        """Delete all but the ``keep`` newest encoder files (0 keeps them all)."""
+        for old in self.encoder_files()[:-keep] if keep > 0 else []:
+            old.unlink(missing_ok=True)
 
     # events and status
     def log_event(self, text: str, *, level: str = "info") -> None:
@@ -142,7 +186,7 @@ class Run:
 
     def write_status(self, state: str, *, step: int, total_steps: int, message: str = "") -> None:
         atomic_write_text(
-            self.path / "status.json",
+            self.status_path,
             json.dumps({"state": state, "step": step, "total_steps": total_steps, "pid": os.getpid(),
                         "updated": time.time(), "message": message}),
         )
@@ -151,12 +195,30 @@ class Run:
         """state is one of running, paused, stopped, finished, failed, disk-full; a running or paused run whose
         process is gone is reported as 'interrupted' (it crashed or was killed; resume it)."""
         try:
-            status = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
+            status = json.loads(self.status_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             status = {"state": "new" if not self.checkpoints() else "stopped", "step": 0}
         if status.get("state") in LIVE_STATES and not pid_alive(int(status.get("pid", -1))):
             status["state"] = "interrupted"
         return status
+
+    def progress(self) -> RunProgress:
+        """Where the run is now. status.json says the state, but its step is only rewritten at the start, at each
+        checkpoint and at the end; the stats rows say the step, speed and quality as they are logged. Only the
+        tail of stats.jsonl is read, so a 100k-row run costs what a short one does."""
+        status = self.status()
+        last = last_rows_with(self.stats_path, ("step", "img_s", "swd"))
+        step = max(int(status.get("step", 0) or 0), int(last["step"]["step"]) if "step" in last else 0)
+        total = status.get("total_steps")
+        if total is None:
+            try:
+                total = self.config().schedule.steps
+            except (OSError, ValueError):
+                total = None
+        return RunProgress(state=str(status.get("state", "?")), step=step,
+                           total_steps=int(total) if total is not None else None,
+                           img_s=float(last["img_s"]["img_s"]) if "img_s" in last else None,
+                           swd=float(last["swd"]["swd"]) if "swd" in last else None)
 
     def is_live(self) -> bool:
         """True when another process (or this one) is training into this folder right now, or holds it paused."""
@@ -180,6 +242,40 @@ def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
                 continue
             if isinstance(row, dict):
                 yield row
+
+
+def _parse_row(line: bytes) -> dict[str, Any] | None:
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def last_rows_with(path: Path, keys: tuple[str, ...], *, max_bytes: int = 2**20,
+                   block: int = 2**16) -> dict[str, dict[str, Any]]:
+    """For each key, the last row of a stats.jsonl that has it, reading back from the end a block at a time until
+    every key is found (or ``max_bytes`` were read: a key missing there is left out). A torn last line is
+    skipped."""
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return found
+    with fh:
+        end = pos = fh.seek(0, os.SEEK_END)
+        carry = b""
+        while pos > 0 and end - pos < max_bytes and len(found) < len(keys):
+            start = max(0, pos - block)
+            fh.seek(start)
+            lines = (fh.read(pos - start) + carry).split(b"\n")
+            pos = start
+            carry = lines.pop(0) if pos > 0 else b""  # may begin further back: completed by the next block
+            for row in filter(None, map(_parse_row, reversed(lines))):
+                for key in keys:
+                    if key in row and key not in found:
+                        found[key] = row
+    return found
 
 
 class LineTail:
@@ -216,15 +312,7 @@ class StatsTail(LineTail):
     """Only the complete, parseable rows added to a stats.jsonl since the last call."""
 
     def read_new(self) -> list[dict[str, Any]]:  # type: ignore[override]
-        rows = []
-        for line in self.read_lines():
-            try:
-                row = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-        return rows
+        return [row for line in self.read_lines() if (row := _parse_row(line)) is not None]
 
 
 def list_runs(root: Path) -> list[Run]:

@@ -8,6 +8,7 @@ import torch
 
 from faceforge.checkpoints import load_checkpoint
 from faceforge.config import TrainConfig
+from faceforge.models import capabilities
 from faceforge.runs import Run
 
 
@@ -29,7 +30,7 @@ def tiny_config(*, steps=6, model="cdcgan", loss="bce", res=32, attrs=("attr0", 
     cfg.model.resolution = cfg.data.resolution = res
     cfg.model.g_channels = cfg.model.d_channels = 8
     cfg.model.z_dim = 16
-    cfg.data.attributes = list(attrs) if model == "cdcgan" else []
+    cfg.data.attributes = list(attrs) if capabilities(model).conditioning != "never" else []
     cfg.loss.kind = loss
     s = cfg.schedule
     s.metrics_every = 0

@@ -9,7 +9,7 @@ from faceforge.models.gemm_conv import (conv_gemm, conv_transpose_gemm, gemm_cap
                                         tune_gemm_layers)
 from faceforge.runs import Run
 from faceforge.training import speed as speed_mod
-from faceforge.training.loop import train
+from faceforge.training import resume_run, start_run
 from helpers import assert_same_weights, random_dataset, tiny_config
 
 
@@ -96,9 +96,9 @@ def test_training_with_gemm_layers_resumes_bit_identically_and_records_them(tmp_
         c.perf.gemm_layers = layers
         return c
 
-    train(cfg(6), tmp_path / "a", dataset=ds)
-    train(cfg(3), tmp_path / "b", dataset=ds)
-    train(None, tmp_path / "b", dataset=ds, steps=6)
+    start_run(cfg(6), run_dir=tmp_path / "a", dataset=ds)
+    start_run(cfg(3), run_dir=tmp_path / "b", dataset=ds)
+    resume_run(tmp_path / "b", dataset=ds, steps=6)
     assert_same_weights(tmp_path / "a", tmp_path / "b")
     assert Run(tmp_path / "b").config().perf.gemm_layers == layers
 
@@ -113,7 +113,7 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
 
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
-    train(c, tmp_path / "r", dataset=random_dataset(), progress=progress)
+    start_run(c, run_dir=tmp_path / "r", dataset=random_dataset(), progress=progress)
     assert len(said) == 1  # the pause at set-up is explained, once
     recorded = Run(tmp_path / "r").config().perf.gemm_layers
     assert isinstance(recorded, list)
@@ -125,7 +125,7 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
     monkeypatch.setattr(speed_mod, "tune_gemm_layers", no_timing)
     c = tiny_config(steps=1)
     c.perf.gemm_layers = None
-    train(c, tmp_path / "r2", dataset=random_dataset(), progress=progress)
+    start_run(c, run_dir=tmp_path / "r2", dataset=random_dataset(), progress=progress)
     assert len(said) == 1  # nothing measured, nothing to explain
     assert Run(tmp_path / "r2").config().perf.gemm_layers == recorded
     assert_same_weights(tmp_path / "r", tmp_path / "r2")  # measuring left no trace in the run
@@ -133,7 +133,7 @@ def test_a_fresh_cpu_run_measures_and_records_its_choice_and_the_next_run_rememb
     c.perf.gemm_layers = None
     c.model.g_channels = 12  # other shapes: measured afresh
     with pytest.raises(AssertionError, match="measured again"):
-        train(c, tmp_path / "r3", dataset=random_dataset())
+        start_run(c, run_dir=tmp_path / "r3", dataset=random_dataset())
 
 
 def test_remembered_timings_survive_damage_and_key_changes(tmp_path, monkeypatch):
@@ -166,6 +166,6 @@ def test_a_stop_while_the_kernels_are_measured_cancels_before_training(tmp_path,
     c = tiny_config(steps=5)
     c.perf.gemm_layers = None
     with pytest.raises(Cancelled):
-        train(c, tmp_path / "r", dataset=random_dataset(), should_stop=stop_during_measuring)
+        start_run(c, run_dir=tmp_path / "r", dataset=random_dataset(), should_stop=stop_during_measuring)
     assert not (tmp_path / "cache" / "timings.json").exists()  # half a measurement is not remembered
     assert not (tmp_path / "r").exists()  # and no empty run folder is left to list

@@ -281,3 +281,27 @@ def test_dataset_check_describes_a_continuous_column_by_range_not_percent_positi
     text = report.summary()
     assert f"Age {ages.min()}-{ages.max()}" in text and "Male 50.0%" in text
     assert "Age 100" not in text
+
+
+def test_a_datasets_label_file_is_found_where_people_put_it(tmp_path):
+    from faceforge.data.labels import find_label_file
+
+    celeba = tmp_path / "CelebA"
+    images = celeba / "Img" / "img_align_celeba"
+    images.mkdir(parents=True)
+    assert find_label_file(images) is None
+    (celeba / "Anno").mkdir()
+    (celeba / "Anno" / "list_attr_celeba.txt").write_text("1\nSmiling\n000001.jpg 1\n")
+    assert find_label_file(images) == celeba / "Anno" / "list_attr_celeba.txt"  # CelebA's own layout
+    kaggle = tmp_path / "kaggle" / "img_align_celeba" / "img_align_celeba"
+    kaggle.mkdir(parents=True)
+    (tmp_path / "kaggle" / "list_attr_celeba.csv").write_text("image_id,Smiling\n000001.jpg,1\n")
+    assert find_label_file(kaggle) == tmp_path / "kaggle" / "list_attr_celeba.csv"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "labels.csv").write_text("filename,Age\na.png,30\n")
+    assert find_label_file(mine) == mine / "labels.csv"
+    (tmp_path / "faces.zip").write_bytes(b"")
+    assert find_label_file(tmp_path / "faces.zip") is None
+    (tmp_path / "labels.csv").write_text("filename,Age\na.png,30\n")
+    assert find_label_file(tmp_path / "faces.zip") == tmp_path / "labels.csv"

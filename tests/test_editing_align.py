@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from faceforge.editing import align
-from faceforge.editing.align import (AlignmentError, align_face, builtin_template, celeba_template, crop_box,
-                                     eye_angle, find_eyes, template_for_data)
+from faceforge.editing.align import AlignmentError, align_face, crop_box, eye_angle, find_eyes
+from faceforge.editing.templates import builtin_template, celeba_template, template_for_data
 
 ASTRONAUT = Path(__file__).parent / "data" / "editing_astronaut.jpg"
 try:

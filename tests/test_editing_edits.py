@@ -14,9 +14,9 @@ from faceforge.editing import LoadedGenerator
 from faceforge.editing.edits import (FastRenderer, add_headings, axis_incremental, export, interpolate, regenerate,
                                      save_gif, slerp)
 from faceforge.recipes import Recipe, recipe_path
-from faceforge.training import train
+from faceforge.training import start_run
 from helpers import random_dataset, tiny_config
-from test_editing_support import one_thread, random_generator
+from editing_helpers import one_thread, random_generator
 
 ASTRONAUT = Path(__file__).parent / "data" / "editing_astronaut.jpg"
 
@@ -101,7 +101,7 @@ def test_gif_loops_forever_with_a_recipe(gen, tmp_path):
 def _saved_run(tmp_path, *, steps=2):
     cfg = tiny_config(steps=steps)
     cfg.data.source = str(tmp_path / "no-such-folder")
-    train(cfg, tmp_path / "run", dataset=random_dataset())
+    start_run(cfg, run_dir=tmp_path / "run", dataset=random_dataset())
     return tmp_path / "run"
 
 

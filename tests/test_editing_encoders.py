@@ -8,10 +8,11 @@ import torch
 
 from faceforge.checkpoints import CheckpointError
 from faceforge.editing import LoadedGenerator
-from faceforge.editing.encoders import encode, list_encoders, load_encoders, reconstruct, train_encoders
-from faceforge.training import train
+from faceforge.editing.encoders import encode, load_encoders, reconstruct, train_encoders
+from faceforge.runs import Run
+from faceforge.training import start_run
 from helpers import ArrayDataset, tiny_config
-from test_editing_support import one_thread
+from editing_helpers import one_thread
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def _run(tmp_path, *, model="cdcgan", steps=2, data=None):
     data = data if data is not None else _learnable_dataset()
     cfg = tiny_config(steps=steps, model=model)
     cfg.data.source = str(tmp_path / "no-such-folder")  # the data is only what we pass in
-    result = train(cfg, tmp_path / "run", dataset=data if model == "cdcgan" else
+    result = start_run(cfg, run_dir=tmp_path / "run", dataset=data if model == "cdcgan" else
                    ArrayDataset(images=data.images, labels=None, attributes=[], name="x"))
     assert result.state == "finished"
     return tmp_path / "run", data
@@ -61,7 +62,7 @@ def test_training_reduces_both_losses_and_saves_a_loadable_file(tmp_path):
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "started" and kinds[-2:] == ["checkpoint", "finished"]
     assert events[0]["y_source"] == "real data"
-    assert result.state == "finished" and result.path == list_encoders(run)[-1]
+    assert result.state == "finished" and result.path == Run(run).encoder_files()[-1]
     assert result.path.name == "encoders-00000002.pt"  # named after the generator step it inverts
 
     enc = load_encoders(run)
@@ -86,7 +87,7 @@ def test_stop_saves_nothing(tmp_path):
     result = train_encoders(run, steps=1000, batch_size=8, dataset=data, progress=events.append,
                             should_stop=lambda: polls.append(1) or len(polls) > 3)
     assert result.state == "stopped" and result.path is None and result.step == 3
-    assert list_encoders(run) == []
+    assert Run(run).encoder_files() == []
     assert events[-1] == {"kind": "finished", "state": "stopped", "step": 3, "message": result.message}
 
 
@@ -116,7 +117,7 @@ def test_missing_encoders_say_how_to_train_them(tmp_path):
     with pytest.raises(CheckpointError, match="faceforge encoder train --run"):
         load_encoders(run)
     # a generator checkpoint is not an encoder file
-    ckpt = next((run / "checkpoints").iterdir())
+    ckpt = Run(run).latest_checkpoint()
     with pytest.raises(CheckpointError, match="not an encoder file"):
         load_encoders(run, path=ckpt)
 
@@ -156,7 +157,7 @@ def test_one_file_per_generator_step_and_only_the_newest_kept(tmp_path):
     gen = LoadedGenerator.from_run(run)
     for step in (2, 5, 9):
         train_encoders(run, steps=1, batch_size=4, dataset=data, gen=dataclasses.replace(gen, step=step))
-    assert [p.name for p in list_encoders(run)] == ["encoders-00000005.pt", "encoders-00000009.pt"]
+    assert [p.name for p in Run(run).encoder_files()] == ["encoders-00000005.pt", "encoders-00000009.pt"]
     assert load_encoders(run).generator_step == 9
     assert load_encoders(run, generator_step=5).generator_step == 5
     assert load_encoders(run, generator_step=2).generator_step == 9  # gone: the newest is the best fallback

@@ -15,7 +15,7 @@ import torch
 from faceforge.data import measure_attributes
 from faceforge.editing.edits import edit_photo
 from faceforge.editing.encoders import encode, images_to_tensor, reconstruct, refine
-from test_editing_support import mse, one_thread, trained_run
+from editing_helpers import mse, one_thread, trained_run
 
 pytestmark = pytest.mark.slow
 

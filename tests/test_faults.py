@@ -37,13 +37,21 @@ def check_run_is_intact(run: Run) -> int:
     """Every checkpoint loads, every stats line but possibly a torn last one parses; returns the checkpoint step."""
     ckpts = run.checkpoints()
     assert ckpts, "no checkpoint survived"
+    # only finished checkpoints are listed: never a temp file a kill left mid-write (.ckpt-N.pt.XXXX.tmp)
+    assert ckpts == sorted(run.checkpoints_dir.glob("ckpt-*.pt")), [p.name for p in ckpts]
     for path in ckpts:
         load_checkpoint(path)  # raises on any corruption
     lines = run.stats_path.read_text().splitlines() if run.stats_path.exists() else []
     for line in lines[:-1]:
         json.loads(line)
-    assert not list(run.checkpoints_dir.glob("*.pt.tmp")) or True  # temp files are never listed as checkpoints
     return int(load_checkpoint(ckpts[-1])["step"])
+
+
+def leave_a_torn_checkpoint(run: Run, step: int) -> None:
+    """What a kill in the middle of writing the next checkpoint leaves: half of it, under its temp name. Planted
+    on every kill (the random kills rarely land inside a write), so the resume and the checks above always meet one."""
+    half = run.latest_checkpoint().read_bytes()
+    (run.checkpoints_dir / f".ckpt-{step:08d}.pt.killed.tmp").write_bytes(half[: len(half) // 2])
 
 
 def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 400,
@@ -75,6 +83,7 @@ def kill_and_resume(tmp_path: Path, *, kills: int, seed: int, steps: int = 400,
         ckpt_step = check_run_is_intact(run)
         if logged:
             assert max(logged) - ckpt_step <= CKPT_EVERY, "more than one checkpoint interval of work lost"
+        leave_a_torn_checkpoint(run, ckpt_step + CKPT_EVERY)
         if run.status()["state"] == "finished":  # it finished between our last look and the kill: nothing to resume
             break
         assert run.status()["state"] == "interrupted"

@@ -13,7 +13,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from faceforge.gui.dataset_pane import DatasetPane, filter_rows, positive_rates  # noqa: E402
+from faceforge.gui.dataset_pane import DatasetPane  # noqa: E402
 from faceforge.gui.tasks import TaskRunner  # noqa: E402
 from faceforge.gui.thumbnails import FETCH_BATCH, ThumbnailModel  # noqa: E402
 
@@ -31,7 +31,8 @@ def labelled_folder(tmp_path):
         Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(folder / name)
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     labels = tmp_path / "list_attr_celeba.txt"
-    lines = [str(len(ROWS)), "Smiling Eyeglasses"] + [f"{n}  {s:2d} {e:2d}" for n, s, e in ROWS]
+    # Pale_Skin: a column that is not among the usual CelebA attributes (not proposed for conditioning)
+    lines = [str(len(ROWS)), "Smiling Eyeglasses Pale_Skin"] + [f"{n}  {s:2d} {e:2d} -1" for n, s, e in ROWS]
     labels.write_text("\n".join(lines) + "\n")
     return folder, labels
 
@@ -54,9 +55,9 @@ def test_folder_with_celeba_labels_loads_and_filters(pane, qtbot, labelled_folde
         pane.open_source(str(folder), str(labels))
     view = pane.view
     assert len(view) == 13  # 12 images + the broken one (scanning never decodes)
-    assert view.attributes == ["Smiling", "Eyeglasses"]
+    assert view.attributes == ["Smiling", "Eyeglasses", "Pale_Skin"]
     assert np.isnan(view.labels).all(axis=1).sum() == 1  # the broken file has no label row
-    assert pane.table.rowCount() == 2
+    assert pane.table.rowCount() == 3
     assert pane.table.item(0, 2).text() == "50.0 %"  # 6 of 12 smiling
     # the attributes the model will condition on default to the common CelebA ones
     assert pane.checked_attributes() == ["Smiling", "Eyeglasses"]
@@ -81,7 +82,8 @@ def test_thumbnails_decode_off_the_gui_thread_and_a_click_shows_labels(pane, qtb
     folder, labels = labelled_folder
     with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
         pane.open_source(str(folder), str(labels))
-    qtbot.waitUntil(lambda: len(pane.model.cache) >= 12, timeout=LONG)
+    qtbot.waitUntil(lambda: len(pane.model.cache) + len(pane.model._broken) >= 13, timeout=LONG)
+    assert len(pane.model.cache) == 12  # every good file decoded
     assert pane.model._broken  # the broken file got the "unreadable" placeholder, not a crash
     index = pane.model.index(0)
     pane.grid.clicked.emit(index)
@@ -166,15 +168,6 @@ def test_lazy_model_at_200k_rows(qtbot):
     model.set_rows(np.arange(0, 200_000, 7))  # a filter: cache kept, keyed by dataset index
     assert model.total_rows == len(range(0, 200_000, 7)) and model.rowCount() == FETCH_BATCH
     model.loader.shutdown()
-
-
-def test_filter_and_rate_helpers():
-    labels = np.array([[1, -1], [1, 1], [-1, np.nan], [np.nan, 1]], np.float32)
-    assert filter_rows(labels, 4, {0: "+"}).tolist() == [0, 1]
-    assert filter_rows(labels, 4, {0: "+", 1: "-"}).tolist() == [0]
-    assert filter_rows(labels, 4, {1: "+"}).tolist() == [1, 3]
-    assert filter_rows(None, 3, {0: "+"}).tolist() == [0, 1, 2]
-    np.testing.assert_allclose(positive_rates(labels), [2 / 3, 2 / 3])
 
 
 def test_clicking_a_filter_cell_cycles_any_plus_minus(pane, qtbot, labelled_folder):

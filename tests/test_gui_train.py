@@ -1,6 +1,6 @@
 """Train pane end to end: a short run started from the window finishes and its plots and grid hold data; pause,
-resume and stop; scrubbing; opening and following runs written by the core's train() (as the CLI does); closing
-the window during training leaves a run that train(None, run_dir) continues."""
+resume and stop; scrubbing; opening and following runs written by the core's start_run() (as the CLI does);
+closing the window during training leaves a run that resume_run(run_dir) continues."""
 from __future__ import annotations
 
 import sys
@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 from faceforge.config import TrainConfig  # noqa: E402
 from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.runs import Run  # noqa: E402
-from faceforge.training import train  # noqa: E402
+from faceforge.training import resume_run, start_run  # noqa: E402
 
 LONG = 120_000  # ms; generous for a loaded 2-core machine, the runs themselves take a few seconds
 
@@ -52,15 +52,15 @@ def window(qtbot):
     w.shutdown()
 
 
-def train_single_threaded(*args, **kwargs):
-    """The core's train() on this thread with one torch thread (what the window does for its worker; on 2 busy
-    cores it is several times faster), restoring the thread's setting afterwards."""
+def train_single_threaded(run_fn, *args, **kwargs):
+    """The core's start_run/resume_run on this thread with one torch thread (what the window does for its worker;
+    on 2 busy cores it is several times faster), restoring the thread's setting afterwards."""
     import torch
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return train(*args, **kwargs)
+        return run_fn(*args, **kwargs)
     finally:
         torch.set_num_threads(previous)
 
@@ -68,7 +68,7 @@ def train_single_threaded(*args, **kwargs):
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory) -> Path:
     """A finished run written by the core alone, as `faceforge train` would in another process."""
-    result = train_single_threaded(tiny_config(30), runs_root=tmp_path_factory.mktemp("cli-runs"))
+    result = train_single_threaded(start_run, tiny_config(30), runs_root=tmp_path_factory.mktemp("cli-runs"))
     assert result.state == "finished"
     return result.run_dir
 
@@ -192,7 +192,7 @@ def test_following_a_run_that_another_writer_is_training(window, qtbot, tmp_path
             time.sleep(0.02)
 
     writer = threading.Thread(target=lambda: result.update(
-        r=train_single_threaded(tiny_config(40), runs_root=root, progress=progress)))
+        r=train_single_threaded(start_run, tiny_config(40), runs_root=root, progress=progress)))
     writer.start()
     try:
         qtbot.waitUntil(lambda: any((p / "stats.jsonl").exists() for p in root.glob("*")), timeout=LONG)
@@ -230,7 +230,7 @@ def test_closing_during_training_leaves_a_resumable_run(window, qtbot):
     assert run.status()["state"] == "stopped"
     assert run.latest_checkpoint() is not None
 
-    result = train_single_threaded(None, run_dir, steps=stopped_at + 4)  # what "Resume" (or the CLI) does
+    result = train_single_threaded(resume_run, run_dir, steps=stopped_at + 4)  # what "Resume" (or the CLI) does
     assert result.state == "finished" and result.step == stopped_at + 4
     assert run.stats()[-1]["step"] == stopped_at + 4
 

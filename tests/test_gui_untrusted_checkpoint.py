@@ -10,7 +10,7 @@ import torch
 pytest.importorskip("pytestqt")
 
 from faceforge.config import TrainConfig  # noqa: E402
-from faceforge.gui.edit_pane import EditPane  # noqa: E402
+from faceforge.gui.edit import EditPane  # noqa: E402
 
 
 class _RunsCode:

@@ -15,8 +15,8 @@ from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 from faceforge import paths  # noqa: E402
 from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.gui.new_run_dialog import NewRunDialog  # noqa: E402
+from faceforge.training import start_run  # noqa: E402
 from faceforge.training.plans import quick_look_config  # noqa: E402
-from faceforge.training import train  # noqa: E402
 
 LONG = 120_000
 
@@ -59,7 +59,7 @@ def finished_run(tmp_path_factory) -> Path:
     previous = torch.get_num_threads()
     torch.set_num_threads(1)  # as the window's worker does; much faster on 2 busy cores
     try:
-        return train(cfg, runs_root=tmp_path_factory.mktemp("runs")).run_dir
+        return start_run(cfg, runs_root=tmp_path_factory.mktemp("runs")).run_dir
     finally:
         torch.set_num_threads(previous)
 

@@ -218,6 +218,30 @@ def read_labels(path: str | os.PathLike) -> LabelTable:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Finding a dataset's label file
+
+#: names a label file goes by beside its images, most specific first (CelebA's own, Kaggle's CSV copy of it, ours)
+LABEL_FILE_NAMES = ("list_attr_celeba.txt", "list_attr_celeba.csv", "labels.csv", "attributes.csv", "attr.csv")
+
+
+def find_label_file(source: str | os.PathLike) -> Path | None:
+    """The label file that belongs to an image folder or zip, if one sits where people put it: in the folder,
+    beside the zip, or up to two folders up, also in an ``Anno`` folder there (CelebA's ``Img/img_align_celeba``
+    + ``Anno/list_attr_celeba.txt``; Kaggle's ``img_align_celeba/img_align_celeba`` + ``list_attr_celeba.csv``)."""
+    path = Path(os.path.abspath(os.path.expanduser(os.fspath(source))))
+    start = path.parent if path.suffix.lower() == ".zip" else path
+    places = []
+    for folder in (start, start.parent, start.parent.parent):
+        places += [folder, folder / "Anno", folder / "anno"]
+    for name in LABEL_FILE_NAMES:
+        for folder in places:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Choosing attributes
 
 

@@ -1,9 +1,8 @@
 """Face alignment for editing a user's own photo: find the face, level the eyes, crop like the training data.
 
-A generator only understands faces framed the way its training images were. CelebA's aligned crops put the eyes
-at fixed places (the dataset's own alignment maps the eyes to (70.7, 112) and (108.2, 112) in a 178x218 frame);
-FaceForge's built-in faces have theirs where the renderer draws them. :func:`align_face` detects the face and its
-eyes, rotates so the eyes are level, and scales and crops so the eyes land where the model expects them.
+A generator only understands faces framed the way its training images were: its template
+(:mod:`faceforge.editing.templates`) says where the eyes belong. :func:`align_face` detects the face and its eyes,
+rotates so the eyes are level, and scales and crops so the eyes land where the model expects them.
 
 Detection uses OpenCV's Haar cascades, which ship inside the ``opencv-python-headless`` wheel: nothing is downloaded
 at run time and no network is needed. OpenCV is an optional extra (``pip install "opencv-python-headless<5"``);
@@ -20,19 +19,12 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
+from faceforge.editing.templates import Point, Template, resolve_template, square_of
+from faceforge.editing.templates import template_for_data  # noqa: F401 - the CLI imports it from here
+
 OPENCV_REQUIREMENT = "opencv-python-headless<5"
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom in image pixels
-Point = tuple[float, float]
-
-# CelebA's "align&cropped" images: 178 x 218, eyes mapped to these points by the dataset's own alignment script.
-CELEBA_SIZE = (178, 218)
-CELEBA_EYES = ((70.745, 112.0), (108.237, 112.0))
-
-# Built-in faces (faceforge/data/synthetic.py): face centre at (0.5, 0.47) of the image, 1 face unit = 0.30 of
-# the side; eyes at x = +-(0.24 + 0.15 * width) face units, y = -0.14, with width = 0.80 for an average face.
-_BUILTIN_CX, _BUILTIN_CY, _BUILTIN_R = 0.5, 0.47, 0.30
-_BUILTIN_EYE_DX, _BUILTIN_EYE_Y = 0.24 + 0.15 * 0.80, -0.14
 
 
 class AlignmentError(ValueError):
@@ -44,100 +36,6 @@ class AlignmentError(ValueError):
         super().__init__(message)
         self.reason = reason
         self.faces = [tuple(int(v) for v in f) for f in faces]
-
-
-@dataclass(frozen=True)
-class Template:
-    """Where the two eyes sit in the model's square images, as fractions of the side (x right, y down).
-    ``left_eye`` is the eye on the image's left."""
-
-    name: str
-    left_eye: Point
-    right_eye: Point
-
-    @property
-    def eye_distance(self) -> float:
-        return math.hypot(self.right_eye[0] - self.left_eye[0], self.right_eye[1] - self.left_eye[1])
-
-
-def _square_of(box: tuple[float, float, float, float]) -> tuple[float, float, float]:
-    """The centred square the data pipeline takes from a crop box: (left, top, side)."""
-    left, top, right, bottom = box
-    side = min(right - left, bottom - top)
-    return (left + right) / 2 - side / 2, (top + bottom) / 2 - side / 2, side
-
-
-def celeba_template(crop: Sequence[float] | None = None, *, source_size: tuple[int, int] = CELEBA_SIZE) -> Template:
-    """The eye positions of CelebA-aligned images after the training pipeline's crop: the optional crop box (in
-    source pixels), then the centred square (as :func:`faceforge.data.images.crop_and_resize` does).
-
-    ``source_size`` is the size of the aligned images the crop refers to (178x218 for the originals; the
-    ``celeba-10k`` sample is halved, 89x109); eye positions scale with it.
-    """
-    w, h = source_size
-    sx, sy = w / CELEBA_SIZE[0], h / CELEBA_SIZE[1]
-    box = (0.0, 0.0, float(w), float(h))
-    if crop is not None:
-        box = (max(0.0, float(crop[0])), max(0.0, float(crop[1])), min(float(w), float(crop[2])),
-               min(float(h), float(crop[3])))
-    left, top, side = _square_of(box)
-    eyes = [((x * sx - left) / side, (y * sy - top) / side) for x, y in CELEBA_EYES]
-    name = "celeba" if crop is None else f"celeba-crop-{','.join(str(int(c)) for c in crop)}"
-    return Template(name, eyes[0], eyes[1])
-
-
-def builtin_template() -> Template:
-    """The built-in faces' average eye positions (the head tilt attribute rotates them; alignment levels it)."""
-    y = _BUILTIN_CY + _BUILTIN_R * _BUILTIN_EYE_Y
-    return Template("builtin", (_BUILTIN_CX - _BUILTIN_R * _BUILTIN_EYE_DX, y),
-                    (_BUILTIN_CX + _BUILTIN_R * _BUILTIN_EYE_DX, y))
-
-
-def _first_image_size(source: str) -> tuple[int, int] | None:
-    """Size of one image of a folder or zip dataset (they share one size for aligned sets), or None."""
-    exts = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-    path = Path(source).expanduser()
-    try:
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                if p.suffix.lower() in exts:
-                    with Image.open(p) as im:
-                        return im.size
-        elif path.suffix.lower() == ".zip" and path.is_file():
-            import zipfile
-
-            with zipfile.ZipFile(path) as zf:
-                for name in sorted(zf.namelist()):
-                    if name.lower().endswith(exts):
-                        with zf.open(name) as fh, Image.open(fh) as im:
-                            return im.size
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def template_for_data(data: Any, *, source_size: tuple[int, int] | None = None) -> Template:
-    """The template that matches a run's :class:`~faceforge.config.DataConfig`: the built-in faces' eyes, or the
-    CelebA convention after the run's crop box. For a crop box the source image size matters; it is read from the
-    first image of the dataset when not given (and assumed to be CelebA's 178x218 when the data is not at hand)."""
-    source = str(getattr(data, "source", "") or "")
-    if source.startswith("builtin:"):
-        return builtin_template()
-    crop = getattr(data, "crop", None)
-    if crop is None:
-        return celeba_template()  # the centred square does not depend on the scale of the source
-    size = source_size or _first_image_size(source) or CELEBA_SIZE
-    return celeba_template(crop, source_size=size)
-
-
-def resolve_template(template: str | Template) -> Template:
-    if isinstance(template, Template):
-        return template
-    if template == "celeba":
-        return celeba_template()
-    if template == "builtin":
-        return builtin_template()
-    raise ValueError(f"unknown alignment template {template!r}: use 'celeba', 'builtin' or a Template")
 
 
 @dataclass
@@ -193,7 +91,7 @@ def crop_box(image: Any, box: Sequence[float], resolution: int) -> np.ndarray:
     right, bottom = min(float(w), float(box[2])), min(float(h), float(box[3]))
     if right - left < 1 or bottom - top < 1:
         raise ValueError(f"the crop box {tuple(box)} is outside the {w}x{h} image")
-    sq_left, sq_top, side = _square_of((left, top, right, bottom))
+    sq_left, sq_top, side = square_of((left, top, right, bottom))
     out = Image.fromarray(img).resize((resolution, resolution), Image.BICUBIC,
                                       box=(sq_left, sq_top, sq_left + side, sq_top + side), reducing_gap=3.0)
     return np.asarray(out, dtype=np.uint8)
@@ -393,7 +291,8 @@ def _eyes_from_box(face: _Face) -> tuple[Point, Point]:
     return (float(pts[0][0]), float(pts[0][1])), (float(pts[1][0]), float(pts[1][1]))
 
 
-def warp_to_template(image: np.ndarray, eyes: tuple[Point, Point], template: Template, resolution: int) -> tuple[np.ndarray, float]:
+def warp_to_template(image: np.ndarray, eyes: tuple[Point, Point], template: Template,
+                     resolution: int) -> tuple[np.ndarray, float]:
     """Rotate, scale and crop so the two eye points land on the template's (resolution x resolution, uint8), with
     area-averaging before big reductions; also the eye line's roll that was removed (see :func:`eye_angle`)."""
     cv2 = _cv2()
@@ -438,12 +337,14 @@ def find_eyes(image: Any, box: Box | None = None) -> tuple[Point, Point] | None:
             return None
         face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
     else:
-        l, t, r, b = (float(v) for v in box)
-        face = _Face(np.float64([[l, t], [r, t], [r, b], [l, b]]), tuple(int(v) for v in box), 0.0)
+        left, top, right, bottom = (float(v) for v in box)
+        corners = np.float64([[left, top], [right, top], [right, bottom], [left, bottom]])
+        face = _Face(corners, tuple(int(v) for v in box), 0.0)
     return _find_eyes(img, face)[0]
 
 
-def align_face(image: Any, *, resolution: int, template: str | Template = "celeba", face: int | None = None) -> AlignResult:
+def align_face(image: Any, *, resolution: int, template: str | Template = "celeba",
+               face: int | None = None) -> AlignResult:
     """Detect the face, level its eyes and crop it the way the model's training images were framed.
 
     ``template``: ``"celeba"`` (CelebA aligned crops, no extra crop box), ``"builtin"`` or a :class:`Template`

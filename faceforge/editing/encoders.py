@@ -22,69 +22,20 @@ identity much better than the encoder alone) are what the Edit pane and ``facefo
 """
 from __future__ import annotations
 
-import math
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from faceforge.tasks import ProgressFn, StopFn
 from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from faceforge.editing.encoder_nets import ConvEncoder, EncoderSpec, build_encoders
 from faceforge.runs import Run
-
+from faceforge.tasks import ProgressFn, StopFn
 
 ENCODER_FORMAT = "faceforge-encoders"
-_NAME = re.compile(r"^encoders-(\d{8})\.pt$")
-
-
-# --------------------------------------------------------------------------------------------------------- model
-def _n_blocks(resolution: int) -> int:
-    if resolution not in (32, 64, 128):
-        raise ValueError(f"resolution must be 32, 64 or 128, not {resolution}")
-    return int(math.log2(resolution)) - 2
-
-
-class ConvEncoder(nn.Module):
-    """image (N,3,R,R) in [-1,1] -> (N, out_dim): the DCGAN discriminator's conv stack (4x4 stride-2 convs,
-    BatchNorm, LeakyReLU; widths c, 2c, 4c, ...) down to 4x4, then a small fully connected head."""
-
-    def __init__(self, resolution: int, out_dim: int, channels: int = 64, hidden: int = 256):
-        super().__init__()
-        n = _n_blocks(resolution)
-        widths = [channels * 2**i for i in range(n)]
-        layers: list[nn.Module] = [nn.Conv2d(3, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2, True)]
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(widths[-1] * 16, hidden), nn.LeakyReLU(0.2, True),
-                                  nn.Linear(hidden, out_dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
-
-
-@dataclass
-class EncoderSpec:
-    resolution: int
-    z_dim: int
-    n_attributes: int
-    channels: int = 64
-    hidden: int = 256
-    y_loss: str = "bce"  # bce | mse: how E_y's output maps to y (bce: y = tanh(logit / 2))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def build_encoders(spec: EncoderSpec) -> tuple[ConvEncoder, ConvEncoder | None]:
-    E_z = ConvEncoder(spec.resolution, spec.z_dim, spec.channels, spec.hidden)
-    E_y = ConvEncoder(spec.resolution, spec.n_attributes, spec.channels, spec.hidden) if spec.n_attributes else None
-    return E_z, E_y
 
 
 @dataclass
@@ -121,24 +72,6 @@ def images_to_tensor(images: np.ndarray) -> torch.Tensor:
         arr = arr.copy()
     x = torch.from_numpy(arr)
     return x.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
-def encoders_dir(run: Run) -> Path:
-    return run.path / "encoders"
-
-
-def encoder_name(generator_step: int) -> str:
-    return f"encoders-{generator_step:08d}.pt"
-
-
-def list_encoders(run: Run | Path) -> list[Path]:
-    """Encoder files of a run, oldest generator step first."""
-    run = run if isinstance(run, Run) else Run(Path(run))
-    folder = encoders_dir(run)
-    if not folder.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
-    return [p for _, p in sorted(found)]
 
 
 def _sample_labels(labels: np.ndarray | None, means: torch.Tensor | None, n_attr: int, n: int,
@@ -296,7 +229,7 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
         E_z.eval()
         if E_y is not None:
             E_y.eval()
-        path = encoders_dir(run) / encoder_name(gen.step)
+        path = run.encoder_path(gen.step)
         save_checkpoint(path, {
             "kind": ENCODER_FORMAT,
             "spec": spec.to_dict(),
@@ -310,8 +243,7 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
             "loss_z": last_z,
             "loss_y": last_y if last_y is not None else float("nan"),
         })
-        for old in list_encoders(run)[:-keep] if keep > 0 else []:
-            old.unlink(missing_ok=True)
+        run.prune_encoders(keep)
         run.log_event(f"encoders trained for generator step {gen.step}: {step} steps, loss_z {last_z:.4f}"
                       + (f", loss_y {last_y:.4f}" if last_y is not None else "") + f" -> {path.name}")
         emit({"kind": "checkpoint", "step": step, "path": str(path)})
@@ -329,9 +261,9 @@ def load_encoders(run: Run | Path, *, generator_step: int | None = None, path: P
     """
     run = run if isinstance(run, Run) else Run(Path(run))
     if path is None:
-        files = list_encoders(run)
+        files = run.encoder_files()
         if generator_step is not None:
-            files = [p for p in files if p.name == encoder_name(generator_step)] or files
+            files = [p for p in files if p == run.encoder_path(generator_step)] or files
         if not files:
             raise CheckpointError(
                 f"run {run.name} has no encoders yet: train them with `faceforge encoder train --run {run.path}` "

@@ -28,6 +28,20 @@ def configure_pyqtgraph() -> None:
 GUI_SWITCH_INTERVAL_S = 0.001
 
 
+def app_icon():
+    """The FaceForge icon at every packaged size (faceforge/resources), for the window and the taskbar."""
+    from PySide6.QtGui import QIcon, QPixmap
+
+    from faceforge.resources import icon_pngs
+
+    icon = QIcon()
+    for data in icon_pngs().values():
+        pixmap = QPixmap()
+        pixmap.loadFromData(data, "PNG")
+        icon.addPixmap(pixmap)
+    return icon
+
+
 def create_app(argv: list[str]):
     """The QApplication (reused if one exists, e.g. under pytest-qt)."""
     from PySide6.QtWidgets import QApplication
@@ -41,6 +55,8 @@ def create_app(argv: list[str]):
     app.setOrganizationName("FaceForge")
     app.setApplicationDisplayName("FaceForge")
     app.setStyle("Fusion")
+    app.setDesktopFileName("faceforge")  # resources/faceforge.desktop: how Wayland docks find the icon and name
+    app.setWindowIcon(app_icon())
     configure_pyqtgraph()
     import gc
 

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 
 from faceforge import paths
 from faceforge.config import BUILTIN_SOURCE, TrainConfig, source_label
+from faceforge.data.browse import DatasetView
 from faceforge.gui import window_menus
-from faceforge.gui.dataset_pane import DatasetPane, DatasetView
-from faceforge.gui.edit_pane import EditPane
+from faceforge.gui.dataset_pane import DatasetPane
+from faceforge.gui.edit import EditPane
 from faceforge.gui.errors import log_file
 from faceforge.gui.new_run_dialog import NewRunDialog
 from faceforge.gui.settings import GuiSettings, window_settings

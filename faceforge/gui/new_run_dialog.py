@@ -1,5 +1,5 @@
 """The New-run dialog: every choice that defines a run, presets for the common ones, and an estimate of time and
-memory before the user commits (the "no out-of-memory surprises" request from DESIGN.md).
+memory before the user commits (the "no out-of-memory surprises" promise in docs/ARCHITECTURE.md).
 
 The dialog edits a ``TrainConfig``; fields it does not show (log interval, grid size...) are kept from the config
 it was opened with, so a preset or a previous run's config round-trips untouched.

@@ -1,7 +1,7 @@
 """Live training curves that stay smooth at 100,000 points (pyqtgraph's ``scrollingPlots`` recipe).
 
-* Points live in preallocated numpy arrays that grow by doubling (``GrowingArray``): appending a tick costs a copy
-  of the new rows, not of the whole history.
+* Points live in preallocated numpy arrays that grow by doubling (``faceforge.curves.GrowingArray``): appending a
+  tick costs a copy of the new rows, not of the whole history.
 * Curves get ``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)``: pyqtgraph draws about one
   point per pixel of what is visible, so the drawing cost does not grow with the run.
 * Losses are drawn twice: the raw curve faint, an exponential moving average bold; the smoothing slider only
@@ -10,14 +10,13 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from faceforge.curves import GrowingArray, ema, next_range, robust_bounds, step_axis_end
 from faceforge.gui.throttle import Throttler
 from faceforge.gui.workers import COL, STATS_COLUMNS
 
@@ -37,112 +36,6 @@ TIPS = {"Losses": "Generator and discriminator losses: raw (faint) and smoothed 
 #: below this height per plot, the four plots are laid out two by two instead of one above the other
 MIN_PLOT_HEIGHT = 130
 SMOOTHED = ("loss_g", "loss_d", "d_real", "d_fake")
-
-
-class GrowingArray:
-    """A (n, cols) float64 table with amortised O(1) appends (capacity doubles when full).
-
-    Stored column-major, so ``column(j)`` is a contiguous array: pyqtgraph's min/max and downsampling run
-    several times faster on contiguous data than on a strided column of a row-major table.
-    """
-
-    def __init__(self, ncols: int, capacity: int = 1024):
-        self._data = np.empty((ncols, capacity))
-        self.n = 0
-
-    def append(self, rows: np.ndarray) -> None:
-        rows = np.asarray(rows, np.float64).reshape(-1, self._data.shape[0])
-        need = self.n + len(rows)
-        if need > self._data.shape[1]:
-            cap = self._data.shape[1]
-            while cap < need:
-                cap *= 2
-            grown = np.empty((self._data.shape[0], cap))
-            grown[:, : self.n] = self._data[:, : self.n]
-            self._data = grown
-        self._data[:, self.n : need] = rows.T
-        self.n = need
-
-    def truncate(self, n: int) -> None:
-        self.n = max(0, min(self.n, n))
-
-    def clear(self) -> None:
-        self.n = 0
-
-    @property
-    def capacity(self) -> int:
-        return self._data.shape[1]
-
-    def view(self) -> np.ndarray:
-        """(n, cols) - a transposed view, for row-wise reading."""
-        return self._data[:, : self.n].T
-
-    def column(self, j: int) -> np.ndarray:
-        return self._data[j, : self.n]
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def ema(x: np.ndarray, alpha: float, init: float | None = None) -> np.ndarray:
-    """y[t] = alpha*y[t-1] + (1-alpha)*x[t], starting from ``init`` (default x[0]); NaNs carry the last value.
-
-    Vectorised in chunks: within a chunk y = a^(t+1)*y0 + (1-a)*a^t*cumsum(a^-k * x_k), with the chunk short enough
-    that a^-k stays far from overflow; the error stays at float64 rounding level.
-    """
-    x = np.asarray(x, np.float64)
-    if len(x) == 0:
-        return x.copy()
-    if np.isnan(x).any():  # forward-fill gaps so one missing value does not poison the average
-        idx = np.where(np.isnan(x), 0, np.arange(len(x)))
-        np.maximum.accumulate(idx, out=idx)
-        x = x[idx]
-        if init is None and np.isnan(x[0]):
-            x = np.nan_to_num(x)
-    if alpha <= 0:
-        return x.copy()
-    alpha = min(alpha, 0.9999)
-    prev = x[0] if init is None or not math.isfinite(init) else float(init)
-    chunk = int(max(1, min(256, 600 / -math.log(alpha))))
-    k = np.arange(chunk, dtype=np.float64)
-    pw, inv = alpha ** k, alpha ** -k
-    out = np.empty_like(x)
-    for s in range(0, len(x), chunk):
-        xs = x[s : s + chunk]
-        m = len(xs)
-        y = alpha * pw[:m] * prev + (1 - alpha) * pw[:m] * np.cumsum(inv[:m] * xs)
-        out[s : s + m] = y
-        prev = y[-1]
-    return out
-
-
-def _nice_ceiling(x: float) -> float:
-    """The next 1/2/5 x 10^k at or above x (axis ends that do not change at every tick)."""
-    if x <= 0:
-        return 1.0
-    base = 10 ** math.floor(math.log10(x))
-    for m in (1, 2, 5, 10):
-        if m * base >= x:
-            return float(m * base)
-    return float(10 * base)
-
-
-def _robust_bounds(columns: list[np.ndarray], max_samples: int = 4000) -> tuple[float | None, float | None]:
-    """0.5th-99.5th percentile over the columns (one early spike must not flatten the rest of a loss curve);
-    strided to a few thousand samples so it costs the same at 100,000 points."""
-    parts = []
-    for c in columns:
-        if len(c):
-            parts.append(c[:: max(1, len(c) // max_samples)])
-            parts.append(c[-50:])  # the newest values always count
-    if not parts:
-        return None, None
-    v = np.concatenate(parts)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return None, None
-    v.sort()  # (np.percentile lazily imports more of numpy on first use: a 60 ms stall mid-run)
-    return float(v[int(0.005 * (len(v) - 1))]), float(v[int(round(0.995 * (len(v) - 1)))])
 
 
 def _pen(colour: str, width: float = 1.0, alpha: int = 255):
@@ -363,11 +256,8 @@ class TrainingPlots(QWidget):
         if self._manual:
             return
         steps = self.data.column(COL["step"])
-        last = float(steps[-1]) if len(steps) else 0.0
-        x_hi = max(self.total_steps, last, 1.0)
-        if last > self.total_steps:  # unknown or extended length: grow in big jumps
-            x_hi = _nice_ceiling(last * 1.25)
-        self._set_range(-1, self.loss_plot.getViewBox(), "x", 0.0, x_hi, hysteresis=False)
+        x_end = step_axis_end(self.total_steps, float(steps[-1]) if len(steps) else 0.0)
+        self._set_range(-1, self.loss_plot.getViewBox(), "x", 0.0, x_end, hysteresis=False)
         if len(steps) == 0:
             return
         for index, plot, keys in ((0, self.loss_plot, ("loss_g", "loss_d")), (2, self.speed_plot, ("img_s",)),
@@ -380,24 +270,15 @@ class TrainingPlots(QWidget):
                     continue
                 self._set_range(index, plot.getViewBox(), "y", 0.0, float(max(c.max() for c in cols if len(c))))
                 continue
-            lo, hi = _robust_bounds(cols)
+            lo, hi = robust_bounds(cols)
             if lo is None or hi is None:
                 continue
             self._set_range(index, plot.getViewBox(), "y", 0.0 if index == 2 else lo, hi)
 
     def _set_range(self, key: int, viewbox, axis: str, lo: float, hi: float, hysteresis: bool = True) -> None:
-        if not (math.isfinite(lo) and math.isfinite(hi)):
+        new = next_range(self._ranges.get(key), lo, hi, hysteresis=hysteresis)
+        if new is None:
             return
-        if hi - lo < 1e-9:
-            lo, hi = lo - 0.5, hi + 0.5
-        old = self._ranges.get(key)
-        if old is not None:
-            o_lo, o_hi = old
-            inside = lo >= o_lo and hi <= o_hi
-            if (not hysteresis and (lo, hi) == old) or (hysteresis and inside and (hi - lo) > 0.4 * (o_hi - o_lo)):
-                return
-        pad = 0.08 * (hi - lo) if hysteresis else 0.0
-        new = (lo - pad if lo != 0.0 else 0.0, hi + pad)
         self._ranges[key] = new
         if axis == "x":
             viewbox.setXRange(*new, padding=0)

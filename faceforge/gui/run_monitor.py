@@ -1,6 +1,6 @@
 """Keeps the run on screen current, whoever is training it.
 
-A run folder is the source of truth (DESIGN.md). Opening a run reads its whole history on the task pool (stats,
+A run folder is the source of truth (docs/ARCHITECTURE.md). Opening a run reads all its history on the task pool (stats,
 snapshot list, events, status), then, while ``Run.is_live()`` says another process - ``faceforge train`` in a
 terminal, say - is writing into it, a 500 ms QTimer picks up what was appended: new stats rows through
 ``StatsTail.read_new()``, new snapshot files, new events.log lines, the status. For the run this window trains

@@ -1,6 +1,6 @@
 """A thumbnail grid that stays smooth at 200,000 images.
 
-Three parts, after Qt's ``fetchmore`` example and the way photo browsers do it:
+Four parts, after Qt's ``fetchmore`` example and the way photo browsers do it:
 
 * ``ThumbnailModel`` - a lazy ``QAbstractListModel`` over an index array (the dataset's rows that pass the
   filter); rows are revealed in batches through ``canFetchMore``/``fetchMore``; the decoration of a row is a cached
@@ -9,6 +9,9 @@ Three parts, after Qt's ``fetchmore`` example and the way photo browsers do it:
   scrolled past a second ago), drops requests beyond a bounded backlog, never decodes the same image twice at
   once, and ignores results that arrive after the dataset was replaced.
 * an LRU cache of QPixmaps keyed by the dataset index (not the row), so filtering never re-decodes anything.
+* ``ThumbnailGrid`` - the icon view, laid out in batches with uniform cells.
+
+The images come from a ``faceforge.data.browse.ImageSource`` (files of a folder or zip, or rendered faces).
 
 Decoding happens only in the pool; arrays come back by signal and become pixmaps on the GUI thread, in batches at
 most ~30 times a second.
@@ -18,15 +21,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from pathlib import Path
-from typing import Protocol, Sequence
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QWidget
 
+from faceforge.data.browse import ImageSource
 from faceforge.gui.images import qimage_from_array
 from faceforge.gui.throttle import Throttler
 
@@ -34,61 +35,6 @@ log = logging.getLogger(__name__)
 
 FETCH_BATCH = 2000
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-class ImageSource(Protocol):
-    """What the grid needs from a dataset. ``thumb`` and ``image`` are called on pool threads."""
-
-    def __len__(self) -> int: ...
-    def name(self, index: int) -> str: ...
-    def thumb(self, index: int, size: int) -> np.ndarray: ...
-    def image(self, index: int) -> np.ndarray: ...
-
-
-class ArraySource:
-    """Images already in memory (the built-in faces rendered by a worker)."""
-
-    def __init__(self, images: np.ndarray, names: Sequence[str] | None = None):
-        self.images = images
-        self.names = list(names) if names is not None else None
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def name(self, index: int) -> str:
-        return self.names[index] if self.names else f"face {index:05d}"
-
-    def thumb(self, index: int, size: int) -> np.ndarray:
-        img = self.images[index]
-        if img.shape[0] == size:
-            return img
-        return np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
-
-    def image(self, index: int) -> np.ndarray:
-        return self.images[index]
-
-
-class RefSource:
-    """Files found by ``faceforge.data.scan`` (a folder or a zip); decoding goes through the data layer."""
-
-    def __init__(self, refs: Sequence):
-        self.refs = refs
-
-    def __len__(self) -> int:
-        return len(self.refs)
-
-    def name(self, index: int) -> str:
-        return str(self.refs[index].name)
-
-    def thumb(self, index: int, size: int) -> np.ndarray:
-        from faceforge.data import thumbnail
-
-        return thumbnail(self.refs[index], size)
-
-    def image(self, index: int) -> np.ndarray:
-        from faceforge.data import thumbnail
-
-        return thumbnail(self.refs[index], 256)
 
 
 class _LoaderSignals(QObject):
@@ -321,8 +267,29 @@ class ThumbnailModel(QAbstractListModel):
         self.dataChanged.emit(self.index(top), self.index(bottom), [Qt.ItemDataRole.DecorationRole])
 
 
-def source_label(source: str) -> str:
-    """How a dataset source is named in titles and menus."""
-    if source.startswith("builtin:"):
-        return "Built-in faces"
-    return Path(source).name or source
+class ThumbnailGrid(QListView):
+    """The icon grid over a ``ThumbnailModel``: uniform cells laid out in batches (a relayout of 200,000 cells at
+    once would freeze the window), widened a little so the columns fill the width (no empty strip on the right)."""
+
+    def __init__(self, model: ThumbnailModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.cell = model.size + 8
+        self.setGridSize(QSize(self.cell, self.cell))
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(500)
+        self.setIconSize(QSize(model.size, model.size))
+        self.setSpacing(2)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setModel(model)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        width = self.viewport().width() - 2 * self.spacing()
+        columns = max(1, width // self.cell)
+        cell_w = max(self.cell, width // columns)
+        if cell_w != self.gridSize().width():  # only when it changes: a relayout of 200,000 cells is not free
+            self.setGridSize(QSize(cell_w, self.cell))
+        super().resizeEvent(event)

@@ -9,49 +9,25 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 
-from faceforge.gui.errors import readable
+from faceforge.config import is_builtin
+from faceforge.curves import steps_per_second
 from faceforge.gui.plots import TrainingPlots
 from faceforge.gui.progress_panel import format_eta
 from faceforge.gui.run_list import RESUMABLE, RunList
 from faceforge.gui.run_monitor import RunHistory, RunMonitor
-from faceforge.gui.sample_view import SampleScrubber
-from faceforge.imaging import write_gif, write_png
-from faceforge.runs import LIVE_STATES
-from faceforge.gui.tasks import TaskRunner, TaskSlot
+from faceforge.gui.snapshots import SampleScrubber
+from faceforge.gui.tasks import TaskRunner
 from faceforge.gui.workers import COL, TrainUpdate
+from faceforge.runs import LIVE_STATES
 
 log = logging.getLogger(__name__)
-MAX_GIF_FRAMES = 200
-
-
-def save_png(array: np.ndarray, path: str) -> str:
-    """Runs on the pool."""
-    write_png(path, array)
-    return path
-
-
-def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
-    """Runs on the pool: the snapshots as an animated GIF (at most MAX_GIF_FRAMES, evenly spaced, last kept)."""
-    if len(paths) > MAX_GIF_FRAMES:
-        pick = np.unique(np.linspace(0, len(paths) - 1, MAX_GIF_FRAMES).round().astype(int))
-        paths = [paths[i] for i in pick]
-    frames = []
-    for i, p in enumerate(paths):
-        if state.should_stop():
-            raise RuntimeError("cancelled")
-        with Image.open(p) as img:
-            frames.append(img.convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT))
-        state.set_progress(i + 1, len(paths) + 1)
-    write_gif(frames, out, frame_ms=frame_ms)
-    state.set_progress(len(paths) + 1, len(paths) + 1)
-    return out
 
 
 def _speed_path(cfg) -> str:
@@ -90,7 +66,6 @@ class TrainPane(QWidget):
         self.monitor.samplesAdded.connect(lambda s: self.samples.add_samples(s))
         self.monitor.eventsAdded.connect(self._add_events)
         self.monitor.statusChanged.connect(self._on_status)
-        self._export_slot = TaskSlot(runner, self)
         self._session_state = "idle"
         self._session_run: Path | None = None
         self._buffer: list[TrainUpdate] = []
@@ -146,8 +121,8 @@ class TrainPane(QWidget):
         # ---- plots, samples, events
         self.plots = TrainingPlots()
         self.samples = SampleScrubber(runner)
-        self.samples.exportPngRequested.connect(self.ask_export_png)
-        self.samples.exportGifRequested.connect(self.ask_export_gif)
+        self.samples.exported.connect(self.exported)
+        self.samples.statusMessage.connect(self.statusMessage)
         self.run_title = QLabel("No run selected")
         self.run_title.setStyleSheet("font-weight: 600; font-size: 12pt")
         self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -205,6 +180,7 @@ class TrainPane(QWidget):
         self._rate = None
         self.history = None
         self.run_title.setText(path.name if path else "No run selected")
+        self.samples.export_name = path.name if path else "samples"
         self.run_info.setText("Loading…" if path else "")
         self.monitor.show(path, own=own)
         if path is not None:
@@ -238,7 +214,7 @@ class TrainPane(QWidget):
             return f"{state} · {history.config_error}"
         attrs = ("all attributes" if "*" in cfg.data.attributes else ", ".join(cfg.data.attributes)) \
             if cfg.data.attributes else "no attributes"
-        data = "built-in faces" if cfg.data.source.startswith("builtin:") else cfg.data.source
+        data = "built-in faces" if is_builtin(cfg.data.source) else cfg.data.source
         follow = " · following live" if state in LIVE_STATES and not self.monitor.own else ""
         return (f"{state}{follow} · {cfg.model.name} {cfg.model.resolution} px · {cfg.loss.kind} · batch "
                 f"{cfg.schedule.batch_size} · {data} · {attrs}{_speed_path(cfg)}")
@@ -350,21 +326,11 @@ class TrainPane(QWidget):
             img_s = data[-1, COL["img_s"]]
             if np.isfinite(img_s):
                 parts.append(f"{img_s:,.0f} img/s")
-            rate = self._steps_per_second(data)
+            rate = steps_per_second(data)
             state = self.monitor.status.get("state") if not self.monitor.own else "running"
             if rate and step < total and state == "running":
                 parts.append(format_eta((total - step) / rate))
         self.progress_label.setText(" · ".join(parts))
-
-    @staticmethod
-    def _steps_per_second(data: np.ndarray) -> float | None:
-        """From the training wall-clock column over the last ~20 ticks (ignores pauses and loading)."""
-        if len(data) < 2:
-            return None
-        tail = data[-20:]
-        dt = tail[-1, COL["wall"]] - tail[0, COL["wall"]]
-        ds = tail[-1, COL["step"]] - tail[0, COL["step"]]
-        return ds / dt if dt > 0 and ds > 0 else None
 
     def _update_buttons(self) -> None:
         idle = self._session_state == "idle"
@@ -388,47 +354,18 @@ class TrainPane(QWidget):
         if path:
             self.resumeRequested.emit(path)
 
-    # ---------------------------------------------------------------- export
+    # ---------------------------------------------------------------- export (menus and tests ask the pane)
     def ask_export_png(self) -> None:
-        if self.samples.current_array() is None:
-            self.statusMessage.emit("No grid to export yet")
-            return
-        step = self.samples.shown_step or 0
-        name = f"{self.shown_run.name if self.shown_run else 'samples'}-step{step:08d}.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export grid as PNG", str(Path.home() / name), "PNG (*.png)")
-        if path:
-            self.export_png(path)
+        self.samples.ask_export_png()
 
     def export_png(self, path: str) -> None:
-        array = self.samples.current_array()
-        if array is None:
-            return
-        self._export_slot.start("export png", save_png, array.copy(), path,
-                                on_done=self._export_done, on_failed=self._export_failed)
+        self.samples.export_png(path)
 
     def ask_export_gif(self) -> None:
-        frames = self.samples.samples_up_to_current()
-        if len(frames) < 2:
-            self.statusMessage.emit("A GIF needs at least two snapshots")
-            return
-        name = f"{self.shown_run.name if self.shown_run else 'samples'}.gif"
-        path, _ = QFileDialog.getSaveFileName(self, "Export snapshots as GIF", str(Path.home() / name),
-                                              "GIF (*.gif)")
-        if path:
-            self.export_gif(path)
+        self.samples.ask_export_gif()
 
     def export_gif(self, path: str) -> None:
-        frames = [p for _, p in self.samples.samples_up_to_current()]
-        self.statusMessage.emit(f"Writing {len(frames)} frames to {path}…")
-        self._export_slot.start("export gif", save_gif, frames, path, with_state=True,
-                                on_done=self._export_done, on_failed=self._export_failed)
-
-    def _export_done(self, path: str) -> None:
-        self.statusMessage.emit(f"Saved {path}")
-        self.exported.emit(path)
-
-    def _export_failed(self, exc: BaseException) -> None:
-        self.statusMessage.emit(f"Export failed: {readable(exc)}")
+        self.samples.export_gif(path)
 
     def shutdown(self) -> None:
         self.monitor.stop()

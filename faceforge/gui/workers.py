@@ -1,7 +1,7 @@
 """The training worker thread, and what it needs: the stats-row layout the GUI keeps, start-up warm-up.
 
-Rules they follow (see DESIGN.md): no widget is touched here; signals carry plain numbers, dicts and numpy arrays;
-the GUI thread never waits on them. ``TrainWorker`` wraps ``faceforge.training.train``: its ``progress`` callback
+Rules they follow (docs/ARCHITECTURE.md): no widget is touched; signals carry plain numbers, dicts and numpy arrays;
+the GUI thread never waits on them. ``TrainWorker`` wraps ``start_run``/``resume_run``: its ``progress`` callback
 collects events into an outbox that is flushed as one ``progressed`` signal at most ~30 times a second, however
 fast the steps come; its ``should_stop`` callback is where Stop is honoured (at a step boundary, so the core
 writes a final snapshot and checkpoint) and where Pause blocks the training thread on a condition variable.
@@ -103,7 +103,8 @@ def lower_this_thread_priority() -> bool:
 
 
 class TrainWorker(QThread):
-    """Runs one ``train()`` call (a new run from ``config``, or a resume of ``run_dir``) on its own thread.
+    """Trains one run on its own thread: a new run from ``config`` (``start_run``), or ``run_dir`` resumed up to
+    ``steps`` (``resume_run``).
 
     Signals: ``runStarted(dict)`` once the run folder is known; ``progressed(TrainUpdate)`` throttled;
     ``pausedChanged(bool)`` when the thread actually blocks/unblocks; ``runFinished(dict)`` always, last, with
@@ -118,8 +119,8 @@ class TrainWorker(QThread):
     def __init__(self, *, config=None, run_dir: Path | None = None, runs_root: Path | None = None,
                  steps: int | None = None, threads: int | None = None, parent=None):
         super().__init__(parent)
-        if config is None and run_dir is None:
-            raise ValueError("TrainWorker needs a config (new run) or a run_dir (resume)")
+        if (config is None) == (run_dir is None):
+            raise ValueError("TrainWorker needs a config (new run) or a run_dir (resume), not both")
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.runs_root = runs_root
@@ -221,7 +222,7 @@ class TrainWorker(QThread):
         self.progressed.emit(self._outbox.take())
 
     def run(self) -> None:  # the thread's body
-        from faceforge.training import train
+        from faceforge.training import resume_run, start_run
 
         freeze_heap()  # whatever the app loaded so far, e.g. the Dataset tab's faces
         lower_this_thread_priority()  # before torch starts its OpenMP threads for this thread: they inherit it
@@ -231,8 +232,11 @@ class TrainWorker(QThread):
             torch.set_num_threads(self.threads)
         result: dict[str, Any]
         try:
-            res = train(self.config, self.run_dir, runs_root=self.runs_root, progress=self._on_event,
-                        should_stop=self._should_stop, steps=self.steps)
+            callbacks = dict(progress=self._on_event, should_stop=self._should_stop)
+            if self.config is not None:
+                res = start_run(self.config, runs_root=self.runs_root, **callbacks)
+            else:
+                res = resume_run(self.run_dir, steps=self.steps, **callbacks)
             result = self.result or {"state": res.state, "step": res.step, "message": res.message}
         except BaseException as exc:  # noqa: BLE001 - the thread must always report back
             if self._stopping and _is_cancelled(exc):
@@ -247,7 +251,7 @@ class TrainWorker(QThread):
         self.runFinished.emit(result)
 
     def _mark_failed(self, message: str) -> None:
-        """train() raised after writing status 'running' with our pid: left alone, the run would look alive for
+        """Training raised after writing status 'running' with our pid: left alone, the run would look alive for
         as long as the app runs. Record the failure so the run list shows it and Resume is offered."""
         if self.run_dir is None:
             return

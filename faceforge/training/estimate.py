@@ -1,7 +1,6 @@
 """Cost of a run before the user commits: a short dry run of the real training step on the chosen device."""
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 import time
@@ -49,7 +48,6 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
     """
     from faceforge.training.loop import Trainer
 
-    config = copy.deepcopy(config)
     ds = dataset if dataset is not None else placeholder_dataset(config)
     rss0 = _rss_mb()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,16 +1,16 @@
 """The training loop: a plain object with progress and stop callbacks, no Qt.
 
-``train(config, run_dir, progress=..., should_stop=...)`` is what the CLI, the GUI's worker thread and (later) a
-torchrun launcher call. It writes everything to the run folder and resumes exactly from the latest checkpoint:
-the step count, both optimisers' moments, G_ema, and every RNG that decides batches and noise.
+:class:`Trainer` trains one run folder; :mod:`faceforge.training.lifecycle` (``start_run``, ``resume_run``) is how
+the CLI, the GUI's worker thread and (later) a torchrun launcher call it. It writes everything to the run folder
+and resumes exactly from the latest checkpoint: the step count, both optimisers' moments, G_ema, and every RNG that
+decides batches and noise.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
-import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +19,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from faceforge.checkpoints import checkpoint_name, load_checkpoint, prune_checkpoints, save_checkpoint
+from faceforge.checkpoints import load_checkpoint, save_checkpoint
 from faceforge.config import TrainConfig
-from faceforge.tasks import ProgressFn, StopFn
+from faceforge.imaging import make_grid, write_png
 from faceforge.models import attributes_used, build_models, config_problem
-from faceforge.runs import LIVE_STATES, Run, next_run_dir
+from faceforge.models.sampling import fixed_grid_inputs, generate
+from faceforge.runs import Run
+from faceforge.tasks import ProgressFn, StopFn
 from faceforge.training import losses
+from faceforge.training.batches import DeviceData, load_training_data
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
-from faceforge.imaging import make_grid, write_png
-from faceforge.models.sampling import fixed_grid_inputs, generate
 from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
-
 
 
 @dataclass
@@ -38,6 +38,7 @@ class TrainResult:
     run_dir: Path
     step: int
     state: str  # finished | stopped | disk-full | failed
+    config: TrainConfig  # the run's resolved config, as config.json holds it
     message: str = ""
 
 
@@ -45,32 +46,16 @@ class StepAbandoned(Exception):
     """Stop was asked for half-way through a step; the step was undone and the run is at the previous step."""
 
 
-class Batches:
-    """Deterministic batches: epoch e uses the permutation seeded by (seed, e), so the batch at any step is a pure
-    function of the step and nothing but the step needs saving to resume exactly."""
-
-    def __init__(self, n: int, batch_size: int, seed: int):
-        self.n, self.batch_size, self.seed = n, batch_size, seed
-        self.per_epoch = max(1, n // batch_size)
-        self._epoch, self._perm = -1, None
-
-    def indices(self, draw: int) -> np.ndarray:
-        epoch, pos = divmod(draw, self.per_epoch)
-        if epoch != self._epoch:
-            self._epoch = epoch
-            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
-        if self.n < self.batch_size:  # tiny datasets: sample with replacement
-            return np.random.default_rng([self.seed, draw, 1]).integers(0, self.n, self.batch_size)
-        return self._perm[pos * self.batch_size : (pos + 1) * self.batch_size]
-
-
 class Trainer:
-    """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop."""
+    """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop.
+
+    ``config`` is copied: set-up resolves it (attributes used, the fast paths measured) into ``self.config``, which
+    is what config.json and the checkpoints record, and the caller's object stays as it was."""
 
     def __init__(self, run: Run, config: TrainConfig, *, dataset=None, progress: ProgressFn | None = None,
                  should_stop: StopFn | None = None):
         self.run_folder = run
-        self.config = config
+        self.config = copy.deepcopy(config)
         self.progress = progress or (lambda event: None)
         self.should_stop = should_stop or (lambda: False)
         self.dataset = dataset if dataset is not None else self._load_data()
@@ -88,11 +73,12 @@ class Trainer:
         ds = self.dataset
         if len(ds) == 0:
             raise ValueError("the dataset has no usable images")
-        n_attr = 0 if ds.labels is None else ds.labels.shape[1]
-        problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=n_attr)
+        offered = 0 if ds.labels is None else ds.labels.shape[1]
+        problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=offered)
         if problem:
             raise ValueError(problem)
-        cfg.model.n_attributes = attributes_used(cfg.model.name, n_attr)
+        # a model that takes no attributes never sees the labels (nor records them in its checkpoints)
+        n_attr = cfg.model.n_attributes = attributes_used(cfg.model.name, offered)
         if cfg.perf.threads > 0:
             torch.set_num_threads(cfg.perf.threads)
         torch.manual_seed(cfg.seed)
@@ -106,7 +92,6 @@ class Trainer:
         self.G = G.to(self.device, memory_format=memory_format)
         self.D = D.to(self.device, memory_format=memory_format)
         self.G_ema = make_ema(self.G)  # before the GEMM switch: sampling keeps the library kernels
-        self.memory_format = memory_format
         gemm_layers, gemm_reason = choose_gemm_layers(self.G, self.D, cfg, perf, measuring)
         opt_kwargs = optimizer_kwargs(self.device, cfg.perf.foreach_optim)
         o = cfg.optim
@@ -114,12 +99,9 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), **opt_kwargs)
         self.noise = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
 
-        # data on the device as uint8 (4x smaller than float; converted per batch); huge sets stay memory-mapped
-        images = ds.images
-        self._images_on_device = images.nbytes <= 2 * 2**30
-        self.images = torch.from_numpy(np.array(images)).to(self.device) if self._images_on_device else images
-        self.labels = None if n_attr == 0 else torch.from_numpy(np.asarray(ds.labels, np.float32)).to(self.device)
-        self.batches = Batches(len(ds), cfg.schedule.batch_size, cfg.seed)
+        self.data = DeviceData(ds, use_labels=n_attr > 0, batch_size=cfg.schedule.batch_size, seed=cfg.seed,
+                               device=self.device, memory_format=memory_format)
+        self.labels = self.data.labels
         self.grid_z, self.grid_y = fixed_grid_inputs(
             n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim,
             labels=None if n_attr == 0 else np.asarray(ds.labels), seed=cfg.seed)
@@ -179,10 +161,9 @@ class Trainer:
         self.lr_scale = float(state.get("lr_scale", 1.0))
 
     def save(self) -> Path:
-        folder = self.run_folder.checkpoints_dir
-        path = folder / checkpoint_name(self.step)
+        path = self.run_folder.checkpoint_path(self.step)
         save_checkpoint(path, self.state_dict())
-        prune_checkpoints(folder, self.config.schedule.keep_checkpoints)
+        self.run_folder.prune_checkpoints(self.config.schedule.keep_checkpoints)
         self._emit("checkpoint", step=self.step, path=str(path))
         return path
 
@@ -202,18 +183,6 @@ class Trainer:
         return False
 
     # ---------------------------------------------------------------- one step
-    def _batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        idx = self.batches.indices(draw)
-        if self._images_on_device:
-            raw = self.images[torch.from_numpy(idx).to(self.device)]
-        else:
-            raw = torch.from_numpy(np.asarray(self.images[np.sort(idx)])).to(self.device)
-        # NHWC uint8 -> NCHW float view: already channels_last in memory, so no copy for the fast path
-        x = raw.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-        x = x.contiguous(memory_format=self.memory_format)
-        y = self.labels[torch.from_numpy(idx).to(self.device)] if self.labels is not None else None
-        return x, y
-
     def _autocast(self):
         dtype = self.perf.autocast_dtype
         return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
@@ -231,7 +200,7 @@ class Trainer:
         # Saving them (a few KB) lets a Stop abandon the step half-way and still resume bit-identically.
         undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())])
         for c in range(cfg.loss.n_critic):
-            real, y = self._batch(self.step * cfg.loss.n_critic + c)
+            real, y = self.data.batch(self.step * cfg.loss.n_critic + c)
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
             with self._autocast():
                 fake = self.G(z, y)
@@ -401,62 +370,4 @@ class Trainer:
         except OSError:
             pass
         self._emit("finished", state=state, step=self.step, message=message)
-        return TrainResult(run.path, self.step, state, message)
-
-
-def load_training_data(config: TrainConfig, *, progress: ProgressFn | None = None, should_stop: StopFn | None = None):
-    """The run's dataset (decoded once, then from the cache), with its progress as ``data`` events."""
-    from faceforge.data import load_dataset
-
-    emit = progress or (lambda event: None)
-    emit({"kind": "message", "level": "info", "text": "Preparing the dataset (decoded once, then cached)…"})
-    return load_dataset(config.data, progress=lambda done, total: emit({"kind": "data", "done": done, "total": total}),
-                        should_stop=should_stop)
-
-
-def train(config: TrainConfig | None = None, run_dir: Path | None = None, *, runs_root: Path | None = None,
-          progress: ProgressFn | None = None, should_stop: StopFn | None = None, dataset=None,
-          steps: int | None = None) -> TrainResult:
-    """Start a new run (``config`` + ``runs_root``), or resume the run in ``run_dir`` (its config.json decides).
-
-    ``steps`` extends a resumed run to a new total. ``progress`` receives dicts with a ``kind``: started, data,
-    stats, sample, checkpoint, message, finished. ``should_stop`` is polled between steps.
-    """
-    if run_dir is not None and Run(run_dir).exists():
-        run = Run(run_dir)
-        status = run.status()
-        if status.get("state") in LIVE_STATES and int(status.get("pid", -1)) != os.getpid():
-            raise ValueError(f"{run.path.name} is being trained by another process (pid {status.get('pid')}, "
-                             f"{status['state']}); stop it there first, or wait until it ends")
-        config = run.config()
-        if steps is not None:
-            config.schedule.steps = steps
-        trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
-        return trainer.run(resume=True)
-    if config is None:
-        raise ValueError("a new run needs a config")
-    config.validate()
-    if steps is not None:
-        config.schedule.steps = steps
-    if run_dir is None:  # the folder is named after the dataset, so the data comes first
-        from faceforge.paths import default_runs_dir
-
-        if dataset is None:
-            dataset = load_training_data(config, progress=progress, should_stop=should_stop)
-        root = Path(runs_root) if runs_root is not None else default_runs_dir()
-        run_dir = next_run_dir(root, dataset_name=dataset.name, config=config)
-    run = Run(run_dir)
-    created = not run.path.exists()
-    run.path.mkdir(parents=True, exist_ok=True)
-    try:
-        trainer = Trainer(run, config, dataset=dataset, progress=progress, should_stop=should_stop)
-    except BaseException:  # stopped or failed while setting up: leave no empty run folder behind
-        if created and not any(run.path.iterdir()):
-            run.path.rmdir()
-        raise
-    return trainer.run()
-
-
-def dump_event(event: dict[str, Any]) -> str:
-    """A progress event as one JSON line (arrays left out), for logs and the CLI's --json mode."""
-    return json.dumps({k: v for k, v in event.items() if not isinstance(v, np.ndarray)})
+        return TrainResult(run.path, self.step, state, self.config, message)

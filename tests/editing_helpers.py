@@ -55,7 +55,7 @@ def trained_run() -> SimpleNamespace:
 def _trained_run() -> SimpleNamespace:
     from faceforge.editing import LoadedGenerator
     from faceforge.editing.encoders import load_encoders, train_encoders
-    from faceforge.training import train
+    from faceforge.training import start_run
 
     root = Path(tempfile.mkdtemp(prefix="faceforge-editing-"))
     data = builtin_data()
@@ -65,7 +65,7 @@ def _trained_run() -> SimpleNamespace:
     cfg.model.z_dim = Z_DIM
     s = cfg.schedule
     s.log_every, s.sample_every, s.checkpoint_every, s.grid_size = 100, 10**6, 10**6, 16
-    result = train(cfg, root / "run", dataset=data)
+    result = start_run(cfg, run_dir=root / "run", dataset=data)
     assert result.state == "finished"
     events: list[dict] = []
     enc_result = train_encoders(root / "run", steps=E_STEPS, batch_size=E_BATCH, dataset=data, log_every=50,

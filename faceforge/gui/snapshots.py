@@ -1,9 +1,10 @@
-"""The fixed-noise sample grid of a run, with a slider to scrub back through every snapshot.
+"""The fixed-noise sample grid of a run, with a slider to scrub back through every snapshot, and its exports.
 
 The same noise (and attributes) at every snapshot means the grids are comparable: scrubbing shows the faces
 forming. Snapshots are PNG files in the run's ``samples/`` folder (``Run.samples()``); only the one being looked
 at is decoded, on the task pool, and a small LRU keeps recent ones so scrubbing back and forth is instant. While
-the slider sits on the newest snapshot it follows new ones as they arrive.
+the slider sits on the newest snapshot it follows new ones as they arrive. The grid on screen exports as a PNG, the
+snapshots up to it as an animated GIF, both written on the pool.
 """
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from faceforge.gui.errors import readable
 from faceforge.gui.images import PixelView
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.throttle import Throttler
+from faceforge.imaging import write_gif, write_png
+from faceforge.tasks import Cancelled
+
+MAX_GIF_FRAMES = 200
 
 
 def load_png(path: str | Path) -> np.ndarray:
@@ -26,12 +32,35 @@ def load_png(path: str | Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-class SampleScrubber(QWidget):
-    """Grid view + snapshot slider + step label + export buttons (the export itself is done by the owner)."""
+def save_png(array: np.ndarray, path: str) -> str:
+    """Runs on the pool."""
+    write_png(path, array)
+    return path
 
-    exportPngRequested = Signal()
-    exportGifRequested = Signal()
+
+def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
+    """Runs on the pool: the snapshots as an animated GIF (at most MAX_GIF_FRAMES, evenly spaced, last kept)."""
+    if len(paths) > MAX_GIF_FRAMES:
+        pick = np.unique(np.linspace(0, len(paths) - 1, MAX_GIF_FRAMES).round().astype(int))
+        paths = [paths[i] for i in pick]
+    frames = []
+    for i, p in enumerate(paths):
+        if state.should_stop():
+            raise Cancelled("stopped by request")
+        with Image.open(p) as img:
+            frames.append(img.convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+        state.set_progress(i + 1, len(paths) + 1)
+    write_gif(frames, out, frame_ms=frame_ms)
+    state.set_progress(len(paths) + 1, len(paths) + 1)
+    return out
+
+
+class SampleScrubber(QWidget):
+    """Grid view + snapshot slider + step label + export buttons."""
+
     shown = Signal(int)  # the step of the grid now on screen
+    exported = Signal(str)  # path of a finished export
+    statusMessage = Signal(str)
 
     CACHE = 48
 
@@ -42,6 +71,8 @@ class SampleScrubber(QWidget):
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._shown_step: int | None = None
         self._slot = TaskSlot(runner, self)
+        self._export_slot = TaskSlot(runner, self)
+        self.export_name = "samples"  # what the export dialogs propose to call the file (the run's folder name)
 
         self.view = PixelView(empty_text="No snapshot yet.\nThe fixed-noise grid appears at the first snapshot.",
                               min_side=200)
@@ -53,12 +84,12 @@ class SampleScrubber(QWidget):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through every snapshot of the run")
         self.slider.valueChanged.connect(self._on_slider)
-        self.export_png = QPushButton("Export grid…")
-        self.export_png.setToolTip("Save the grid on screen as a PNG")
-        self.export_gif = QPushButton("Export GIF…")
-        self.export_gif.setToolTip("Save the snapshots up to the one on screen as an animated GIF")
-        self.export_png.clicked.connect(self.exportPngRequested)
-        self.export_gif.clicked.connect(self.exportGifRequested)
+        self.png_button = QPushButton("Export grid…")
+        self.png_button.setToolTip("Save the grid on screen as a PNG")
+        self.gif_button = QPushButton("Export GIF…")
+        self.gif_button.setToolTip("Save the snapshots up to the one on screen as an animated GIF")
+        self.png_button.clicked.connect(self.ask_export_png)
+        self.gif_button.clicked.connect(self.ask_export_gif)
         self._load_throttle = Throttler(30, self._load_current, self)
 
         head = QHBoxLayout()
@@ -66,8 +97,8 @@ class SampleScrubber(QWidget):
         head.addStretch(1)
         head.addWidget(self.step_label)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.export_png)
-        buttons.addWidget(self.export_gif)
+        buttons.addWidget(self.png_button)
+        buttons.addWidget(self.gif_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -192,5 +223,44 @@ class SampleScrubber(QWidget):
         self.shown.emit(step)
 
     def _update_buttons(self) -> None:
-        self.export_png.setEnabled(self.view.array() is not None)
-        self.export_gif.setEnabled(len(self.samples_up_to_current()) >= 2)
+        self.png_button.setEnabled(self.view.array() is not None)
+        self.gif_button.setEnabled(len(self.samples_up_to_current()) >= 2)
+
+    # ---------------------------------------------------------------- export
+    def ask_export_png(self) -> None:
+        if self.current_array() is None:
+            self.statusMessage.emit("No grid to export yet")
+            return
+        name = f"{self.export_name}-step{self.shown_step or 0:08d}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export grid as PNG", str(Path.home() / name), "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+    def export_png(self, path: str) -> None:
+        array = self.current_array()
+        if array is None:
+            return
+        self._export_slot.start("export png", save_png, array.copy(), path,
+                                on_done=self._export_done, on_failed=self._export_failed)
+
+    def ask_export_gif(self) -> None:
+        if len(self.samples_up_to_current()) < 2:
+            self.statusMessage.emit("A GIF needs at least two snapshots")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export snapshots as GIF",
+                                              str(Path.home() / f"{self.export_name}.gif"), "GIF (*.gif)")
+        if path:
+            self.export_gif(path)
+
+    def export_gif(self, path: str) -> None:
+        frames = [p for _, p in self.samples_up_to_current()]
+        self.statusMessage.emit(f"Writing {len(frames)} frames to {path}…")
+        self._export_slot.start("export gif", save_gif, frames, path, with_state=True,
+                                on_done=self._export_done, on_failed=self._export_failed)
+
+    def _export_done(self, path: str) -> None:
+        self.statusMessage.emit(f"Saved {path}")
+        self.exported.emit(path)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self.statusMessage.emit(f"Export failed: {readable(exc)}")

@@ -175,7 +175,8 @@ def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attri
 
 
 def align_photo(image, resolution: int, data, face: int | None = None):
-    from faceforge.editing.align import align_face, template_for_data
+    from faceforge.editing.align import align_face
+    from faceforge.editing.templates import template_for_data
 
     return align_face(image, resolution=resolution, template=template_for_data(data), face=face)
 

@@ -1,0 +1,96 @@
+"""``faceforge encoder train`` (IcGAN encoders for a run) and ``faceforge edit`` (a photo's face, with attributes
+set)."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+
+def cmd_encoder_train(args: argparse.Namespace) -> int:
+    from faceforge.editing.encoders import train_encoders
+    from faceforge.runs import find_run
+    from faceforge.training import dump_event
+
+    run = find_run(args.run)
+    stop = {"requested": False}
+
+    def on_signal(signum, frame):  # first Ctrl-C: stop at the next step (nothing saved); second: abort
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("\nstopping at the next step (Ctrl-C again to abort)…", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, on_signal)
+
+    def progress(event: dict) -> None:
+        if args.json:
+            print(dump_event(event), flush=True)
+        elif args.quiet:
+            return
+        elif event["kind"] == "started":
+            print(f"run: {event['run_dir']} (generator step {event['generator_step']}); E_y learns from "
+                  f"{event['y_source']}", flush=True)
+        elif event["kind"] == "stats":
+            ly = f"  loss_y {event['loss_y']:.4f}" if event.get("loss_y") is not None else ""
+            print(f"step {event['step']:>6}/{event['total_steps']}  loss_z {event['loss_z']:.4f}{ly}  "
+                  f"{event['img_s']:.0f} img/s", flush=True)
+        elif event["kind"] == "message":
+            print(f"  [{event['level']}] {event['text']}", flush=True)
+
+    result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, progress=progress,
+                            should_stop=lambda: stop["requested"])
+    if result.path is None:
+        print(f"{result.state} at step {result.step}: {result.message}")
+        return 1
+    print(f"{result.state} at step {result.step}: {result.path}")
+    print(f"edit a photo with: faceforge edit PHOTO --run {run.path} --set ATTR=1 --out edited.png")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    from faceforge.editing import LoadedGenerator, parse_settings
+    from faceforge.editing.align import align_face, crop_box, load_photo, template_for_data
+    from faceforge.editing.edits import edit_photo, save_png
+    from faceforge.editing.encoders import load_encoders
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    gen = LoadedGenerator.from_run(run, device=args.device)
+    settings = parse_settings(args.set, gen.attributes)
+    encoders = load_encoders(run, generator_step=gen.step, device=args.device)
+    if not encoders.matches(gen):
+        print(f"  note: these encoders were trained for generator step {encoders.generator_step}, the model is at "
+              f"step {gen.step}; retrain them (faceforge encoder train --run {run.path}) for the best match",
+              file=sys.stderr)
+    photo = load_photo(Path(args.photo))
+    if args.crop is not None:
+        aligned = crop_box(photo, args.crop, gen.resolution)
+        print(f"cropped {args.crop} and resized to {gen.resolution} px")
+    else:
+        result = align_face(photo, resolution=gen.resolution, template=template_for_data(gen.config.data),
+                            face=args.face)
+        aligned = result.aligned
+        print(result.message)
+    last = [0.0]
+
+    def progress(event: dict) -> None:
+        now = time.monotonic()
+        if event["kind"] == "refine" and (now - last[0] > 1.0 or event["step"] == event["total_steps"]):
+            last[0] = now
+            print(f"  refining: step {event['step']}/{event['total_steps']}  pixel MSE {event['loss']:.4f}",
+                  file=sys.stderr, flush=True)
+
+    edit = edit_photo(gen, encoders, aligned, settings, refine_steps=max(0, args.refine), progress=progress)
+    if edit.y is not None:
+        print("read from the photo: " + ", ".join(f"{a} {v:+.2f}" for a, v in zip(gen.attributes, edit.y[0].tolist())))
+    out = Path(args.out)
+    stem = out.with_suffix("")
+    edit_recipe, recon_recipe = edit.recipes(gen, run=run.path)
+    save_png(out, edit.edited, edit_recipe)
+    aligned_path = save_png(stem.with_name(stem.name + "-aligned.png"), aligned)
+    recon_path = save_png(stem.with_name(stem.name + "-reconstruction.png"), edit.reconstruction, recon_recipe)
+    print(f"wrote {out}, {aligned_path.name}, {recon_path.name} and their recipes")
+    return 0

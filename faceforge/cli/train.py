@@ -1,0 +1,130 @@
+"""``faceforge train``: a new run from the options (over an optional --config), or ``--resume RUN``; progress as
+terminal lines or JSON lines; the first Ctrl-C stops cleanly at a step boundary."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from faceforge.tasks import format_duration
+
+
+def _config_from_args(args: argparse.Namespace):
+    from faceforge.config import TrainConfig
+    from faceforge.training.plans import DEFAULT_MODEL, default_attributes, default_channels, fit_model
+
+    cfg = TrainConfig.load(Path(args.config)) if args.config else TrainConfig()
+    d, m, s, o = cfg.data, cfg.model, cfg.schedule, cfg.optim
+    if args.data is not None:
+        d.source = args.data
+    if args.labels is not None:
+        d.labels = args.labels
+    if args.attributes is not None:
+        d.attributes = [a.strip() for a in args.attributes.split(",") if a.strip()]
+    elif not args.config:
+        d.attributes = default_attributes(d.source)
+    if args.crop is not None:
+        d.crop = args.crop
+    if args.builtin_count is not None:
+        d.builtin_count = args.builtin_count
+    if args.resolution is not None:
+        m.resolution = d.resolution = args.resolution
+    if args.model is not None:
+        m.name = args.model
+    elif not args.config:
+        fit_model(cfg, requested=DEFAULT_MODEL)
+    if args.channels is not None:
+        m.g_channels = m.d_channels = args.channels
+    elif not args.config:
+        m.g_channels = m.d_channels = default_channels(m.resolution)
+    overrides = (("z_dim", m, "z_dim"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
+                 ("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"), ("lr_d", o, "lr_d"),
+                 ("log_every", s, "log_every"), ("sample_every", s, "sample_every"),
+                 ("checkpoint_every", s, "checkpoint_every"), ("metrics_every", s, "metrics_every"),
+                 ("seed", cfg, "seed"), ("device", cfg.perf, "device"), ("precision", cfg.perf, "precision"),
+                 ("name", cfg, "name"))
+    for option, target, attr in overrides:  # an option given on the command line wins over --config
+        if getattr(args, option) is not None:
+            setattr(target, attr, getattr(args, option))
+    return cfg.validate()
+
+
+class _Printer:
+    """Turns progress events into terminal lines (or JSON lines)."""
+
+    def __init__(self, *, quiet: bool, as_json: bool):
+        self.quiet, self.as_json = quiet, as_json
+        self.total = 0
+        self._last_data = 0.0
+
+    def __call__(self, event: dict) -> None:
+        from faceforge.training import dump_event
+
+        if self.as_json:
+            print(dump_event(event), flush=True)
+            return
+        if self.quiet:
+            return
+        kind = event["kind"]
+        if kind == "started":
+            self.total = event["total_steps"]
+            print(f"run: {event['run_dir']}\n  {event['perf']}", flush=True)
+            if event.get("attributes"):
+                print(f"  conditioned on: {', '.join(event['attributes'])}", flush=True)
+        elif kind == "data":
+            now = time.monotonic()
+            if now - self._last_data > 1.0 or event["done"] == event["total"]:
+                self._last_data = now
+                print(f"  preparing data: {event['done']}/{event['total']}", flush=True)
+        elif kind == "stats" and "loss_g" not in event:
+            print(f"  quality at step {event['step']}: SWD {event['swd']:.1f} (lower is better), "
+                  f"diversity {event['diversity']:.2f} (MS-SSIM, lower is more varied)", flush=True)
+        elif kind == "stats":
+            eta = (self.total - event["step"]) * event["wall"] / max(event["step"], 1)
+            print(f"step {event['step']:>6}/{self.total}  loss_g {event['loss_g']:.3f}  loss_d {event['loss_d']:.3f}  "
+                  f"D(x) {event['d_real']:.2f}  D(G(z)) {event['d_fake']:.2f}  {event['img_s']:.0f} img/s  "
+                  f"ETA {format_duration(eta)}" + (f"  SWD {event['swd']:.1f}" if "swd" in event else ""), flush=True)
+        elif kind == "health":
+            print(f"  [health] {event['text']}", flush=True)
+        elif kind == "message":
+            print(f"  [{event['level']}] {event['text']}", flush=True)
+        elif kind == "checkpoint":
+            print(f"  checkpoint {Path(event['path']).name}", flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from faceforge.training import resume_run, start_run
+
+    stop = {"requested": False}
+
+    def on_signal(signum, frame):  # first Ctrl-C: stop cleanly at a step boundary; second: abort
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("\nstopping at the next step (a checkpoint will be written; Ctrl-C again to abort)…", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        signal.signal(signal.SIGTERM, on_signal)
+    except (ValueError, OSError):
+        pass
+    printer = _Printer(quiet=args.quiet, as_json=args.json)
+    if args.resume:
+        result = resume_run(Path(args.resume), steps=args.steps, progress=printer,
+                            should_stop=lambda: stop["requested"])
+    else:
+        cfg = _config_from_args(args)
+        from faceforge.paths import default_runs_dir
+
+        root = Path(args.out) if args.out else default_runs_dir()
+        result = start_run(cfg, runs_root=root, progress=printer, should_stop=lambda: stop["requested"])
+    print(f"{result.state} at step {result.step}: {result.run_dir}")
+    if result.message:
+        print(result.message, file=sys.stderr)
+    if result.state in ("stopped", "finished"):
+        print(f"resume with: faceforge train --resume {result.run_dir}" if result.state == "stopped" else
+              f"generate with: faceforge generate --run {result.run_dir} --n 16 --out grid.png")
+        return 0
+    return 1

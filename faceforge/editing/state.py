@@ -1,0 +1,262 @@
+"""What the Edit studio is working on, without Qt: the current face, the photo being edited, the interpolation ends.
+
+The GUI's widgets write to these objects and observe them (plain callbacks, called with the name of what
+changed), so the rules -- which attributes count as edited, what becomes of a photo's encoding when the photo is
+re-aligned or replaced, when an interpolation has both ends -- live here and are tested without a display. Values
+are numbers, numpy images and torch latents; nothing here renders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+Observer = Callable[[str], None]
+PHOTO_STATES = ("empty", "imported", "aligned", "encoded", "refined")
+
+
+class Observable:
+    """Callbacks told the name of each change, in the order they subscribed."""
+
+    def __init__(self) -> None:
+        self._observers: list[Observer] = []
+
+    def observe(self, callback: Observer) -> None:
+        self._observers.append(callback)
+
+    def notify(self, change: str) -> None:
+        for callback in list(self._observers):
+            callback(change)
+
+
+class AttributeEdits:
+    """The attribute values of one face. Every attribute has a value (the face's own until moved); only the moved
+    ones are edits, so a render leaves the others at what the face already has (E_y's reading of a photo, say)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+        self.touched: set[str] = set()
+
+    def place(self, values: dict[str, float]) -> None:
+        """All values at once (the face's own): nothing counts as edited."""
+        self.values = {name: float(v) for name, v in values.items()}
+        self.touched.clear()
+
+    def set(self, name: str, value: float) -> None:
+        if name not in self.values:
+            raise KeyError(f"no attribute {name!r}")
+        self.values[name] = float(value)
+        self.touched.add(name)
+
+    def settings(self) -> dict[str, float]:
+        """Only the attributes the user moved."""
+        return {name: v for name, v in self.values.items() if name in self.touched}
+
+
+class PhotoEdit(Observable):
+    """A real photo on its way to being edited: ``state`` goes imported -> aligned (the crop the model sees) ->
+    encoded (z, y and their reconstruction) -> refined. A new image, or aligning again, drops what was derived
+    from the old crop, edits included; refining keeps the edits (the sliders still mean the same thing).
+
+    Changes: ``imported``, ``cleared``, ``aligned``, ``encoded``, ``refined``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: np.ndarray | None = None
+        self.name = "the photo"
+        self.state = "empty"
+        self._drop_results()
+
+    def _drop_results(self) -> None:
+        self.aligned: np.ndarray | None = None
+        self.z: Any = None
+        self.y: Any = None
+        self.reconstruction: np.ndarray | None = None
+        self.edits = AttributeEdits()
+
+    @property
+    def encoded(self) -> bool:
+        return self.state in ("encoded", "refined")
+
+    def set_image(self, image: np.ndarray, name: str = "the photo") -> None:
+        self.image = np.asarray(image, np.uint8)
+        self.name = name
+        self._drop_results()
+        self.state = "imported"
+        self.notify("imported")
+
+    def clear_results(self) -> None:
+        """Back to the bare image (before aligning it again, or for a new model)."""
+        self._drop_results()
+        self.state = "imported" if self.image is not None else "empty"
+        self.notify("cleared")
+
+    def set_aligned(self, aligned: np.ndarray) -> None:
+        if self.image is None:
+            raise ValueError("there is no photo to align")
+        self._drop_results()
+        self.aligned = np.asarray(aligned, np.uint8)
+        self.state = "aligned"
+        self.notify("aligned")
+
+    def set_encoded(self, z, y, reconstruction: np.ndarray) -> None:
+        if self.aligned is None:
+            raise ValueError("only an aligned photo can be encoded")
+        self.z, self.y, self.reconstruction = z, y, reconstruction
+        self.edits = AttributeEdits()
+        self.state = "encoded"
+        self.notify("encoded")
+
+    def set_refined(self, z, y, reconstruction: np.ndarray) -> None:
+        if not self.encoded:
+            raise ValueError("only an encoded photo can be refined")
+        self.z, self.y, self.reconstruction = z, y, reconstruction
+        self.state = "refined"
+        self.notify("refined")
+
+
+class FaceState(Observable):
+    """The current face: a cell of the sample grid (seed, index, that grid's z, truncation) or the encoded photo,
+    and its attribute values. A photo becomes the current face when it is encoded and stops being it when its
+    encoding goes (or another face is picked); a sampled face starts at the training data's mean attributes.
+
+    Changes: ``model`` (new attributes), ``seed``, ``truncation``, ``attribute`` (one moved), ``reset`` (values
+    put back), ``face`` (another face is current; the values are its own), ``grid`` (a new sample grid)."""
+
+    def __init__(self, photo: PhotoEdit | None = None) -> None:
+        super().__init__()
+        self.photo = photo if photo is not None else PhotoEdit()
+        self.photo.observe(self._photo_changed)
+        self.attributes: list[str] = []
+        self.neutral: dict[str, float] = {}
+        self.seed = 0
+        self.truncation = 1.0
+        self.index = 0
+        self.grid_images: np.ndarray | None = None
+        self.grid_z: Any = None
+        self.showing_photo = False
+        self.sample_edits = AttributeEdits()
+
+    @property
+    def edits(self) -> AttributeEdits:
+        return self.photo.edits if self.showing_photo else self.sample_edits
+
+    def settings(self) -> dict[str, float]:
+        return self.edits.settings()
+
+    def set_model(self, attributes: list[str], means: list[float] | None = None) -> None:
+        """A newly loaded generator: its attributes, neutral at the data's means; the grid is to be drawn anew."""
+        self.attributes = list(attributes)
+        self.neutral = {name: float(means[i]) if means and i < len(means) else 0.0
+                        for i, name in enumerate(self.attributes)}
+        self.index, self.grid_images, self.grid_z, self.showing_photo = 0, None, None, False
+        self.sample_edits.place(self.neutral)
+        self.notify("model")
+
+    def set_seed(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.notify("seed")
+
+    def set_truncation(self, truncation: float) -> None:
+        self.truncation = float(truncation)
+        self.notify("truncation")
+
+    def set_attribute(self, name: str, value: float) -> None:
+        self.edits.set(name, value)
+        self.notify("attribute")
+
+    def reset_attributes(self) -> None:
+        self.edits.place(self.photo_values() if self.showing_photo else self.neutral)
+        self.notify("reset")
+
+    def photo_values(self) -> dict[str, float]:
+        """What E_y read from the photo, per attribute (the neutral values when the model has none)."""
+        if self.photo.y is None:
+            return dict(self.neutral)
+        return dict(zip(self.attributes, self.photo.y.reshape(-1).tolist()))
+
+    def set_grid(self, images: np.ndarray, z) -> None:
+        self.grid_images, self.grid_z = images, z
+        self.notify("grid")
+
+    def select(self, index: int) -> bool:
+        """Make cell ``index`` of the grid the current face (a photo being shown gives way); False if no such cell."""
+        if self.grid_images is None or not 0 <= index < len(self.grid_images):
+            return False
+        if self.showing_photo:
+            self.showing_photo = False
+            self.sample_edits.place(self.neutral)
+        self.index = index
+        self.notify("face")
+        return True
+
+    def _photo_changed(self, change: str) -> None:
+        if change == "encoded":
+            self.showing_photo = True
+            self.photo.edits.place(self.photo_values())
+            self.notify("face")
+        elif change == "refined":
+            if self.showing_photo:
+                self.notify("face")
+        elif self.showing_photo:  # its encoding is gone: back to the sampled face
+            self.showing_photo = False
+            self.sample_edits.place(self.neutral)
+            self.notify("face")
+
+    def latent(self, gen) -> tuple[Any, Any, float] | None:
+        """(z (1, z_dim), y (1, A) or None, truncation) of the current face with the edits applied: the photo's own
+        latent at truncation 1, or the grid cell's z at the chosen truncation; None before there is a face."""
+        if self.showing_photo:
+            z, base, truncation = self.photo.z.reshape(1, -1), self.photo.y, 1.0
+        elif self.grid_z is None:
+            return None
+        else:
+            z, base, truncation = self.grid_z[self.index: self.index + 1], None, self.truncation
+        y = gen.make_y(1, self.settings(), base=None if base is None else base.reshape(1, -1))
+        return z, y, truncation
+
+
+@dataclass(frozen=True)
+class End:
+    """One end of an interpolation: the latent (truncation already folded into z) and the picture of it."""
+
+    z: Any
+    y: Any
+    image: np.ndarray | None = None
+
+    @property
+    def latent(self) -> tuple[Any, Any]:
+        return self.z, self.y
+
+
+class InterpolationEnds(Observable):
+    """Ends ``A`` and ``B`` of the interpolation. Changes: ``set``, ``swapped``, ``cleared``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ends: dict[str, End] = {}
+
+    def set(self, which: str, z, y, image: np.ndarray | None = None) -> None:
+        if which not in ("A", "B"):
+            raise ValueError(f"an interpolation end is 'A' or 'B', not {which!r}")
+        self._ends[which] = End(z, y, image)
+        self.notify("set")
+
+    def get(self, which: str) -> End | None:
+        return self._ends.get(which)
+
+    @property
+    def complete(self) -> bool:
+        return "A" in self._ends and "B" in self._ends
+
+    def swap(self) -> None:
+        if not self._ends:
+            return
+        swapped = {"A": self._ends.get("B"), "B": self._ends.get("A")}
+        self._ends = {which: end for which, end in swapped.items() if end is not None}
+        self.notify("swapped")
+
+    def clear(self) -> None:
+        self._ends.clear()
+        self.notify("cleared")

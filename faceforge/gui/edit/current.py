@@ -1,0 +1,145 @@
+"""The centre of the Edit pane: the current face, big, as the sliders change it; export it with a recipe, or make
+it an end of the interpolation.
+
+While a slider is dragged the face is drawn by the worker's ``FastRenderer`` on one thread: requests are coalesced
+to at most ~30 a second here (and to one in flight there), so the picture always ends on the slider's final value.
+An export goes through the full generator, as ``faceforge generate --recipe`` does.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from faceforge.editing.state import FaceState
+from faceforge.gui.edit.grid import GRID_N
+from faceforge.gui.edit.shared import ask_save, wrote
+from faceforge.gui.edit.workers import EditWorker, export_face
+from faceforge.gui.errors import readable
+from faceforge.gui.images import PixelView
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+from faceforge.gui.throttle import Throttler
+
+
+class CurrentFacePanel(QWidget):
+    faceRendered = Signal()  # the worker drew the current face
+    exported = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, face: FaceState, worker: EditWorker, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.face = face
+        self.worker = worker
+        self.gen = None
+        self.run: Path | None = None
+        self.face_image: np.ndarray | None = None
+        self._last_request = 0
+        self._throttle = Throttler(33, self._send_request, self)
+        self._export_slot = TaskSlot(runner, self)
+
+        self.view = PixelView(empty_text="The current face appears here", min_side=200)
+        self.export_button = QPushButton("Export PNG…")
+        self.export_button.setToolTip("The current face as PNG, with a recipe that regenerates it exactly")
+        self.export_button.clicked.connect(self.export_clicked)
+        self.set_a_button, self.set_b_button = QPushButton("Set as A"), QPushButton("Set as B")
+        self.set_a_button.setToolTip("Start of the interpolation")
+        self.set_b_button.setToolTip("End of the interpolation")
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.export_note = QLabel("")
+        self.export_note.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.set_a_button)
+        buttons.addWidget(self.set_b_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.export_note)
+        worker.faceRendered.connect(self._on_rendered)
+        face.observe(self._face_changed)
+
+    def set_generator(self, gen, run: Path | None) -> None:
+        self.gen, self.run = gen, run
+
+    def enable_actions(self, on: bool) -> None:
+        for w in (self.export_button, self.set_a_button, self.set_b_button):
+            w.setEnabled(on)
+
+    # ---------------------------------------------------------------- rendering
+    def _face_changed(self, change: str) -> None:
+        face = self.face
+        if change in ("face", "grid"):
+            if change == "grid" and face.showing_photo:
+                return  # a new grid leaves the photo as it is
+            self._update_label()
+            if not face.showing_photo and face.grid_images is not None \
+                    and (change == "face" or self.face_image is None):
+                self._show(face.grid_images[face.index])  # at once; the exact render follows
+        self.redraw()
+
+    def redraw(self) -> None:
+        if self.gen is not None:
+            self._throttle.trigger()
+
+    def _send_request(self) -> None:
+        latent = self.face.latent(self.gen) if self.gen is not None else None
+        if latent is not None:
+            self._last_request = self.worker.request_face(*latent)
+
+    def _on_rendered(self, request_id: int, image: np.ndarray) -> None:
+        if request_id != self._last_request:
+            return
+        self._show(image)
+        self.faceRendered.emit()
+
+    def _show(self, image: np.ndarray | None) -> None:
+        self.face_image = image
+        self.view.set_array(image)
+
+    def clear(self) -> None:
+        self._show(None)
+
+    def _update_label(self) -> None:
+        if self.face.showing_photo:
+            self.label.setText("Current face: the imported photo (edit it with the sliders)")
+        else:
+            self.label.setText(f"Current face: seed {self.face.seed}, face {self.face.index + 1} of {GRID_N}")
+
+    # ---------------------------------------------------------------- export
+    def export_clicked(self) -> None:
+        kind = "edit" if self.face.showing_photo else "sample"
+        path = ask_save(self, "Export the current face", self.run, f"{kind}.png", "PNG image (*.png)")
+        if path is not None:
+            self.export_png(path.with_suffix(".png"))
+
+    def export_png(self, path: str | Path) -> None:
+        """The current face (with the edits) through the full generator, as PNG plus NAME.recipe.json."""
+        latent = self.face.latent(self.gen) if self.gen is not None else None
+        if latent is None:
+            self.export_note.setText("Nothing to export yet.")
+            return
+        z, y, trunc = latent
+        photo = self.face.showing_photo
+        self.export_note.setText("Exporting…")
+        self._export_slot.start("export face", export_face, self.gen, z, y, trunc, self.face.settings(), Path(path),
+                                run=self.run, seed=None if photo else self.face.seed,
+                                kind="edit" if photo else "sample",
+                                on_done=self._exported, on_failed=self._export_failed)
+
+    def _exported(self, path) -> None:
+        text = wrote(path)
+        self.export_note.setText(text)
+        self.status.emit(text)
+        self.exported.emit(str(path))
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self.export_note.setText(readable(exc))
+        self.status.emit(readable(exc))
+
+    def shutdown(self) -> None:
+        self._throttle.cancel()

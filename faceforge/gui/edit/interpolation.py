@@ -1,0 +1,136 @@
+"""The Interpolation tab: the faces between end A and end B (set from the current face), as a strip to look at and
+to export as an animated GIF or a PNG strip, each with a recipe."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
+
+from faceforge.editing.state import InterpolationEnds
+from faceforge.gui.edit.shared import ask_save, small_view, wrote
+from faceforge.gui.edit.workers import render_interpolation, save_interpolation
+from faceforge.gui.errors import readable
+from faceforge.gui.images import PixelView
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+
+
+class InterpolationTab(QWidget):
+    rendered = Signal()
+    exported = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, ends: InterpolationEnds, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ends = ends
+        self.gen = None
+        self.run: Path | None = None
+        self.interpolation = None  # the last Rendered strip
+        self._render_slot = TaskSlot(runner, self)
+        self._export_slot = TaskSlot(runner, self)
+
+        self.a_view = small_view("A: “Set as A” under the current face", 80)
+        self.b_view = small_view("B: “Set as B” under the current face", 80)
+        self.swap_button = QToolButton()
+        self.swap_button.setText("⇄")
+        self.swap_button.setToolTip("Swap A and B")
+        self.swap_button.clicked.connect(ends.swap)
+        arrow = QVBoxLayout()
+        arrow.addStretch(1)
+        arrow.addWidget(QLabel("→"), 0, Qt.AlignmentFlag.AlignCenter)
+        arrow.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignCenter)
+        arrow.addStretch(1)
+        row_ends = QHBoxLayout()
+        row_ends.addWidget(self.a_view)
+        row_ends.addLayout(arrow)
+        row_ends.addWidget(self.b_view)
+        self.steps = QSpinBox()
+        self.steps.setRange(2, 64)
+        self.steps.setValue(8)
+        self.steps.setSuffix(" frames")
+        self.steps.valueChanged.connect(lambda _v: self.render())
+        self.strip = PixelView(empty_text="The interpolation from A to B appears here", min_side=60)
+        self.gif_button = QPushButton("Export GIF…")
+        self.gif_button.clicked.connect(lambda: self._export_clicked(".gif"))
+        self.png_button = QPushButton("Export PNG…")
+        self.png_button.clicked.connect(lambda: self._export_clicked(".png"))
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.steps)
+        row.addStretch(1)
+        row.addWidget(self.gif_button)
+        row.addWidget(self.png_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row_ends, 2)
+        layout.addWidget(self.strip, 2)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        ends.observe(self._ends_changed)
+
+    def set_generator(self, gen, run: Path | None) -> None:
+        """A new generator: the old ends and strip belong to the old one."""
+        self.gen, self.run = gen, run
+        if gen is not None:
+            self.ends.clear()
+
+    def enable_actions(self, on: bool) -> None:
+        for w in (self.gif_button, self.png_button, self.steps, self.swap_button):
+            w.setEnabled(on)
+
+    def _ends_changed(self, change: str) -> None:
+        a, b = self.ends.get("A"), self.ends.get("B")
+        self.a_view.set_array(None if a is None else a.image)
+        self.b_view.set_array(None if b is None else b.image)
+        if change == "cleared":
+            self.interpolation = None
+            self.strip.set_array(None)
+        elif self.ends.complete:
+            self.render()
+        elif change == "set":
+            self.message.setText("Now choose the other end (“Set as A” / “Set as B”).")
+
+    def render(self) -> None:
+        if self.gen is None or not self.ends.complete:
+            return
+        self.message.setText("Rendering…")
+        self._render_slot.start("interpolate", render_interpolation, self.gen, self.ends.get("A").latent,
+                                self.ends.get("B").latent, self.steps.value(), 1.0, on_done=self._rendered,
+                                on_failed=self._failed)
+
+    def _rendered(self, rendered) -> None:
+        from faceforge.imaging import make_grid
+
+        self.interpolation = rendered
+        self.strip.set_array(make_grid(rendered.images, ncols=len(rendered.images)))
+        self.message.setText(f"{len(rendered.images)} frames from A to B.")
+        self.rendered.emit()
+
+    def _export_clicked(self, suffix: str) -> None:
+        if self.interpolation is None:
+            self.message.setText("Set A and B first.")
+            return
+        filt = "Animated GIF (*.gif)" if suffix == ".gif" else "PNG image (*.png)"
+        path = ask_save(self, "Export the interpolation", self.run, f"interpolation{suffix}", filt)
+        if path is not None:
+            self.export(path.with_suffix(suffix))
+
+    def export(self, path: str | Path) -> None:
+        """The last strip as an animated GIF (``.gif``, faces scaled up to ~128 px) or a PNG strip, with a recipe."""
+        if self.interpolation is None or self.gen is None:
+            return
+        scale = max(1, 128 // max(1, self.gen.resolution))
+        self.message.setText("Exporting…")
+        self._export_slot.start("export interpolation", save_interpolation, self.gen, self.interpolation,
+                                Path(path), run=self.run, scale=scale, on_done=self._exported,
+                                on_failed=self._failed)
+
+    def _exported(self, path) -> None:
+        text = wrote(path)
+        self.message.setText(text)
+        self.status.emit(text)
+        self.exported.emit(str(path))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.setText(readable(exc))
+        self.status.emit(readable(exc))

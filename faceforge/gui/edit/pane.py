@@ -1,0 +1,223 @@
+"""The Edit tab: faces from a run's latest checkpoint, one current face edited with attribute sliders, exports with
+recipes, interpolation strips and GIFs, the axis-incremental figure, and real photos through the IcGAN encoders.
+
+This container loads the run and holds what the parts share: the generator thread (``EditWorker``), a small task
+pool for everything slower (exports, strips, figures, alignment, encoders, refinement; only the core runs there,
+errors come back as readable text), and the Qt-free state the parts observe (:mod:`faceforge.editing.state`): the
+current face, the photo being edited and the interpolation ends. Untouched attributes stay at the face's own
+values (the training data's mean for a sampled face, what E_y read for a photo).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from faceforge.editing.state import FaceState, InterpolationEnds, PhotoEdit
+from faceforge.gui.edit.controls import FaceControls
+from faceforge.gui.edit.current import CurrentFacePanel
+from faceforge.gui.edit.figure import FigureTab
+from faceforge.gui.edit.interpolation import InterpolationTab
+from faceforge.gui.edit.photo import PhotoTab, dropped_image
+from faceforge.gui.edit.samples import SamplesTab
+from faceforge.gui.edit.workers import EditWorker
+from faceforge.gui.tasks import TaskRunner
+
+
+class EditPane(QWidget):
+    modelLoaded = Signal(dict)
+    rendered = Signal()  # the sample grid was redrawn
+    faceRendered = Signal()  # the current face was redrawn
+    exported = Signal(str)  # a file was written (its path)
+    interpolationRendered = Signal()
+    figureRendered = Signal()
+    photoChanged = Signal(str)  # aligned | failed | encoded | no-encoders | refined | encoders-trained
+    statusMessage = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.worker = EditWorker()
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.loadFailed.connect(self._on_failed)
+        self.worker.renderFailed.connect(self._show_error)
+        self.worker.start()
+        self.runner = TaskRunner(max_threads=2, parent=self)
+        self.photo = PhotoEdit()
+        self.face = FaceState(self.photo)
+        self.ends = InterpolationEnds()
+        self._run: Path | None = None
+        self._loaded_run: Path | None = None
+        self._gen = None
+        self.setAcceptDrops(True)
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self)  # text fields keep their own Ctrl+V
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(lambda: self.photo_tab.paste_photo() if self._gen is not None else None)
+
+        self.title = QLabel("No model")
+        self.title.setStyleSheet("font-weight: 600; font-size: 12pt")
+        self.info = QLabel("Select a run with a checkpoint in the Train tab, or train one first.")
+        self.info.setWordWrap(True)
+        self.reload_button = QPushButton("Reload latest checkpoint")
+        self.reload_button.clicked.connect(self.reload)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.reload_button)
+
+        self.samples = SamplesTab(self.face, self.worker)
+        self.grid = self.samples.grid
+        self.current = CurrentFacePanel(self.face, self.worker, self.runner)
+        self.current.set_a_button.clicked.connect(lambda: self.set_end("A"))
+        self.current.set_b_button.clicked.connect(lambda: self.set_end("B"))
+        self.photo_tab = PhotoTab(self.photo, self.runner)
+        self.photo_tab.export_edit_button.clicked.connect(self.current.export_clicked)
+        self.interp_tab = InterpolationTab(self.ends, self.runner)
+        self.figure_tab = FigureTab(self.face, self.runner)
+        self.controls = FaceControls(self.face)
+        self.seed, self.truncation = self.controls.seed, self.controls.truncation
+        self.modes = QTabWidget()
+        for tab, name in ((self.samples, "Samples"), (self.photo_tab, "Photo"), (self.interp_tab, "Interpolation"),
+                          (self.figure_tab, "Figure")):
+            self.modes.addTab(tab, name)
+        for part in (self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+            part.status.connect(self.statusMessage)
+        for part in (self.current, self.interp_tab, self.figure_tab):
+            part.exported.connect(self.exported)
+        self.samples.rendered.connect(self.rendered)
+        self.current.faceRendered.connect(self._face_rendered)
+        self.interp_tab.rendered.connect(self.interpolationRendered)
+        self.figure_tab.rendered.connect(self.figureRendered)
+        self.photo_tab.changed.connect(self.photoChanged)
+        self.photo.observe(lambda change: self.modes.setCurrentWidget(self.photo_tab) if change == "imported" else None)
+
+        body = QHBoxLayout()
+        body.addWidget(self.modes, 4)
+        body.addWidget(self.current, 3)
+        body.addWidget(self.controls, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.info)
+        layout.addLayout(body, 1)
+        self._set_enabled(False)
+
+    # ---------------------------------------------------------------- the run
+    def set_run(self, path: str | Path | None) -> None:
+        """The run to edit with; loaded when the tab is visible (no work for a tab nobody looks at)."""
+        self._run = Path(path) if path else None
+        if self.isVisible() and self._run != self._loaded_run:
+            self.reload()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._run is not None and self._run != self._loaded_run:
+            self.reload()
+
+    def reload(self) -> None:
+        if self._run is None:
+            return
+        self._loaded_run = self._run
+        self.title.setText(self._run.name)
+        self.info.setText("Loading the generator…")
+        self._set_enabled(False)
+        self.worker.load(self._run)
+
+    def _on_loaded(self, info: dict) -> None:
+        self._gen = info.pop("gen", None)
+        self.title.setText(Path(info["run"]).name)
+        self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}")
+        for part in (self.samples, self.current):
+            part.set_generator(self._gen, self._loaded_run)
+        self.face.set_model(info["attributes"], info.get("means"))  # asks for the sample grid
+        for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # a photo is aligned and encoded anew
+            part.set_generator(self._gen, self._loaded_run)
+        self._set_enabled(True)
+        self.modelLoaded.emit(info)
+
+    def _on_failed(self, message: str) -> None:
+        self._gen = None
+        for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+            part.set_generator(None, None)
+        self.info.setText(message)
+        self.current.clear()
+        self.samples.clear()
+        self._set_enabled(False)
+        self.statusMessage.emit(message)
+
+    def _show_error(self, message: str) -> None:
+        self.info.setText(message)
+        self.statusMessage.emit(message)
+
+    def _set_enabled(self, on: bool) -> None:
+        for part in (self.controls, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+            part.enable_actions(on)
+
+    def _face_rendered(self) -> None:
+        if self.face.showing_photo:
+            self.photo_tab.show_edited(self.current.face_image)
+        self.faceRendered.emit()
+
+    # ---------------------------------------------------------------- what callers and tests use
+    @property
+    def images(self) -> np.ndarray | None:
+        """The sample grid's faces, (N,H,W,3) uint8, once drawn."""
+        return self.face.grid_images
+
+    @property
+    def face_image(self) -> np.ndarray | None:
+        return self.current.face_image
+
+    def settings(self) -> dict[str, float]:
+        """Only the attributes the user moved; the rest stay at the face's own values."""
+        return self.face.settings()
+
+    def set_attribute(self, name: str, value: float) -> None:
+        self.controls.set_attribute(name, value)
+
+    def reset_attributes(self) -> None:
+        self.face.reset_attributes()
+
+    def select_face(self, index: int) -> None:
+        """Make cell ``index`` of the sample grid the current face."""
+        self.face.select(index)
+
+    def current_latent(self):
+        """(z, y, truncation) of the current face with the edits applied, or None."""
+        return None if self._gen is None else self.face.latent(self._gen)
+
+    def export_png(self, path: str | Path) -> None:
+        self.current.export_png(path)
+
+    def set_end(self, which: str) -> None:
+        """Use the current face (with the edits, truncation folded into z) as end ``A`` or ``B``."""
+        latent = self.current_latent()
+        if latent is None:
+            return
+        z, y, trunc = latent
+        self.modes.setCurrentWidget(self.interp_tab)
+        self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
+                      image=self.face_image)
+
+    def import_photo(self, path: str | Path) -> None:
+        self.photo_tab.import_photo(path)
+
+    # ---------------------------------------------------------------- drops and lifetime
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if dropped_image(event.mimeData()) is not None and self._gen is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        path = dropped_image(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.photo_tab.import_photo(path)
+
+    def shutdown(self) -> None:
+        self.samples.shutdown()
+        self.current.shutdown()
+        self.photo_tab.shutdown()
+        self.runner.shutdown()
+        self.worker.shutdown()

@@ -1,0 +1,68 @@
+"""The run's data as training reads it: loaded once, held on the device, and a batch for any draw that depends on
+nothing but the draw's number (so a resumed run reads exactly the batches it would have read)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from faceforge.config import TrainConfig
+from faceforge.tasks import ProgressFn, StopFn
+
+ON_DEVICE_BYTES = 2 * 2**30  # larger image sets stay memory-mapped and are copied per batch
+
+
+class Batches:
+    """Deterministic batches: epoch e uses the permutation seeded by (seed, e), so the batch at any step is a pure
+    function of the step and nothing but the step needs saving to resume exactly."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.per_epoch = max(1, n // batch_size)
+        self._epoch, self._perm = -1, None
+
+    def indices(self, draw: int) -> np.ndarray:
+        epoch, pos = divmod(draw, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        if self.n < self.batch_size:  # tiny datasets: sample with replacement
+            return np.random.default_rng([self.seed, draw, 1]).integers(0, self.n, self.batch_size)
+        return self._perm[pos * self.batch_size : (pos + 1) * self.batch_size]
+
+
+class DeviceData:
+    """Images as uint8 on the device (4x smaller than float; converted per batch) and labels as float, or None when
+    the model is not conditioned on them."""
+
+    def __init__(self, dataset, *, use_labels: bool, batch_size: int, seed: int, device: torch.device,
+                 memory_format: torch.memory_format):
+        images = dataset.images
+        self.device, self.memory_format = device, memory_format
+        self._on_device = images.nbytes <= ON_DEVICE_BYTES
+        self.images = torch.from_numpy(np.array(images)).to(device) if self._on_device else images
+        self.labels = torch.from_numpy(np.asarray(dataset.labels, np.float32)).to(device) if use_labels else None
+        self.batches = Batches(len(dataset), batch_size, seed)
+
+    def batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Images in [-1, 1] (N, C, H, W) in the run's memory format, and their labels."""
+        idx = self.batches.indices(draw)
+        if self._on_device:
+            raw = self.images[torch.from_numpy(idx).to(self.device)]
+        else:  # a memory-mapped file reads fastest in order; the labels follow the same order
+            idx = np.sort(idx)
+            raw = torch.from_numpy(np.asarray(self.images[idx])).to(self.device)
+        # NHWC uint8 -> NCHW float view: already channels_last in memory, so no copy for the fast path
+        x = raw.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        x = x.contiguous(memory_format=self.memory_format)
+        y = self.labels[torch.from_numpy(idx).to(self.device)] if self.labels is not None else None
+        return x, y
+
+
+def load_training_data(config: TrainConfig, *, progress: ProgressFn | None = None, should_stop: StopFn | None = None):
+    """The run's dataset (decoded once, then from the cache), with its progress as ``data`` events."""
+    from faceforge.data import load_dataset
+
+    emit = progress or (lambda event: None)
+    emit({"kind": "message", "level": "info", "text": "Preparing the dataset (decoded once, then cached)…"})
+    return load_dataset(config.data, progress=lambda done, total: emit({"kind": "data", "done": done, "total": total}),
+                        should_stop=should_stop)
