@@ -64,7 +64,7 @@ class StubClassifier:
         return np.stack([1 / (1 + np.exp(-(means[:, j % 3] - self.median[j % 3]))) for j in range(self.n)], 1)
 
 
-def _classifier(images, labels, *, names, kinds, resolution, seed, stub: bool):
+def _classifier(images, labels, *, names, kinds, resolution, seed, stub: bool, epochs: float | None):
     if stub:
         return StubClassifier(images, len(names))
     try:
@@ -72,7 +72,13 @@ def _classifier(images, labels, *, names, kinds, resolution, seed, stub: bool):
     except ImportError as exc:
         raise SystemExit(f"faceforge.training.classifier is not available ({exc}); use --classifier-stub to check "
                          "the bench's plumbing without it") from None
-    return train_classifier(images, labels, names=names, kinds=kinds, resolution=resolution, seed=seed)
+    more = {} if epochs is None else {"epochs": epochs}
+    classifier, metrics = train_classifier(images, labels, names=names, kinds=kinds, resolution=resolution, seed=seed,
+                                           **more)
+    print("classifier's held-out balanced accuracy: " + ", ".join(
+        f"{name} {m.get('balanced_accuracy', float('nan')):.2f}" for name, m in metrics.get("attributes", {}).items()),
+        flush=True)
+    return classifier
 
 
 # ----------------------------------------------------------------------------------------------- measuring
@@ -119,6 +125,7 @@ def main() -> int:
     ap.add_argument("--channels", type=int, default=64)
     ap.add_argument("--faces", type=int, default=512, help="faces per attribute and value")
     ap.add_argument("--classifier-stub", action="store_true", help="smoke test only: a fixed rule, not a classifier")
+    ap.add_argument("--classifier-epochs", type=float, help="default: the classifier's own")
     ap.add_argument("--out", type=Path, help="also write the markdown table here")
     args = ap.parse_args()
 
@@ -153,7 +160,8 @@ def main() -> int:
     t0 = time.time()
     train_images, train_labels = np.asarray(ds.images[:-HELD_OUT]), labels[:-HELD_OUT]
     classifier = _classifier(train_images, train_labels, names=list(ds.attributes), kinds=kinds,
-                             resolution=args.resolution, seed=0, stub=args.classifier_stub)
+                             resolution=args.resolution, seed=0, stub=args.classifier_stub,
+                             epochs=args.classifier_epochs)
     ceiling = real_control(classifier, np.asarray(ds.images[-HELD_OUT:]), labels[-HELD_OUT:])
     print(f"classifier ready in {time.time() - t0:.0f} s; on held-out real faces: "
           + ", ".join(f"{a} {c:+.2f}" for a, c in zip(ds.attributes, ceiling)), flush=True)
