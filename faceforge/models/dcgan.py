@@ -131,7 +131,7 @@ class Discriminator(nn.Module):
         self.apply(weights_init)
 
     def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if self.y_maps and self.n_attributes:
+        if self.y_maps:
             maps = _y(y, x, "discriminator")[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
             x = torch.cat([x, maps], dim=1)
         return self.body(self.first(x))
