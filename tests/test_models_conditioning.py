@@ -163,7 +163,7 @@ def test_the_old_run_fixture_loads_into_todays_models():
 # ------------------------------------------------------------------------------------------------- registry
 def test_registry_names_the_placements_and_refuses_unknown_ones():
     assert capabilities("cdcgan").conditionings == CONDITIONINGS
-    assert capabilities("dcgan").conditionings == ()
+    assert capabilities("dcgan").conditionings == ("input",)  # the default: one way, the model's own
     for name in CONDITIONINGS:
         assert config_problem(tiny(name), loss_kind="bce", n_attributes=2) is None
     problem = config_problem(tiny("film"), loss_kind="bce", n_attributes=2)

@@ -26,8 +26,9 @@ class Capabilities:
     conditioning: str = "never"
     # the same family's model for the other case ("cdcgan" <-> "dcgan"), so choosing attributes picks the right one
     twin: str | None = None
-    # where a conditional model can feed its attributes (ModelConfig.conditioning; models/conditioning.py)
-    conditionings: tuple[str, ...] = ()
+    # where a conditional model can feed its attributes (ModelConfig.conditioning; models/conditioning.py); a model
+    # that names none has one way, its own, under the name of the default
+    conditionings: tuple[str, ...] = ("input",)
     resolutions: tuple[int, ...] = (32, 64, 128)
     losses: tuple[str, ...] = LOSSES
     w_space: bool = False  # has an intermediate latent W (truncation towards w_avg, style mixing)
