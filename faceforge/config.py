@@ -130,6 +130,10 @@ class ModelConfig(JsonConfig):
     g_channels: int = 64  # width of the last generator block (the DCGAN example's ngf)
     d_channels: int = 64  # width of the first discriminator block (ndf)
     d_norm: str = "auto"  # auto | batch | layer | none  (auto: batch for bce/hinge, layer for wgan-gp)
+    # where a conditional model's attributes enter (models/conditioning.py): input (beside z in G, as maps at D's
+    # first layer; every run before this field) | projection (projection discriminator) | acgan (D predicts y) |
+    # cbn (conditional BatchNorm in G, projection D). Ignored by unconditional models
+    conditioning: str = "input"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Callable
 from torch import nn
 
 from faceforge.config import ConfigError, ModelConfig
+from faceforge.models.conditioning import CONDITIONINGS
 
 LOSSES = ("bce", "wgan-gp", "hinge")
 
@@ -25,6 +26,9 @@ class Capabilities:
     conditioning: str = "never"
     # the same family's model for the other case ("cdcgan" <-> "dcgan"), so choosing attributes picks the right one
     twin: str | None = None
+    # where a conditional model can feed its attributes (ModelConfig.conditioning; models/conditioning.py); a model
+    # that names none has one way, its own, under the name of the default
+    conditionings: tuple[str, ...] = ("input",)
     resolutions: tuple[int, ...] = (32, 64, 128)
     losses: tuple[str, ...] = LOSSES
     w_space: bool = False  # has an intermediate latent W (truncation towards w_avg, style mixing)
@@ -97,6 +101,12 @@ def config_problem(config: ModelConfig, *, loss_kind: str, n_attributes: int) ->
     if caps.conditioning == "required" and n_attributes < 1:
         twin = f", or use the {caps.twin} model" if caps.twin else ""
         return f"the {config.name} model is conditional: choose at least one attribute to condition on{twin}"
+    known = dict.fromkeys(("input", *(c for spec in _SPECS.values() for c in spec.capabilities.conditionings)))
+    if config.conditioning not in known:
+        return f"unknown conditioning {config.conditioning!r}; the models know {', '.join(known)}"
+    if caps.conditional(n_attributes) and config.conditioning not in caps.conditionings:
+        return (f"{config.name} conditions on attributes as {', '.join(caps.conditionings)}, "
+                f"not {config.conditioning!r}")
     if config.resolution not in caps.resolutions:
         return f"{config.name} trains at {', '.join(map(str, caps.resolutions))} px, not {config.resolution}"
     if loss_kind not in caps.losses:
@@ -150,9 +160,12 @@ def _dcgan_discriminator(config: ModelConfig, d_norm: str) -> nn.Module:
     return Discriminator(config, norm=d_norm)
 
 
-def _needs_attributes(config: ModelConfig) -> None:
+def _check_cdcgan(config: ModelConfig) -> None:
     if config.n_attributes < 1:
         raise ConfigError("cdcgan needs at least one attribute to condition on (choose attributes, or use dcgan)")
+    if config.conditioning not in CONDITIONINGS:
+        raise ConfigError(f"cdcgan conditions on attributes as {', '.join(CONDITIONINGS)}, "
+                          f"not {config.conditioning!r}")
 
 
 _DCGAN = dict(gemm_conv=True, batchnorm_d=True, eval_sampling=True)
@@ -160,6 +173,6 @@ register("dcgan", ModelSpec(
     Capabilities("DCGAN (Radford et al.): unconditional, 32/64/128 px", conditioning="never", twin="cdcgan", **_DCGAN),
     _dcgan_generator, _dcgan_discriminator))
 register("cdcgan", ModelSpec(
-    Capabilities("Conditional DCGAN (Mirza; Gauthier; IcGAN placement): attributes y into G and D",
-                 conditioning="required", twin="dcgan", **_DCGAN),
-    _dcgan_generator, _dcgan_discriminator, check=_needs_attributes))
+    Capabilities("Conditional DCGAN (Mirza; Gauthier; IcGAN): attributes y into G and D",
+                 conditioning="required", twin="dcgan", conditionings=CONDITIONINGS, **_DCGAN),
+    _dcgan_generator, _dcgan_discriminator, check=_check_cdcgan))

@@ -1,0 +1,80 @@
+"""Where a conditional GAN's attributes y enter the networks (``ModelConfig.conditioning``).
+
+y is a float vector: binary columns are -1/+1 and continuous ones standardised (data/label_scales.py), so every
+layer here is linear in y (no lookup table of classes) and a slider at +1.7 means what it says.
+
+- ``input``: y beside z at G's input and as constant maps at D's first layer (IcGAN's best placement; the
+  default, and what every run before this choice existed was trained with).
+- ``projection`` (Miyato & Koyama 2018): y beside z at G's input; D's logit gains <W y, sum-pooled features>, so D
+  judges "is this a real image *of y*" through an inner product instead of having to discover y among its inputs.
+- ``acgan`` (Odena et al. 2017): y beside z at G's input; D does not see y but predicts it from its features with
+  an extra head, learning on real images; G is rewarded when its fakes are predicted as the y it was given
+  (faceforge/training/conditioning_loss.py holds the loss).
+- ``cbn``: conditional BatchNorm in G (de Vries et al. 2017; as in BigGAN): every BatchNorm's scale and shift are
+  linear in y, so y acts at every resolution rather than only through the first layer; G's input is z alone.
+  D is the projection discriminator: like G, it then uses y in a form where a column's effect cannot be averaged
+  away by the layers before it (a constant input map after a stride-2 conv mixes with every pixel), and the two
+  are the combination the BigGAN/SNGAN line of work uses.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+CONDITIONINGS = ("input", "projection", "acgan", "cbn")
+
+
+def check_conditioning(name: str) -> None:
+    if name not in CONDITIONINGS:
+        raise ValueError(f"unknown conditioning {name!r}; choose one of {', '.join(CONDITIONINGS)}")
+
+
+def generator_input_takes_y(conditioning: str) -> bool:
+    return conditioning != "cbn"
+
+
+def discriminator_kind(conditioning: str) -> str:
+    """How D sees y: ``input`` (maps at its first layer), ``projection`` or ``acgan`` (predicts y instead)."""
+    return "projection" if conditioning == "cbn" else conditioning
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm without its own affine, then a per-sample scale ``weight + W_g y`` and shift ``bias + W_b y``.
+
+    ``W_g`` and ``W_b`` start at zero, so at initialisation this is the plain BatchNorm DCGAN starts with and G
+    only learns to use y as far as the discriminator asks it to.
+    """
+
+    def __init__(self, channels: int, n_attributes: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.gain = nn.Linear(n_attributes, channels, bias=False)
+        self.shift = nn.Linear(n_attributes, channels, bias=False)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """DCGAN's N(1, 0.02) scale for the y-independent part; the y-dependent part at exactly zero."""
+        nn.init.normal_(self.weight, 1.0, 0.02)
+        nn.init.zeros_(self.bias)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.shift.weight)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        y = y.to(self.gain.weight.dtype)
+        scale = (self.weight + self.gain(y)).to(x.dtype)
+        shift = (self.bias + self.shift(y)).to(x.dtype)
+        return self.bn(x) * scale[:, :, None, None] + shift[:, :, None, None]
+
+
+class Projection(nn.Module):
+    """The projection discriminator's conditional term: <W y, sum over positions of D's last features>."""
+
+    def __init__(self, n_attributes: int, channels: int):
+        super().__init__()
+        self.embed = nn.Linear(n_attributes, channels, bias=False)
+
+    def forward(self, features: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        pooled = features.sum(dim=(2, 3))
+        return (self.embed(y.to(pooled.dtype)) * pooled).sum(dim=1)
