@@ -248,6 +248,7 @@ def test_each_default_is_shown_once_and_is_the_real_one(capsys):
         "precision": cfg.perf.precision, "log_every": cfg.schedule.log_every,
         "sample_every": cfg.schedule.sample_every, "checkpoint_every": cfg.schedule.checkpoint_every,
         "metrics_every": cfg.schedule.metrics_every, "threads": cfg.perf.threads,
+        "conditioning": cfg.model.conditioning,
     }
     described = {"out", "ncols"}  # defaults in words: "[user documents]", "[square]"
     shown_brackets = set()

@@ -66,11 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM applied before resizing")
     t.add_argument("--builtin-count", type=int, help="number of built-in faces to render [10000]")
     from faceforge.models import available_models
+    from faceforge.models.conditioning import CONDITIONINGS
 
     models = available_models()
     t.add_argument("--model", choices=sorted(models), metavar="MODEL",
                    help="; ".join(f"{name}: {text}" for name, text in models.items())
                    + " [cdcgan when attributes are given, else dcgan]")
+    t.add_argument("--conditioning", choices=CONDITIONINGS,
+                   help="where a conditional model's attributes enter: input (y beside z in G, as maps at D's first "
+                        "layer), projection (Miyato & Koyama's projection discriminator), acgan (D also predicts y), "
+                        "cbn (conditional BatchNorm in G, projection D) [input]")
     t.add_argument("--resolution", type=int, choices=(32, 64, 128), help="image size in pixels [32]")
     t.add_argument("--channels", type=int, help="network width (DCGAN's ngf/ndf) [32 at 32 px, else 64]")
     t.add_argument("--z-dim", type=int, help="latent size [100]")

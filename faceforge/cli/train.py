@@ -40,7 +40,7 @@ def _config_from_args(args: argparse.Namespace):
         m.g_channels = m.d_channels = args.channels
     elif not args.config:
         m.g_channels = m.d_channels = default_channels(m.resolution)
-    overrides = (("z_dim", m, "z_dim"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
+    overrides = (("z_dim", m, "z_dim"), ("conditioning", m, "conditioning"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
                  ("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"), ("lr_d", o, "lr_d"),
                  ("log_every", s, "log_every"), ("sample_every", s, "sample_every"),
                  ("checkpoint_every", s, "checkpoint_every"), ("metrics_every", s, "metrics_every"),

@@ -29,6 +29,7 @@ from faceforge.runs import Run
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.training import losses
 from faceforge.training.batches import DeviceData, load_training_data
+from faceforge.training.conditioning_loss import auxiliary_loss, discriminate, label_kinds
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
 from faceforge.training.sharing import CpuSharing
@@ -105,6 +106,7 @@ class Trainer:
         self.data = DeviceData(ds, labels=labels, batch_size=cfg.schedule.batch_size, seed=cfg.seed,
                                device=self.device, memory_format=memory_format)
         self.labels = self.data.labels
+        self.label_kinds = label_kinds(ds.attributes, cfg.data.label_scales) if n_attr else ()
         self.grid_z, self.grid_y = fixed_grid_inputs(n=cfg.schedule.grid_size, z_dim=cfg.model.z_dim, labels=labels,
                                                      seed=cfg.seed)
         self.health = HealthMonitor()
@@ -224,11 +226,13 @@ class Trainer:
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
             with self._autocast():
                 fake = self.G(z, y)
-                out_real = self.D(real, y)
+                out_real, aux_real = discriminate(self.D, real, y)
                 out_fake = self.D(fake.detach(), y)
             if c == 0:  # Stop lands within a quarter of a step, not a whole one (1 s at 64 px)
                 self._abandon_if_stopped(undo)
             loss_d = losses.d_loss(kind, out_real, out_fake)
+            if aux_real is not None:  # acgan: D learns to read y off real images
+                loss_d = loss_d + auxiliary_loss(aux_real, y, self.label_kinds)
             if kind == "wgan-gp":
                 loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
             self.opt_d.zero_grad(set_to_none=True)
@@ -239,8 +243,10 @@ class Trainer:
         # G step reuses the last fake batch (as the PyTorch DCGAN example does) and skips D's weight gradients
         self.D.requires_grad_(False)
         with self._autocast():
-            out_g = self.D(fake, y)
+            out_g, aux_g = discriminate(self.D, fake, y)
         loss_g = losses.g_loss(kind, out_g)
+        if aux_g is not None:  # acgan: G's fakes must read as the y they were made for
+            loss_g = loss_g + auxiliary_loss(aux_g, y, self.label_kinds)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
