@@ -43,7 +43,7 @@ def planted(n=240, res=32, seed=0):
 @pytest.fixture(scope="module")
 def trained():
     images, labels = planted()
-    clf, metrics = train_classifier(images, labels, names=["left_bright", "right_level"], seed=1, steps=80,
+    clf, metrics = train_classifier(images, labels, names=["left_bright", "right_level"], seed=1, steps=40,
                                     batch_size=32, holdout=0.25, **FAST)
     return images, labels, clf, metrics
 

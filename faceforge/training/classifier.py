@@ -30,7 +30,7 @@ from faceforge.runs import Run
 from faceforge.tasks import Cancelled, ProgressFn, StopFn, format_duration
 from faceforge.training.speed import Measuring, optimizer_kwargs
 
-DEFAULT_EPOCHS = 3.0
+DEFAULT_EPOCHS = 6.0  # CelebA 10k at 64 px: 88.6% mean held-out accuracy after 3 epochs, 89.2% after 6
 DEFAULT_BATCH = 64
 ETA_STEPS = 5  # steps timed after the first (which allocates and picks kernels) before the first ETA
 BUILTIN_MIRROR_ODD = ("head_tilt",)  # built-in attributes a horizontal flip negates (faceforge/data/synthetic.py)
