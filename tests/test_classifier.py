@@ -157,7 +157,7 @@ def test_progress_reports_an_eta_from_the_first_steps():
     train_classifier(images, labels, names=["a", "b"], steps=16, batch_size=8, log_every=4, progress=events.append,
                      should_stop=slow_stop, **FAST)
     estimate = next(e for e in events if e["kind"] == "estimate")
-    assert estimate["step"] <= 6
+    assert 1 < estimate["step"] <= 6  # timed after the first step (which allocates), and early
     assert estimate["seconds_per_step"] >= 0.02
     assert estimate["eta_s"] == pytest.approx(estimate["seconds_per_step"] * (16 - estimate["step"]))
     stats = [e for e in events if e["kind"] == "stats"]
