@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path("/work/shared/data/celeba-10k")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "celeba-10k"  # beside the project, never in it
 HELD_OUT = 1000  # real faces kept from the classifier: its ceiling on unseen data
 
 
