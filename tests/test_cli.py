@@ -270,3 +270,16 @@ def test_each_default_is_shown_once_and_is_the_real_one(capsys):
                     assert words == ("train",) and action.dest in train_defaults, entry
                     assert _same(_bracket_value(brackets[0]), train_defaults[action.dest]), entry
     assert {"steps", "batch_size", "lr_g", "data", "ncols"} <= shown_brackets
+
+
+def test_classifier_train_saves_a_classifier_with_held_out_results(trained_run, capsys):
+    from faceforge.models.classifier import classifier_dir, load_classifier
+
+    capsys.readouterr()
+    assert main(["classifier", "train", "--run", str(trained_run.path), "--epochs", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "held-out results" in out and "glasses" in out and "accuracy" in out
+    weights = next(classifier_dir(trained_run.path).glob("*.pt"))
+    clf = load_classifier(weights)
+    assert clf.resolution == 32 and "glasses" in clf.names
+    assert "attribute classifier trained" in (trained_run.path / "events.log").read_text()
