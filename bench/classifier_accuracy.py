@@ -4,7 +4,7 @@ trains it (faceforge.training.classifier.train_for_run on a run folder, all 40 a
 Needs the shared CelebA sample (a folder of images plus list_attr_celeba.txt; never part of the project). The run
 folder is a temporary one; the decoded images land in the usual FaceForge cache, so a second run skips decoding.
 
-    python bench/classifier_accuracy.py [--data ../shared/data/celeba-10k] [--resolution 64] [--epochs 6]
+    python bench/classifier_accuracy.py [--data ../shared/data/celeba-10k] [--resolution 64] [--epochs 3]
                                         [--batch 64] [--threads 0] [--keep DIR]
 
 Prints the accuracy (and balanced accuracy) of Smiling, Male, Eyeglasses and Young, the means over all
