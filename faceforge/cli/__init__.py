@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     ctr = csub.add_parser("train", help="train it on the run's labelled data (all attributes); saved in the run "
                           "folder with its held-out accuracy per attribute", formatter_class=_HelpFormatter)
     ctr.add_argument("--run", required=True, help="the run folder whose data (and labels) it learns")
-    ctr.add_argument("--epochs", type=float, default=6.0, help="passes over the data (a few CPU minutes for "
+    ctr.add_argument("--epochs", type=float, default=3.0, help="passes over the data (a few CPU minutes for "
                      "10,000 faces at 64 px)")
     ctr.add_argument("--json", action="store_true", help="print progress events as JSON lines")
     return p
