@@ -158,3 +158,18 @@ def test_every_preset_keeps_the_celeba_dataset_and_its_labels(window, qtbot, cel
         assert (source, labels_file) == (str(folder), str(labels)), name
         assert attributes == ["Smiling", "Male", "Eyeglasses"] and box == name
     assert Path(w.plan.data.source) == folder  # a cancelled dialog leaves the plan as it was
+
+
+def test_the_new_run_dialog_finds_celebas_labels_beside_a_chosen_folder(qtbot, celeba):
+    from faceforge.gui.tasks import TaskRunner
+
+    folder, labels = celeba
+    runner = TaskRunner()
+    dialog = NewRunDialog(runner, config=quick_look_config(), train_threads=1)
+    qtbot.addWidget(dialog)
+    dialog._set_source(str(folder), None)  # what the Folder… button does with the chosen folder
+    assert dialog.labels.text() == str(labels)
+    qtbot.waitUntil(lambda: dialog._attribute_names() == ["Smiling", "Male", "Eyeglasses"], timeout=LONG)
+    assert dialog.config().data.labels == str(labels)
+    dialog.reject()
+    runner.shutdown()
