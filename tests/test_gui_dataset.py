@@ -208,7 +208,7 @@ def test_a_continuous_column_shows_its_range_and_filters_by_a_range_in_its_units
         pane.open_source(str(folder), str(ages))
     assert pane.attributes == ["Smiling", "Age"]
     assert pane.table.item(0, 2).text() == "50.0 %"  # yes/no: the share positive
-    assert pane.table.item(1, 2).text() == "18–84, mean 51"  # a quantity: range and mean in years
+    assert pane.table.item(1, 2).text() == "18–84, mean 51.0"  # a quantity: range and mean in years
     pane.table.selectRow(1)  # the chart shows its histogram over 18..84 years, the range boxes appear
     assert pane.chart_choice.currentText() == "Values of Age"
     bars = [i for i in pane.chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)]

@@ -129,6 +129,8 @@ class AttributePanel(QWidget):
         layout.addWidget(self.clear_filters_button)
         layout.addWidget(self.chart_choice)
         layout.addWidget(self.chart_scroll, 2)
+        self.filler = QWidget()  # takes the height while there is no table, so the note sits at the top
+        layout.addWidget(self.filler, 1)
         self.show_attributes([], None, [], dataset_open=False)
 
     # ---------------------------------------------------------------- content
@@ -172,6 +174,7 @@ class AttributePanel(QWidget):
                                "list_attr_celeba.txt or a CSV) to see attributes, filter by them and train a "
                                "conditional model.")
         self.no_labels.setVisible(not has and dataset_open)
+        self.filler.setVisible(not has)
         self.chart_choice.blockSignals(True)
         self.chart_choice.clear()
         if "binary" in self._kinds:

@@ -71,6 +71,7 @@ class DatasetPane(QWidget):
         self._pending: tuple[str, str | None] | None = None
         self.find_labels = self._pending_find = True  # False once the user declined the labels file found
         self._unreadable: int | None = None  # files the last check could not read (None: not checked)
+        self._checked: tuple[str, object] | None = None  # (source, DatasetReport) of the last finished check
         self._load_slot = TaskSlot(runner, self)
         self._check_slot = TaskSlot(runner, self)
         self._preview_slot = TaskSlot(runner, self)
@@ -154,7 +155,7 @@ class DatasetPane(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([300, 640, 300])
+        self.splitter.setSizes([340, 620, 300])
 
         # ---- check results
         self.check_progress = ProgressPanel()
@@ -271,7 +272,9 @@ class DatasetPane(QWidget):
         self.datasetLoaded.emit(view)
         self.conditioningChanged.emit(self.checked_attributes())
         self.statusMessage.emit(f"Opened {view.name}: {view.count_text()}")
-        if not view.builtin and len(view) <= AUTO_CHECK_LIMIT:
+        if self._checked is not None and self._checked[0] == view.source:  # other labels, same files
+            self._show_check(self._checked[1])
+        elif not view.builtin and len(view) <= AUTO_CHECK_LIMIT:
             self.start_check()
         elif not view.builtin:
             self.check_summary.setText(f"Not checked yet: Check files… reads all {len(view):,} images and lists "
@@ -291,8 +294,14 @@ class DatasetPane(QWidget):
         if view.labels_file is None:
             self.labels_row.hide()
             return
-        if view.labels_problem:
-            text = f"Labels file {view.labels_file} cannot be used: {view.labels_problem}"
+        if view.labels_problem:  # read_labels' messages start with the file's path: say it once
+            problem = view.labels_problem
+            if problem.startswith(f"{view.labels_file}: "):
+                text = f"Labels file {view.labels_file} cannot be used: {problem[len(view.labels_file) + 2:]}"
+            elif problem.startswith(view.labels_file):
+                text = f"Labels file {problem}"
+            else:
+                text = f"Labels file {view.labels_file} cannot be used: {problem}"
         elif view.labels_found:
             text = f"Found labels: {view.labels_file} (beside the images)"
         else:
@@ -366,6 +375,12 @@ class DatasetPane(QWidget):
     def _check_done(self, report) -> None:
         self.check_progress.finish()
         self.check_button.setEnabled(True)
+        self._checked = (report.source, report)
+        self._show_check(report)
+        self.checkFinished.emit(report)
+
+    def _show_check(self, report) -> None:
+        """The files training would leave out: counted in the title, listed with reasons below the grid."""
         self.bad_table.setRowCount(len(report.bad))
         for row, (name, reason) in enumerate(report.bad):
             self.bad_table.setItem(row, 0, QTableWidgetItem(str(name)))
@@ -378,7 +393,6 @@ class DatasetPane(QWidget):
         self.check_summary.setText(f"{skipped}; training uses the other {report.n_ok:,}." if skipped
                                    else f"All {report.n_ok:,} images can be read.")
         self.check_summary.setToolTip(report.summary())
-        self.checkFinished.emit(report)
 
     def _check_failed(self, exc: BaseException) -> None:
         self.check_progress.finish()
