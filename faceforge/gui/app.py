@@ -25,11 +25,13 @@ PALETTES = {
               "Light": "#ffffff", "Midlight": "#cacaca", "Mid": "#b8b8b8", "Dark": "#9f9f9f", "Shadow": "#767676",
               "Highlight": "#308cc6", "HighlightedText": "#ffffff", "Link": "#0000ff", "LinkVisited": "#ff00ff",
               "ToolTipBase": "#ffffdc", "ToolTipText": "#000000", "PlaceholderText": "#7f7f7f"},
-    "dark": {"Window": "#323232", "WindowText": "#f0f0f0", "Base": "#1e1e1e", "AlternateBase": "#2a2a2a",
-             "Text": "#f0f0f0", "Button": "#3c3c3c", "ButtonText": "#f0f0f0", "BrightText": "#ff6b6b",
-             "Light": "#505050", "Midlight": "#464646", "Mid": "#2a2a2a", "Dark": "#1e1e1e", "Shadow": "#141414",
+    # Fusion outlines check boxes in the window colour darkened: the base stays well below it, or an unchecked
+    # box in a table vanishes
+    "dark": {"Window": "#3c3c3c", "WindowText": "#f0f0f0", "Base": "#191919", "AlternateBase": "#232323",
+             "Text": "#f0f0f0", "Button": "#474747", "ButtonText": "#f0f0f0", "BrightText": "#ff6b6b",
+             "Light": "#5a5a5a", "Midlight": "#4e4e4e", "Mid": "#2a2a2a", "Dark": "#1e1e1e", "Shadow": "#141414",
              "Highlight": "#3d7ad6", "HighlightedText": "#ffffff", "Link": "#6ea8fe", "LinkVisited": "#c58af9",
-             "ToolTipBase": "#3c3c3c", "ToolTipText": "#f0f0f0", "PlaceholderText": "#9a9a9a"},
+             "ToolTipBase": "#474747", "ToolTipText": "#f0f0f0", "PlaceholderText": "#9a9a9a"},
 }
 DISABLED_TEXT = {"light": "#bebebe", "dark": "#7f7f7f"}
 _system_palette = None  # the palette the platform gave, restored by "system"
