@@ -185,7 +185,8 @@ def summary_text(summary: dict | None) -> str:
         return f"{100 * summary['positive']:.1f} %"
     span = float(summary["high"]) - float(summary["low"])
     places = max(0, 1 - int(np.floor(np.log10(span)))) if span > 0 else 2  # Age: 16–89; -1..1: -1.0–1.0
-    return f"{summary['low']:.{places}f}–{summary['high']:.{places}f}, mean {summary['mean']:.{places + 1}f}"
+    mean = round(float(summary["mean"]), places + 1) or 0.0  # never "-0.00"
+    return f"{summary['low']:.{places}f}–{summary['high']:.{places}f}, mean {mean:.{places + 1}f}"
 
 
 def positive_rates(labels: np.ndarray) -> np.ndarray:
