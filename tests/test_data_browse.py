@@ -93,6 +93,8 @@ def test_a_continuous_column_is_summarised_and_filtered_in_its_units(tmp_path):
     summaries = column_summaries(view.attributes, view.labels, view.kinds)  # e.png has no row: not counted
     assert summary_text(summaries["Smiling"]) == "50.0 %"
     assert summary_text(summaries["Age"]) == "21–90, mean 53.2"
+    small = {"kind": "continuous", "low": -1.0, "high": 1.0, "mean": -0.001}
+    assert summary_text(small) == "-1.0–1.0, mean 0.00"  # places follow the span; never "-0.00"
     assert sum(summaries["Age"]["histogram"]) == 4
     assert filter_rows(view.labels, 5, {1: (30.0, 64.0)}).tolist() == [1, 2]  # both ends included, in years
     assert filter_rows(view.labels, 5, {1: (30.0, 90.0), 0: "+"}).tolist() == [1, 3]

@@ -173,3 +173,15 @@ def test_the_new_run_dialog_finds_celebas_labels_beside_a_chosen_folder(qtbot, c
     assert dialog.config().data.labels == str(labels)
     dialog.reject()
     runner.shutdown()
+
+
+def test_a_bad_labels_file_is_no_cannot_open_the_dataset_error(window, qtbot, celeba, tmp_path):
+    folder, _ = celeba
+    bad = tmp_path / "notes.txt"
+    bad.write_text("Photos from the reunion.\nAsk Anna before sharing them.\nThanks everyone!\n")
+    w = window(initial_dataset=None)
+    with qtbot.waitSignal(w.datasetLoaded, timeout=LONG):
+        w.open_dataset(str(folder), str(bad))
+    assert w.last_error == ""  # no "Cannot open the dataset" box: the images opened
+    assert "is not a CelebA attribute file or a CSV" in w.dataset_pane.labels_info.text()
+    assert w.plan.data.labels is None and w.plan.data.source == str(folder)
