@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceforge.data.browse import (ArraySource, DatasetView, RefSource, describe_filters, filter_rows, label_lines,
-                                   open_dataset_view, positive_rates, value_histogram)
+from faceforge.data.browse import (ArraySource, DatasetView, RefSource, column_summaries, describe_filters,
+                                   dialog_folder, filter_rows, label_lines, open_dataset_view, positive_rates,
+                                   summary_text, value_histogram)
 from faceforge.data.sources import DatasetError
 from faceforge.tasks import Cancelled
 
@@ -49,13 +50,75 @@ def test_labels_that_match_no_image_leave_the_images_and_say_why(folder_with_csv
     other.write_text("filename,Smiling\nzzz.png,1\n")
     view = open_dataset_view(str(folder), str(other), **BUILTIN)
     assert len(view) == 4 and view.labels is None and view.attributes == [] and view.proposed == []
-    assert "none of the 1 label rows match" in view.notes[0]
+    assert "none of the 1 label rows match" in view.labels_problem
+    assert view.labels_file == str(other) and view.labels_path is None  # shown, but not trained on
+
+
+def test_an_unreadable_labels_file_leaves_the_images_and_says_why(folder_with_csv, tmp_path):
+    folder, _ = folder_with_csv
+    bad = tmp_path / "bad.csv"
+    bad.write_text("filename,Smiling\na.png,1\nb.png\n")
+    view = open_dataset_view(str(folder), str(bad), **BUILTIN)
+    assert len(view) == 4 and view.labels is None and view.labels_path is None
+    assert "line 3" in view.labels_problem
 
 
 def test_a_folder_without_labels_file_is_just_images(folder_with_csv):
-    folder, _ = folder_with_csv
+    folder, labels = folder_with_csv
+    labels.unlink()
     view = open_dataset_view(str(folder), None, **BUILTIN)
-    assert len(view) == 4 and view.labels is None and view.notes == []
+    assert len(view) == 4 and view.labels is None and view.notes == [] and view.labels_file is None
+
+
+def test_a_labels_file_beside_the_images_is_found_and_can_be_declined(folder_with_csv):
+    folder, labels = folder_with_csv  # shoot/images + labels.csv two levels up
+    view = open_dataset_view(str(folder), None, **BUILTIN)
+    assert view.labels_found and view.labels_path == str(labels) and view.attributes == ["Smiling", "Eyeglasses"]
+    declined = open_dataset_view(str(folder), None, **BUILTIN, find_labels=False)
+    assert declined.labels is None and not declined.labels_found
+    chosen = open_dataset_view(str(folder), str(labels), **BUILTIN)
+    assert chosen.labels_path == str(labels) and not chosen.labels_found
+
+
+def test_a_continuous_column_is_summarised_and_filtered_in_its_units(tmp_path):
+    folder = tmp_path / "people"
+    folder.mkdir()
+    ages = {"a.png": 21, "b.png": 38, "c.png": 64, "d.png": 90}
+    for name in [*ages, "e.png"]:
+        Image.new("RGB", (8, 8)).save(folder / name)
+    labels = tmp_path / "ages.csv"
+    labels.write_text("filename,Smiling,Age\n" + "".join(f"{n},{i % 2},{a}\n" for i, (n, a) in enumerate(ages.items())))
+    view = open_dataset_view(str(folder), str(labels), **BUILTIN)
+    assert view.kinds == ["binary", "continuous"]
+    summaries = column_summaries(view.attributes, view.labels, view.kinds)  # e.png has no row: not counted
+    assert summary_text(summaries["Smiling"]) == "50.0 %"
+    assert summary_text(summaries["Age"]) == "21–90, mean 53.2"
+    small = {"kind": "continuous", "low": -1.0, "high": 1.0, "mean": -0.001}
+    assert summary_text(small) == "-1.0–1.0, mean 0.00"  # places follow the span; never "-0.00"
+    assert sum(summaries["Age"]["histogram"]) == 4
+    assert filter_rows(view.labels, 5, {1: (30.0, 64.0)}).tolist() == [1, 2]  # both ends included, in years
+    assert filter_rows(view.labels, 5, {1: (30.0, 90.0), 0: "+"}).tolist() == [1, 3]
+    assert describe_filters(view.attributes, {1: (30.0, 64.0), 0: "-"}) == "Age 30–64, Smiling−"
+    centres, counts, width = value_histogram(view.labels[:, 1], 10, value_range=(21.0, 90.0))
+    assert counts.sum() == 4 and centres[0] == pytest.approx(21 + width / 2) and width == pytest.approx(6.9)
+    text = label_lines(view.attributes, view.labels[1], view.kinds)
+    assert text.splitlines() == [f"{'Smiling':<22s} +1.00", f"{'Age':<22s} 38"]
+
+
+def test_the_builtin_preview_says_how_many_faces_training_uses():
+    view = open_dataset_view("builtin:faces", None, **BUILTIN, builtin_total=10_000)
+    assert view.count_text() == "previewing 40 of 10,000 images"
+    assert open_dataset_view("builtin:faces", None, **BUILTIN).count_text() == "40 images"
+
+
+def test_file_dialogs_start_beside_the_dataset(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "celeba" / "img_align_celeba").mkdir(parents=True)
+    assert dialog_folder(str(tmp_path / "celeba" / "img_align_celeba")) == str(tmp_path / "celeba")
+    assert dialog_folder(str(tmp_path / "celeba" / "faces.zip")) == str(tmp_path / "celeba")
+    from pathlib import Path
+
+    assert dialog_folder("builtin:faces") == dialog_folder(None) == str(Path.home())
 
 
 def test_a_source_that_cannot_be_shown_is_a_dataset_error(tmp_path):

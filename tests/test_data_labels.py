@@ -305,3 +305,21 @@ def test_a_datasets_label_file_is_found_where_people_put_it(tmp_path):
     assert find_label_file(tmp_path / "faces.zip") is None
     (tmp_path / "labels.csv").write_text("filename,Age\na.png,30\n")
     assert find_label_file(tmp_path / "faces.zip") == tmp_path / "labels.csv"
+
+
+@pytest.mark.parametrize("name,text", [
+    ("README.txt", "Faces I took at the 2019 reunion.\nAsk Anna before you share them.\nThanks to all 40 of you!\n"),
+    ("notes.csv", "what,when\nreunion photos,last summer\nholiday,in june\n"),
+    ("photo.txt", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary junk \xff\xfe\n more junk here and there\n"),
+])
+def test_a_file_that_is_no_label_file_is_called_that_not_a_parser_error(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(DatasetError, match="is not a CelebA attribute file or a CSV of labels") as info:
+        read_labels(path)
+    assert "line" not in str(info.value).split("labels.")[0]  # no parser line number before the explanation
+
+
+def test_a_label_file_with_one_bad_value_still_names_the_line(tmp_path):
+    with pytest.raises(DatasetError, match=r"line 4: value 'yes'"):
+        read_labels(write(tmp_path, "attrs.txt", CELEBA.replace("000002.jpg -1  1 -1", "000002.jpg -1  yes -1")))

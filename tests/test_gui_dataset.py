@@ -183,3 +183,103 @@ def test_clicking_a_filter_cell_cycles_any_plus_minus(pane, qtbot, labelled_fold
     with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
         pane.table.cellClicked.emit(0, 3)  # − -> any
     assert shown.args[0] == 13
+
+
+@pytest.fixture
+def aged_folder(tmp_path):
+    """CelebA's layout (images/ + list_attr_celeba.txt beside it) and a CSV with Age in years."""
+    folder = tmp_path / "celeba" / "img_align_celeba"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for name, _, _ in ROWS:
+        Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(folder / name)
+    lines = [str(len(ROWS)), "Smiling Eyeglasses"] + [f"{n}  {s:2d} {e:2d}" for n, s, e in ROWS]
+    (tmp_path / "celeba" / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    ages = tmp_path / "ages.csv"
+    ages.write_text("filename,Smiling,Age\n" + "".join(f"{n},{s},{18 + 6 * i}\n" for i, (n, s, _) in enumerate(ROWS)))
+    return folder, ages
+
+
+def test_a_continuous_column_shows_its_range_and_filters_by_a_range_in_its_units(pane, qtbot, aged_folder):
+    import pyqtgraph as pg
+
+    folder, ages = aged_folder
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(folder), str(ages))
+    assert pane.attributes == ["Smiling", "Age"]
+    assert pane.table.item(0, 2).text() == "50.0 %"  # yes/no: the share positive
+    assert pane.table.item(1, 2).text() == "18–84, mean 51.0"  # a quantity: range and mean in years
+    pane.table.selectRow(1)  # the chart shows its histogram over 18..84 years, the range boxes appear
+    assert pane.chart_choice.currentText() == "Values of Age"
+    bars = [i for i in pane.chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
+    assert bars[0].opts["height"].sum() == 12 and bars[0].opts["x"].min() > 18 and bars[0].opts["x"].max() < 84
+    editor = pane.attribute_panel.range_filter
+    assert editor.isVisible() and (editor.low.minimum(), editor.high.maximum()) == (18, 84)
+    with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
+        editor.low.setValue(30)
+    assert shown.args[0] == 10  # ages 30..84: rows 3..12
+    with qtbot.waitSignal(pane.filterChanged, timeout=5000) as shown:
+        editor.high.setValue(48)
+    assert shown.args[0] == 4 and pane.table.item(1, 3).text() == "30–48"
+    assert "match Age 30–48" in pane.count_label.text()
+    pane.set_filter("Smiling", "+")
+    assert pane.model.total_rows == len([i for i in range(12) if 30 <= 18 + 6 * i <= 48 and ROWS[i][1] > 0])
+    with qtbot.waitSignal(pane.conditioningChanged, timeout=5000) as changed:  # "Use" works for a quantity too
+        pane.table.item(1, 0).setCheckState(Qt.CheckState.Checked)
+    assert "Age" in changed.args[0]
+    editor.clear_button.click()
+    pane.set_filter("Smiling", "any")
+    assert pane.model.total_rows == 12 and pane.table.item(1, 3).text() == "any"
+    pane.grid.clicked.emit(pane.model.index(2))
+    assert pane.large_labels.toPlainText().splitlines()[1].split() == ["Age", "30"]
+
+
+def test_celeba_labels_beside_the_folder_are_found_and_can_be_dropped(pane, qtbot, aged_folder):
+    folder, _ = aged_folder
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(folder))
+    found = folder.parent / "list_attr_celeba.txt"
+    assert pane.labels_path == str(found) and pane.attributes == ["Smiling", "Eyeglasses"]
+    assert pane.labels_row.isVisible() and pane.labels_info.text().startswith(f"Found labels: {found}")
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.drop_labels_button.click()
+    assert pane.labels_path is None and pane.attributes == [] and not pane.labels_row.isVisible()
+    assert pane.attribute_panel.no_labels.isVisible() and not pane.find_labels
+
+
+def test_a_bad_labels_file_keeps_the_images_and_says_only_why(pane, qtbot, labelled_folder, tmp_path):
+    folder, _ = labelled_folder
+    bad = tmp_path / "bad.csv"
+    bad.write_text("filename,Smiling\n000001.png,1\n000002.png\n")
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(folder), str(bad))
+    assert "faces — 13 images" in pane.title.text()  # the count stays in the title
+    assert "line 3" in pane.labels_info.text() and pane.labels_row.isVisible()
+    assert "This dataset has no labels" not in pane.attribute_panel.no_labels.text()
+    assert pane.attribute_panel.no_labels.isVisible() and pane.labels_path is None
+
+
+def test_unreadable_files_are_counted_without_asking(pane, qtbot, labelled_folder):
+    folder, labels = labelled_folder
+    with qtbot.waitSignal(pane.checkFinished, timeout=LONG) as done:  # small datasets are checked by themselves
+        pane.open_source(str(folder), str(labels))
+    assert done.args[0] is not None and len(done.args[0].bad) == 1
+    assert "(1 cannot be read)" in pane.title.text()
+    assert pane.check_summary.text().startswith("1 of 13 images cannot be read and are left out")
+    assert "training uses the other 12" in pane.check_summary.text()
+
+
+def test_the_large_view_forgets_the_previous_dataset(pane, qtbot, labelled_folder, tmp_path):
+    folder, labels = labelled_folder
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(folder), str(labels))
+    broken = [i for i in range(len(pane.view)) if pane.view.images.name(i) == "broken.png"][0]
+    pane.grid.clicked.emit(pane.model.index(broken))
+    qtbot.waitUntil(lambda: pane.large._empty_text.startswith("Cannot show"), timeout=LONG)
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.new("RGB", (16, 16)).save(other / "x.png")
+    with qtbot.waitSignal(pane.datasetLoaded, timeout=LONG):
+        pane.open_source(str(other))
+    assert pane.large._empty_text == "Click a thumbnail to see it large with its labels"
+    assert pane.large_name.text() == "" and pane.large.array() is None

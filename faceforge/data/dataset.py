@@ -77,6 +77,16 @@ class DatasetReport:
                          + ", ".join(f"{k} {v:.1%}" for k, v in self.positive_rates.items()))
         return "\n".join(lines)
 
+    def skipped_text(self) -> str:
+        """One line on the images left out and why ("" when none): what the run's start and the Dataset pane say,
+        so a run on 6 of 9 images never looks like a run on all of them."""
+        if not self.bad:
+            return ""
+        reasons = Counter(reason for _, reason in self.bad)
+        names = ", ".join(name for name, _ in self.bad[:3]) + (", …" if len(self.bad) > 3 else "")
+        return (f"{len(self.bad):,} of {self.n_found:,} images cannot be read and are left out: "
+                + ", ".join(f"{n:,} {reason}" for reason, n in reasons.most_common(3)) + f" ({names})")
+
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["bad"] = [list(b) for b in self.bad]

@@ -213,8 +213,31 @@ def read_labels(path: str | os.PathLike) -> LabelTable:
     try:
         table = _parse_csv(text) if is_csv else _parse_celeba(text)
     except DatasetError as exc:
+        if not _looks_like_labels(text, _sniff_delimiter(first) if is_csv else None):
+            raise DatasetError(f"{path} is not a CelebA attribute file or a CSV of labels. A labels file has a line "
+                               "of attribute names, then one line per image: its file name and a number per "
+                               "attribute (000001.jpg 1 -1 …, or filename,Smiling,Age then a.jpg,1,38)") from None
         raise DatasetError(f"{path}: {exc}") from None
     return table
+
+
+def _looks_like_labels(text: str, delimiter: str | None) -> bool:
+    """Whether a file that failed to parse was meant as a label file (then the parser's message, naming the line,
+    helps) or is something else - notes, a README, an image picked by mistake - where it would only puzzle. A
+    label row is a name then mostly numbers; one such row among the first few is enough."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if lines and lines[0].strip().isdigit():
+        lines = lines[1:]
+    body = lines[1:6]
+    if not body:  # nothing to judge by: the parser's own message (empty, header only) says what is missing
+        return True
+
+    def label_like(line: str) -> bool:
+        tokens = [t.strip().strip('"') for t in (line.split(delimiter) if delimiter else line.split())][1:]
+        numbers = sum(_is_number(t.replace(",", ".")) for t in tokens)
+        return bool(tokens) and 2 * numbers >= len(tokens)
+
+    return any(label_like(ln) for ln in body)
 
 
 # --------------------------------------------------------------------------------------------------------------

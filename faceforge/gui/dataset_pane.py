@@ -1,9 +1,11 @@
 """The Dataset tab: look at the images before training on them.
 
 A thumbnail grid (lazy model + pooled decoding, see ``thumbnails.py``), the attributes of a labelled dataset with
-their positive rates, filters and chart (``attribute_panel.py``), the choice of attributes the conditional model
-will use (they feed the New-run dialog), a large view of one image with its labels, and a file check
-(``check_dataset``) with progress, time left, Cancel and a table of the files that cannot be used and why.
+their positive rates or ranges, filters and chart (``attribute_panel.py``), the choice of attributes the
+conditional model will use (they feed the New-run dialog), the labels file in use (found beside the images when
+none was chosen, with a way to decline it), a large view of one image with its labels, and a file check
+(``check_dataset``, run by itself for datasets of up to ``AUTO_CHECK_LIMIT`` images) with progress, time left,
+Cancel and a table of the files that cannot be used and why - the files training will leave out.
 
 Everything slow - scanning 200,000 files, reading a label file, rendering the built-in faces, checking files -
 runs on the task pool (``faceforge.data.browse`` says what is shown); this module only arranges what comes back.
@@ -14,12 +16,13 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from faceforge.config import BUILTIN_SOURCE, is_builtin, source_label
-from faceforge.data.browse import DatasetView, describe_filters, filter_rows, label_lines, open_dataset_view
+from faceforge.config import BUILTIN_SOURCE, DataConfig, is_builtin, source_label
+from faceforge.data.browse import (DatasetView, Filter, describe_filters, dialog_folder, filter_rows, label_lines,
+                                   open_dataset_view)
 from faceforge.gui.attribute_panel import AttributePanel
 from faceforge.gui.errors import readable
 from faceforge.gui.images import PixelView
@@ -33,12 +36,16 @@ log = logging.getLogger(__name__)
 PREVIEW_COUNT = 2000  # built-in faces rendered for browsing (training renders its own, at its own resolution)
 PREVIEW_CHUNK = 500
 PREVIEW_RESOLUTION = 64
+AUTO_CHECK_LIMIT = 20_000  # up to this many files the check runs by itself after opening (10,000 CelebA: ~10 s)
+LARGE_EMPTY = "Click a thumbnail to see it large with its labels"
 
 
-def _open_view(source: str, labels_path: str | None, *, count: int, chunk: int, state) -> DatasetView:
+def _open_view(source: str, labels_path: str | None, *, find_labels: bool, count: int, chunk: int,
+               state) -> DatasetView:
     """Runs on the pool."""
     return open_dataset_view(source, labels_path, builtin_count=count, builtin_chunk=chunk,
-                             builtin_resolution=PREVIEW_RESOLUTION, usual_attributes=CELEBA_DEFAULT_ATTRIBUTES,
+                             builtin_resolution=PREVIEW_RESOLUTION, builtin_total=DataConfig().builtin_count,
+                             find_labels=find_labels, usual_attributes=CELEBA_DEFAULT_ATTRIBUTES,
                              progress=state.set_progress, should_stop=state.should_stop)
 
 
@@ -62,6 +69,9 @@ class DatasetPane(QWidget):
         self.runner = runner
         self.view: DatasetView | None = None
         self._pending: tuple[str, str | None] | None = None
+        self.find_labels = self._pending_find = True  # False once the user declined the labels file found
+        self._unreadable: int | None = None  # files the last check could not read (None: not checked)
+        self._checked: tuple[str, object] | None = None  # (source, DatasetReport) of the last finished check
         self._load_slot = TaskSlot(runner, self)
         self._check_slot = TaskSlot(runner, self)
         self._preview_slot = TaskSlot(runner, self)
@@ -69,7 +79,10 @@ class DatasetPane(QWidget):
 
         # ---- top bar
         self.title = QLabel("No dataset")
-        self.title.setStyleSheet("font-weight: 600; font-size: 13pt")
+        font = QFont(self.title.font())  # a font, not a style sheet: the text keeps following the palette
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.title.setFont(font)
         self.open_folder_button = QPushButton("Open folder…")
         self.open_zip_button = QPushButton("Open zip…")
         self.builtin_button = QPushButton("Built-in faces")
@@ -88,6 +101,18 @@ class DatasetPane(QWidget):
                   self.check_button):
             top.addWidget(b)
         self.load_progress = ProgressPanel()
+        self.labels_info = QLabel("")
+        self.labels_info.setWordWrap(True)
+        self.labels_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.drop_labels_button = QPushButton("Don't use these labels")
+        self.drop_labels_button.setToolTip("Show the images without labels (train an unconditional model)")
+        self.drop_labels_button.clicked.connect(self.drop_labels)
+        self.labels_row = QWidget()
+        lr = QHBoxLayout(self.labels_row)
+        lr.setContentsMargins(0, 0, 0, 0)
+        lr.addWidget(self.labels_info, 1)
+        lr.addWidget(self.drop_labels_button)
+        self.labels_row.hide()
 
         # ---- attributes: table + chart
         self.attribute_panel = AttributePanel()
@@ -110,7 +135,7 @@ class DatasetPane(QWidget):
         cl.addWidget(self.count_label)
 
         # ---- large view
-        self.large = PixelView(empty_text="Click a thumbnail to see it large with its labels", min_side=160)
+        self.large = PixelView(empty_text=LARGE_EMPTY, min_side=160)
         self.large_name = QLabel("")
         self.large_name.setWordWrap(True)
         self.large_labels = QPlainTextEdit()
@@ -130,7 +155,7 @@ class DatasetPane(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([300, 640, 300])
+        self.splitter.setSizes([340, 620, 300])
 
         # ---- check results
         self.check_progress = ProgressPanel()
@@ -150,6 +175,7 @@ class DatasetPane(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.load_progress)
+        layout.addWidget(self.labels_row)
         layout.addWidget(self.notes)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.check_progress)
@@ -173,23 +199,29 @@ class DatasetPane(QWidget):
     def loading(self) -> bool:
         return self._load_slot.busy
 
-    def open_source(self, source: str, labels: str | None = None) -> None:
-        """Show a dataset (``builtin:faces``, a folder or a zip), optionally with a labels file."""
+    def open_source(self, source: str, labels: str | None = None, *, find_labels: bool = True) -> None:
+        """Show a dataset (``builtin:faces``, a folder or a zip), with a labels file - given, or with
+        ``find_labels`` the one found beside the images."""
         source = str(source)
         self._pending = (source, labels)
+        self._pending_find = find_labels
         self.title.setText(f"Opening {source_label(source)}…")
         self.notes.setText("")
         what = "Rendering built-in faces" if is_builtin(source) else "Scanning files"
-        self._load_slot.start("open dataset", _open_view, source, labels, count=PREVIEW_COUNT, chunk=PREVIEW_CHUNK,
-                              with_state=True, on_done=self._loaded, on_failed=self._load_failed,
-                              on_cancelled=self._load_cancelled,
+        self._load_slot.start("open dataset", _open_view, source, labels, find_labels=find_labels,
+                              count=PREVIEW_COUNT, chunk=PREVIEW_CHUNK, with_state=True, on_done=self._loaded,
+                              on_failed=self._load_failed, on_cancelled=self._load_cancelled,
                               on_started=lambda task: self.load_progress.track(task, what))
 
     def set_labels(self, path: str | None) -> None:
         if self.view is None or self.view.builtin:
             self.statusMessage.emit("The built-in faces carry their own labels; open a folder or zip first.")
             return
-        self.open_source(self.view.source, path)
+        self.open_source(self.view.source, path, find_labels=path is not None)
+
+    def drop_labels(self) -> None:
+        """Decline the labels file (found or chosen): the images alone, and no search for another."""
+        self.set_labels(None)
 
     def checked_attributes(self) -> list[str]:
         return self.attribute_panel.checked_attributes()
@@ -197,9 +229,10 @@ class DatasetPane(QWidget):
     def set_checked_attributes(self, names: list[str]) -> None:
         self.attribute_panel.set_checked_attributes(names)
 
-    def set_filter(self, attribute: str, sign: str) -> None:
-        """``sign`` is '+', '-' or 'any'. The grid shows only rows satisfying every filter."""
-        self.attribute_panel.set_filter(self.attributes.index(attribute), sign)
+    def set_filter(self, attribute: str, want: Filter) -> None:
+        """``want`` is '+', '-' or 'any' for a yes/no attribute, (low, high) in its units for a quantity. The
+        grid shows only rows satisfying every filter."""
+        self.attribute_panel.set_filter(self.attributes.index(attribute), want)
 
     def clear_filters(self) -> None:
         self.attribute_panel.clear_filters()
@@ -211,39 +244,82 @@ class DatasetPane(QWidget):
     def _loaded(self, view: DatasetView) -> None:
         self.load_progress.finish()
         self.view = view
+        self.find_labels = self._pending_find
         self._pending = None
+        self._unreadable = None
+        self._check_slot.cancel()
+        self.check_progress.finish()
         self.model.set_source(view.images)
         self._filters = {}
-        self.title.setText(f"{view.name} — {len(view):,} images"
-                           + (f", {len(view.attributes)} attributes" if view.attributes else ""))
+        self._show_title()
+        self._show_labels_file(view)
         self.notes.setText("\n".join(view.notes))
         self.notes.setVisible(bool(view.notes))
         self.check_button.setEnabled(not view.builtin)
         self.labels_button.setEnabled(not view.builtin)
         self.bad_table.hide()
         self.check_summary.setText("")
+        self._preview_slot.cancel()  # a late image of the previous dataset must not land here
         self.large.set_array(None)
+        self.large.set_empty_text(LARGE_EMPTY)
         self.large_name.setText("")
         self.large_labels.setPlainText("")
         labelled = view.labels is not None
-        self.attribute_panel.show_attributes(view.attributes if labelled else [], view.labels, view.proposed,
-                                             dataset_open=True)
+        self.attribute_panel.show_attributes(
+            view.attributes if labelled else [], view.labels, view.proposed, kinds=view.kinds, dataset_open=True,
+            no_labels_text="No attributes: the labels file above cannot be used." if view.labels_problem else "")
         self._update_count()
         self.datasetLoaded.emit(view)
         self.conditioningChanged.emit(self.checked_attributes())
-        self.statusMessage.emit(f"Opened {view.name}: {len(view):,} images")
+        self.statusMessage.emit(f"Opened {view.name}: {view.count_text()}")
+        if self._checked is not None and self._checked[0] == view.source:  # other labels, same files
+            self._show_check(self._checked[1])
+        elif not view.builtin and len(view) <= AUTO_CHECK_LIMIT:
+            self.start_check()
+        elif not view.builtin:
+            self.check_summary.setText(f"Not checked yet: Check files… reads all {len(view):,} images and lists "
+                                       "any that training would leave out.")
+
+    def _show_title(self) -> None:
+        view = self.view
+        if view is None:
+            self.title.setText("No dataset")
+            return
+        unreadable = f" ({self._unreadable:,} cannot be read)" if self._unreadable else ""
+        self.title.setText(f"{view.name} — {view.count_text()}{unreadable}"
+                           + (f", {len(view.attributes)} attributes" if view.attributes else ""))
+
+    def _show_labels_file(self, view: DatasetView) -> None:
+        """Which labels file is in use, found or chosen, or why it gives no labels; with a way to decline it."""
+        if view.labels_file is None:
+            self.labels_row.hide()
+            return
+        if view.labels_problem:  # read_labels' messages start with the file's path: say it once
+            problem = view.labels_problem
+            if problem.startswith(f"{view.labels_file}: "):
+                text = f"Labels file {view.labels_file} cannot be used: {problem[len(view.labels_file) + 2:]}"
+            elif problem.startswith(view.labels_file):
+                text = f"Labels file {problem}"
+            else:
+                text = f"Labels file {view.labels_file} cannot be used: {problem}"
+        elif view.labels_found:
+            text = f"Found labels: {view.labels_file} (beside the images)"
+        else:
+            text = f"Labels: {view.labels_file}"
+        self.labels_info.setText(text)
+        self.labels_row.show()
 
     def _load_failed(self, exc: BaseException) -> None:
         self.load_progress.finish()
         message = readable(exc)
-        self.title.setText(self.view.name if self.view else "No dataset")
         self._pending = None
+        self._show_title()
         self.loadFailed.emit(message)
 
     def _load_cancelled(self) -> None:
         self.load_progress.finish()
         self._pending = None
-        self.title.setText(self.view.name if self.view else "No dataset")
+        self._show_title()
 
     # ---------------------------------------------------------------- filters
     def _apply_filters(self, wanted: dict[int, str]) -> None:
@@ -266,7 +342,7 @@ class DatasetPane(QWidget):
             names = describe_filters(self.view.attributes, self._filters)
             self.count_label.setText(f"{shown:,} of {total:,} images match {names}")
         else:
-            self.count_label.setText(f"{total:,} images")
+            self.count_label.setText(self.view.count_text())
 
     # ---------------------------------------------------------------- large view
     def show_large(self, index: QModelIndex) -> None:
@@ -276,7 +352,8 @@ class DatasetPane(QWidget):
         view = self.view
         self.large_name.setText(view.images.name(key))
         labelled = view.labels is not None
-        self.large_labels.setPlainText(label_lines(view.attributes, view.labels[key]) if labelled else "(no labels)")
+        self.large_labels.setPlainText(label_lines(view.attributes, view.labels[key], view.kinds) if labelled
+                                       else "(no labels)")
         self._preview_slot.start("load image", view.images.image, key, on_done=self.large.set_array,
                                  on_failed=lambda exc: self.large.set_empty_text(f"Cannot show: {readable(exc)}"))
         self.large.set_array(None)
@@ -298,14 +375,24 @@ class DatasetPane(QWidget):
     def _check_done(self, report) -> None:
         self.check_progress.finish()
         self.check_button.setEnabled(True)
+        self._checked = (report.source, report)
+        self._show_check(report)
+        self.checkFinished.emit(report)
+
+    def _show_check(self, report) -> None:
+        """The files training would leave out: counted in the title, listed with reasons below the grid."""
         self.bad_table.setRowCount(len(report.bad))
         for row, (name, reason) in enumerate(report.bad):
             self.bad_table.setItem(row, 0, QTableWidgetItem(str(name)))
             self.bad_table.setItem(row, 1, QTableWidgetItem(str(reason)))
         self.bad_table.resizeColumnToContents(0)
         self.bad_table.setVisible(bool(report.bad))
-        self.check_summary.setText(report.summary())
-        self.checkFinished.emit(report)
+        self._unreadable = len(report.bad)
+        self._show_title()
+        skipped = report.skipped_text()
+        self.check_summary.setText(f"{skipped}; training uses the other {report.n_ok:,}." if skipped
+                                   else f"All {report.n_ok:,} images can be read.")
+        self.check_summary.setToolTip(report.summary())
 
     def _check_failed(self, exc: BaseException) -> None:
         self.check_progress.finish()
@@ -321,17 +408,18 @@ class DatasetPane(QWidget):
 
     # ---------------------------------------------------------------- dialogs
     def browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of face images")
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of face images", dialog_folder(self.source))
         if path:
             self.open_source(path)
 
     def browse_zip(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a zip of face images", "", "Zip archives (*.zip)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a zip of face images", dialog_folder(self.source),
+                                              "Zip archives (*.zip)")
         if path:
             self.open_source(path)
 
     def browse_labels(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a labels file", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a labels file", dialog_folder(self.source),
                                               "Label files (*.txt *.csv);;All files (*)")
         if path:
             self.set_labels(path)

@@ -1,5 +1,6 @@
 """The main window: three tabs (Dataset, Train, Edit), menus and toolbar with standard shortcuts, recent datasets
-and runs, drag and drop, a status bar, and a close that never loses a run.
+and runs, a relaunch that continues with the last dataset, run and tab, drag and drop, a status bar, and a close
+that never loses a run.
 
 The window owns the shared pieces - the task pool, the training session, the settings - and wires the panes to
 them; the panes never talk to each other directly. Closing while training asks first, then stops at a step
@@ -15,7 +16,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from faceforge import paths
-from faceforge.config import BUILTIN_SOURCE, TrainConfig, source_label
+from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin, source_label
 from faceforge.data.browse import DatasetView
 from faceforge.gui import window_menus
 from faceforge.gui.dataset_pane import DatasetPane
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         tp.openRunRequested.connect(self.browse_run)
         tp.statusMessage.connect(self.status)
         tp.runShown.connect(self.edit_pane.set_run)
+        self.tabs.currentChanged.connect(self.settings.set_last_tab)
         self.edit_pane.statusMessage.connect(self.status)
         s.started.connect(self._on_training_started)
         s.progressed.connect(tp.training_update)
@@ -110,9 +112,27 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.dataset_pane)
         self.dataset_pane.open_source(source, labels)
 
+    def reopen_last(self) -> None:
+        """Continue where the last session ended: its dataset (else the built-in faces), its run, its tab."""
+        last = self.settings.last_dataset
+        if last and (is_builtin(last["source"]) or Path(last["source"]).exists()):
+            labels = last["labels"] if last["labels"] and Path(last["labels"]).is_file() else None
+            self.dataset_pane.open_source(last["source"], labels, find_labels=last["find_labels"])
+        else:
+            self.dataset_pane.open_source(BUILTIN_SOURCE)
+        tab = self.settings.last_tab
+        run = self.settings.last_run
+        if run and is_run_dir(Path(run)):
+            if run not in self._opened_runs:
+                self._opened_runs.append(run)
+            self.train_pane.show_run(Path(run))
+            self.train_pane.runs.refresh()
+        self.tabs.setCurrentIndex(tab)
+
     def _on_dataset_loaded(self, view: DatasetView) -> None:
         if not view.builtin:
             self.settings.add_recent_dataset(view.source, view.labels_path)
+        self.settings.set_last_dataset(view.source, view.labels_path, find_labels=self.dataset_pane.find_labels)
         plan = copy.deepcopy(self.plan)
         if plan.data.source != view.source:
             plan.data.crop = None  # a crop box is in one dataset's pixels

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QSpinBox, QVBoxLayout, QWidget)
 
 from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin
+from faceforge.data.browse import dialog_folder
+from faceforge.data.labels import find_label_file
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
@@ -355,24 +357,28 @@ class NewRunDialog(QDialog):
 
     def _set_source(self, source: str, labels: str | None) -> None:
         self.source.setText(source)
-        self.labels.setText(labels or "")
+        found = None if labels or is_builtin(source) else find_label_file(source)  # CelebA's labels beside it
+        self.labels.setText(labels or (str(found) if found else ""))
         if is_builtin(source):
             self._fill_attributes(list(BUILTIN_ATTRIBUTES), list(BUILTIN_ATTRIBUTES))
         else:
             self._fill_attributes([], [])
+            self._labels_changed()
 
     def _browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Dataset folder")
+        path = QFileDialog.getExistingDirectory(self, "Dataset folder", dialog_folder(self.source.text()))
         if path:
             self._set_source(path, None)
 
     def _browse_zip(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Dataset archive", "", "Zip archives (*.zip)")
+        path, _ = QFileDialog.getOpenFileName(self, "Dataset archive", dialog_folder(self.source.text()),
+                                              "Zip archives (*.zip)")
         if path:
             self._set_source(path, None)
 
     def _browse_labels(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Labels file", "", "Label files (*.txt *.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Labels file", dialog_folder(self.source.text()),
+                                              "Label files (*.txt *.csv);;All files (*)")
         if path:
             self.labels.setText(path)
             self._labels_changed()

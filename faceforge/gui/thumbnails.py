@@ -23,8 +23,8 @@ import threading
 from collections import OrderedDict, deque
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QObject, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QWidget
 
 from faceforge.data.browse import ImageSource
@@ -139,6 +139,7 @@ class PixmapCache:
 
 
 def _placeholder(size: int, broken: bool = False) -> QPixmap:
+    """A grey cell in the palette's colours (rebuilt when the palette changes); crossed out for a bad file."""
     palette = QApplication.palette()
     pix = QPixmap(size, size)
     pix.fill(palette.color(QPalette.ColorRole.AlternateBase))
@@ -146,7 +147,7 @@ def _placeholder(size: int, broken: bool = False) -> QPixmap:
     painter.setPen(palette.color(QPalette.ColorRole.Mid))
     painter.drawRect(0, 0, size - 1, size - 1)
     if broken:
-        painter.setPen(QColor(200, 60, 60))
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.PlaceholderText), 2))
         painter.drawLine(8, 8, size - 8, size - 8)
         painter.drawLine(size - 8, 8, 8, size - 8)
     painter.end()
@@ -166,10 +167,14 @@ class ThumbnailModel(QAbstractListModel):
         self._shown = 0
         self._broken: set[int] = set()
         self._dirty: set[int] = set()
-        self._placeholder = _placeholder(self.size)
-        self._broken_pix = _placeholder(self.size, broken=True)
+        self.refresh_placeholders()
         self.loader.loaded.connect(self._on_loaded)
         self._flush = Throttler(33, self._emit_changed, self)
+
+    def refresh_placeholders(self) -> None:
+        """Redraw the placeholder cells in the current palette (light/dark)."""
+        self._placeholder = _placeholder(self.size)
+        self._broken_pix = _placeholder(self.size, broken=True)
 
     # ---------------------------------------------------------------- content
     def set_source(self, source: ImageSource | None, rows: np.ndarray | None = None) -> None:
@@ -285,6 +290,12 @@ class ThumbnailGrid(QListView):
         self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setModel(model)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.model().refresh_placeholders()
+            self.viewport().update()
+        super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         width = self.viewport().width() - 2 * self.spacing()

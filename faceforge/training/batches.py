@@ -64,5 +64,8 @@ def load_training_data(config: TrainConfig, *, progress: ProgressFn | None = Non
 
     emit = progress or (lambda event: None)
     emit({"kind": "message", "level": "info", "text": "Preparing the dataset (decoded once, then cached)…"})
-    return load_dataset(config.data, progress=lambda done, total: emit({"kind": "data", "done": done, "total": total}),
-                        should_stop=should_stop)
+    dataset = load_dataset(config.data, progress=lambda done, total: emit({"kind": "data", "done": done,
+                                                                          "total": total}), should_stop=should_stop)
+    if dataset.report.skipped_text():  # say so at the start: a run on 6 of 9 images must not look like one on 9
+        emit({"kind": "message", "level": "warning", "text": dataset.report.skipped_text()})
+    return dataset
