@@ -210,3 +210,25 @@ def test_the_estimate_times_with_the_thread_count_training_will_have(monkeypatch
     before = torch.get_num_threads()
     assert new_run_dialog.estimate(quick_look_config(), 1) == {"threads": 1}
     assert torch.get_num_threads() == before  # the pool thread gets its own count back
+
+
+def test_the_attribute_classifier_trains_from_the_window_and_shows_held_out_results(make_window, qtbot,
+                                                                                     finished_run, monkeypatch):
+    import faceforge.training.classifier as core
+
+    train_for_run = core.train_for_run
+    monkeypatch.setattr(core, "train_for_run", lambda run_dir, **kw: train_for_run(run_dir, epochs=0.3, **kw))
+    w = make_window(initial_dataset=None)
+    assert w.open_classifier() is None and "Open or select a run" in w.statusBar().currentMessage()
+    w.open_run(finished_run)
+    dialog = w.open_classifier()
+    assert finished_run.name in dialog.intro.text()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.metrics is not None, timeout=LONG)
+    names = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert "glasses" in names and "smile" in names  # every labelled attribute, not only the conditioned ones
+    glasses = names.index("glasses")
+    assert "%" in dialog.table.item(glasses, 1).text() and "majority" in dialog.table.item(glasses, 2).text()
+    assert "mean error" in dialog.table.item(names.index("smile"), 1).text()  # built-in smile is continuous
+    assert (finished_run / "classifier").is_dir() and "Saved in" in dialog.message.text()
+    dialog.reject()

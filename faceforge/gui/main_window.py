@@ -225,6 +225,19 @@ class MainWindow(QMainWindow):
         if path:
             self.resume_run(path)
 
+    def open_classifier(self) -> "ClassifierDialog | None":
+        """The attribute classifier of the run shown in the Train pane (or the selected one)."""
+        from faceforge.gui.classifier_dialog import ClassifierDialog
+
+        path = self.train_pane.runs.selected_path() or (str(self.train_pane.shown_run)
+                                                         if self.train_pane.shown_run else None)
+        if not path:
+            self.status("Open or select a run first: the classifier learns that run's labelled data")
+            return None
+        dialog = ClassifierDialog(self.runner, path, parent=self)
+        dialog.open()
+        return dialog
+
     def toggle_pause(self) -> None:
         self.session.toggle_pause()
 

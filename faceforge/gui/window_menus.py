@@ -62,6 +62,9 @@ def build_actions(w) -> None:
                            "Stop at the next step (the run stays resumable)", "Stop")
     w.act_resume = action("&Resume selected run", w._resume_selected, "Ctrl+R", SP.SP_BrowserReload,
                              "Continue the selected run where it stopped")
+    w.act_classifier = action("Attribute &classifier…", w.open_classifier, None, None,
+                              "Train FaceForge's attribute classifier on the shown run's labelled data and see its "
+                              "held-out accuracy per attribute")
     w.act_export = action("&Export grid…", w.train_pane.ask_export_png, QKeySequence.StandardKey.Save,
                              SP.SP_DialogSaveButton, "Save the sample grid on screen as a PNG", "Export grid")
     w.act_export_gif = action("Export snapshots as &GIF…", w.train_pane.ask_export_gif,
@@ -113,6 +116,8 @@ def build_menus(w) -> None:
     t = bar.addMenu("&Train")
     for a in (w.act_new_run, w.act_start, w.act_pause, w.act_stop, w.act_resume):
         t.addAction(a)
+    t.addSeparator()
+    t.addAction(w.act_classifier)
     v = bar.addMenu("&View")
     for a in w.act_tabs:
         v.addAction(a)
