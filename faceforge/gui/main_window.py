@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         if path:
             self.resume_run(path)
 
-    def open_classifier(self) -> "ClassifierDialog | None":
+    def open_classifier(self):
         """The attribute classifier of the run shown in the Train pane (or the selected one)."""
         from faceforge.gui.classifier_dialog import ClassifierDialog
 
