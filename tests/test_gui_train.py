@@ -265,22 +265,24 @@ def test_worker_coalesces_progress_to_at_most_30_updates_a_second(qtbot):
     assert [s for u in updates for s, _ in u.samples] == [500, 1000, 1500, 2000, 2500, 3000]
 
 
-def test_the_plots_go_two_by_two_when_four_in_a_column_would_be_too_short(qtbot):
+def test_the_plots_go_into_two_columns_when_five_in_a_column_would_be_too_short(qtbot):
     from faceforge.gui.plots import TrainingPlots
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
-    plots.resize(600, 900)
+    plots.resize(600, 1000)
     plots.show()
-    qtbot.waitUntil(lambda: plots.view.height() > 700)
+    qtbot.waitUntil(lambda: plots.view.height() > 800)
     assert plots.columns == 1
     plots.resize(900, 420)  # a laptop screen: each plot would be under 100 px high
     qtbot.waitUntil(lambda: plots.columns == 2)
     rows = {round(p.geometry().top()) for p in plots.plots}
     cols = {round(p.geometry().left()) for p in plots.plots}
-    assert len(rows) == 2 and len(cols) == 2
-    assert [p.getAxis("bottom").label.isVisible() for p in plots.plots] == [False, False, True, True]
-    plots.resize(600, 900)
+    assert len(rows) == 3 and len(cols) == 2
+    assert plots.loss_plot.geometry().top() == plots.d_loss_plot.geometry().top()  # G and D loss side by side
+    assert plots.speed_plot.geometry().width() > 1.8 * plots.loss_plot.geometry().width()  # the last spans both
+    assert [p.getAxis("bottom").label.isVisible() for p in plots.plots] == [False, False, False, False, True]
+    plots.resize(600, 1000)
     qtbot.waitUntil(lambda: plots.columns == 1)
 
 
