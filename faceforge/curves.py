@@ -122,11 +122,13 @@ def robust_bounds(columns: list[np.ndarray], max_samples: int = 4000) -> tuple[f
 
 
 def step_axis_end(total_steps: int, last_step: float) -> float:
-    """Where the step axis ends: the run's length, so it does not move at every tick; past it (an unknown or
-    extended length), a round number well beyond the last step, so it moves in big jumps."""
-    if last_step > total_steps:
-        return nice_ceiling(last_step * 1.25)
-    return float(max(total_steps, last_step, 1.0))
+    """Where the step axis ends: a round number (1/2/5 x 10^k) a quarter beyond the last step, so the curves fill
+    the plot from the first ticks and the axis moves in a few big jumps, not at every tick; the run's length once
+    that is nearer (then it stays put until the end), or past it for an extended run."""
+    if last_step <= 0:
+        return float(max(total_steps, 1))
+    end = nice_ceiling(last_step * 1.25)
+    return end if last_step > total_steps or end < total_steps else float(total_steps)
 
 
 def next_range(old: tuple[float, float] | None, lo: float, hi: float, *,

@@ -53,8 +53,10 @@ def test_ema_continues_from_init_and_carries_over_gaps():
 
 def test_axis_ends_are_round_numbers():
     assert [nice_ceiling(x) for x in (0, 0.7, 1, 1.2, 3, 7, 12, 4500)] == [1, 1, 1, 2, 5, 10, 20, 5000]
-    assert step_axis_end(2000, 10) == 2000  # the run's length: no move at every tick
-    assert step_axis_end(0, 0) == 1
+    assert step_axis_end(100_000, 500) == 1000  # early on the curves fill the plot, not a sliver of 100k steps
+    assert {step_axis_end(100_000, s) for s in range(420, 801, 20)} == {1000}  # no move at every tick
+    assert step_axis_end(2000, 1200) == 2000 == step_axis_end(2000, 1999)  # the run's length once it is near
+    assert step_axis_end(0, 0) == 1 and step_axis_end(2000, 0) == 2000
     assert step_axis_end(2000, 2100) == 5000  # past the planned length: a round number well beyond
 
 

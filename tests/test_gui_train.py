@@ -395,6 +395,7 @@ def test_the_live_run_stays_in_view_while_another_run_is_shown(window, qtbot, cl
     qtbot.waitUntil(lambda: pane.runs._item(str(live_dir)) is not None
                     and int(pane.runs._item(str(live_dir)).text(2).split(" / ")[0].replace(",", "")) > 6,
                     timeout=LONG)
+    assert pane.runs._item(str(live_dir)).text(2).endswith(" / 100,000")  # the live run's total, not the shown one's
 
     # Pause and Stop act on the live run, which stays named in the strip
     with qtbot.waitSignal(session.pausedChanged, timeout=LONG, check_params_cb=lambda p: p is True):

@@ -78,6 +78,8 @@ class TrainingPlots(QWidget):
         self.legend.setToolTip("Bold lines are the smoothed curves; the faint lines behind them are every step's "
                                "raw value")
         self.point_label = QLabel()
+        self.point_label.setMinimumWidth(self.point_label.fontMetrics().horizontalAdvance("888,888 logged points"))
+        self.point_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.reset_view = QPushButton("Fit")
         self.reset_view.setToolTip("Show the whole run again after zooming or panning")
         self.reset_view.clicked.connect(self.fit)
@@ -118,11 +120,17 @@ class TrainingPlots(QWidget):
             plot.setLabel("bottom", "step")
             plot.getAxis("bottom").showLabel(plot is self.speed_plot)
             plot.setToolTip(TIPS[title])
-        for plot in self.plots[1:]:
+        for plot in self.plots[1:-1]:
             plot.setXLink(self.loss_plot)
+        # the last plot spans both columns in the two-column layout, and pyqtgraph's X link aligns linked plots
+        # on screen (a wider one would show a wider range): it follows the same step range instead
+        main_vb, last_vb = self.loss_plot.getViewBox(), self.speed_plot.getViewBox()
+        main_vb.sigXRangeChanged.connect(lambda _vb, r: last_vb.setXRange(*r, padding=0))
+        last_vb.sigXRangeChanged.connect(lambda _vb, r: main_vb.setXRange(*r, padding=0))
         for plot in self.plots:
             plot.disableAutoRange()
-            plot.getViewBox().sigRangeChangedManually.connect(lambda _mask, vb=plot.getViewBox(): self._user_zoomed(vb))
+            vb = plot.getViewBox()
+            vb.sigRangeChangedManually.connect(lambda _mask, vb=vb: self._user_zoomed(vb))
             plot.hideButtons()
         self.d_plot.setYRange(-0.02, 1.02, padding=0)
         for key, plot in (("loss_g", self.loss_plot), ("loss_d", self.d_loss_plot),
@@ -285,8 +293,8 @@ class TrainingPlots(QWidget):
 
     # ---------------------------------------------------------------- view ranges
     # Auto-range would move every axis at every tick, and a moved axis re-lays out its ticks, labels and grid in
-    # Python: that, not the curves, is most of a repaint. So the x axis spans the whole run and the y axes only
-    # change when the data leave them or shrink to a small part of them.
+    # Python: that, not the curves, is most of a repaint. So the x axis moves in a few big jumps (curves.step_axis_end)
+    # and the y axes only change when the data leave them or shrink to a small part of them.
     def fit(self) -> None:
         self._manual = False
         self._ranges.clear()
@@ -345,6 +353,10 @@ class TrainingPlots(QWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(fg)
                 axis.setTextPen(fg)
+            if len(keys) == 1:  # a one-curve chart: its coloured key is its title
+                plot.setTitle(f"<span style='color:{COLOURS[keys[0]]}'>&#9473;&nbsp;{LABELS[keys[0]]}</span>",
+                              size="10pt")
+                continue
             key_html = "&nbsp;&nbsp;".join(f"<span style='color:{COLOURS[k]}'>&#9473;&nbsp;{LABELS[k]}</span>"
                                            for k in keys)
             plot.setTitle(f"<span style='color:{fg.name()}'>{title}</span>&nbsp;&nbsp;&nbsp;{key_html}", size="10pt")

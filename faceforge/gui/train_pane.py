@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from faceforge.config import is_builtin
 from faceforge.curves import steps_per_second
@@ -92,8 +93,10 @@ class TrainPane(QWidget):
         self.plan_label.setWordWrap(True)
         controls = QHBoxLayout()
         for b in (self.start_button, self.new_button, self.resume_button):
+            b.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)  # not stretched when alone
             controls.addWidget(b)
         controls.addWidget(self.plan_label, 1)
+        controls.addStretch(0)  # takes the room while the plan is hidden, so the buttons stay together
 
         # ---- run list
         self.runs = RunList(runner, runs_root_fn, extra_runs_fn)
@@ -306,7 +309,7 @@ class TrainPane(QWidget):
             last = rows[-1]
             self.live.progressed(step=last[COL["step"]], img_s=last[COL["img_s"]], wall=last[COL["wall"]],
                                  eval_s=update.eval_s)
-            self.runs.set_live_progress(self._session_run, step=int(last[COL["step"]]), total=self._total_steps)
+            self.runs.set_live_progress(self._session_run, step=int(last[COL["step"]]), total=self.live.total)
         elif update.eval_s is not None:
             self.live.eval_s = update.eval_s
         if update.cpu is not None:
