@@ -387,7 +387,7 @@ def test_the_live_run_stays_in_view_while_another_run_is_shown(window, qtbot, cl
     assert pane.view_progress.text().startswith("step 30 / 30 · finished")
     assert pane.live.run_dir == live_dir and live_dir.name in pane.live.name.text()
     seen = int(pane.progress.value())
-    qtbot.waitUntil(lambda: pane.progress.value() > seen + 2, timeout=LONG)
+    qtbot.waitUntil(lambda: pane.progress.value() > seen + 2, timeout=30_000)
     assert pane.progress.format().startswith("step ") and pane.progress.format().endswith("/ 100,000")
     assert pane.plots.last_step == 30  # the shown run's plots did not take the live run's rows
     # the run list follows the live step between checkpoints

@@ -1,6 +1,7 @@
 """The run this window is training, always in view: its name, progress, speed, time left, why it is slower (the
 CPU is shared) and its Pause and Stop buttons - apart from whatever run the plots show, as TensorBoard and W&B
-keep the live run apart from the one being looked at. And the banner that puts a health warning where the eye is.
+keep the live run apart from the one being looked at. And what puts a warning where the eye is: the banner over
+the plots, and warning and error lines in colour in the events list.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QVBoxLayout,
                                QWidget)
 
@@ -194,3 +196,23 @@ class HealthBanner(QFrame):
         self.count = 0
         self.hide()
         self.dismissed.emit()
+
+
+class EventColours(QSyntaxHighlighter):
+    """Warning lines of the events list in orange and bold, errors in red (events.log's level column, or the
+    "▸ WARNING:" lines of this window's own messages)."""
+
+    def __init__(self, document):
+        super().__init__(document)
+        self.formats = {}
+        for level, colour in (("WARNING", "#d35400"), ("ERROR", "#c0392b")):
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(colour))
+            fmt.setFontWeight(QFont.Weight.Bold)
+            self.formats[level] = fmt
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt API
+        level = text[20:27].strip() if not text.startswith("▸") else text[2:].split(":", 1)[0]
+        fmt = self.formats.get(level)
+        if fmt is not None:
+            self.setFormat(0, len(text), fmt)

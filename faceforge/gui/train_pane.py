@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
 
 from faceforge.config import is_builtin
 from faceforge.curves import steps_per_second
-from faceforge.gui.live_strip import HealthBanner, LiveStrip
+from faceforge.gui.live_strip import EventColours, HealthBanner, LiveStrip
 from faceforge.gui.plots import TrainingPlots
 from faceforge.gui.progress_panel import format_eta
 from faceforge.gui.run_list import RESUMABLE, RunList
@@ -70,6 +70,7 @@ class TrainPane(QWidget):
         self._session_state = "idle"
         self._session_run: Path | None = None
         self._buffer: list[TrainUpdate] = []
+        self._said: set[str] = set()  # messages shown from the worker: their events.log lines are not repeated
         self._total_steps = 0
         self.history: RunHistory | None = None
 
@@ -139,6 +140,7 @@ class TrainPane(QWidget):
         self.events.setMaximumBlockCount(5000)
         self.events.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.events.setPlaceholderText("Events and health messages of the run appear here")
+        self._event_colours = EventColours(self.events.document())
 
         centre = QWidget()
         cl = QVBoxLayout(centre)
@@ -183,6 +185,7 @@ class TrainPane(QWidget):
         self.samples.clear()
         self.events.clear()
         self._buffer.clear()
+        self._said.clear()
         self.banner.dismiss()
         self.history = None
         self.run_title.setText(path.name if path else "No run selected")
@@ -231,6 +234,8 @@ class TrainPane(QWidget):
 
     def _add_events(self, lines: list[str]) -> None:
         for line in lines:
+            if line[28:].strip() in self._said:  # the worker's message of it came first (a roll-back, say)
+                continue
             self._append_event(line)
             # a run another process trains: its warnings reach us only through events.log, at about this step
             if not self.monitor.own and line[20:27].strip() == "WARNING":
@@ -341,6 +346,7 @@ class TrainPane(QWidget):
             self.samples.show_grid(*update.grid)
         for level, text in update.messages:  # health warnings come as events.log lines, and to the banner
             self._append_event(f"▸ {level.upper()}: {text}" if level != "info" else f"▸ {text}")
+            self._said.add(text)
         for warning in update.health:
             self._warn(warning["text"], step=warning["step"], code=warning["code"])
         self._update_progress()
@@ -369,6 +375,7 @@ class TrainPane(QWidget):
         if step is None or self.history is None:
             self.view_progress.setText("")
             return
+        step = max(step, float(self.monitor.status.get("step", 0) or 0))  # a stop between two ticks (Run.progress)
         state = "running" if self.monitor.own else self.monitor.status.get("state", "?")
         parts = [f"step {int(step):,}" + (f" / {total:,}" if total else ""), state]
         data = self.plots.data.view()
