@@ -339,6 +339,10 @@ def test_a_run_paused_in_another_window_is_still_followed(window, qtbot, cli_run
     with qtbot.waitSignal(pane.runShown, timeout=LONG):
         window.open_run(folder.path)
     assert pane.monitor.following and "following live" in pane.run_info.text()
+    # its health warnings reach this window through events.log only: a banner and a marker all the same
+    folder.log_event("The samples are becoming alike", level="warning")
+    qtbot.waitUntil(lambda: pane.banner.isVisible(), timeout=10_000)
+    assert "becoming alike" in pane.banner.text.text() and ("log", 30) in pane.plots.markers
     folder.write_status("stopped", step=30, total_steps=60)
     qtbot.waitUntil(lambda: not pane.monitor.following, timeout=10_000)
 
@@ -474,3 +478,21 @@ def test_the_run_list_takes_a_runs_step_from_its_stats_not_its_last_checkpoint(c
     folder.write_status("stopped", step=20, total_steps=30)  # as written at the checkpoint before the last ticks
     (row,) = gather_runs(tmp_path / "runs", [])
     assert (row["state"], row["step"], row["total"]) == ("stopped", 30, 30)
+
+
+def test_the_events_list_keeps_its_newest_line_in_view(window, qtbot, cli_run, tmp_path):
+    import shutil
+
+    folder = Run(shutil.copytree(cli_run, tmp_path / cli_run.name))
+    for i in range(200):
+        folder.log_event(f"line {i}")
+    pane = window.train_pane
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(folder.path)
+    bar = pane.events.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=5_000)
+    pane.monitor.eventsAdded.emit([f"2026-01-01 00:00:00 INFO    more {i}" for i in range(20)])
+    assert bar.value() == bar.maximum()
+    bar.setValue(0)  # someone reading an older line is not pulled down
+    pane.monitor.eventsAdded.emit(["2026-01-01 00:00:00 INFO    one more"])
+    assert bar.value() == 0
