@@ -374,7 +374,11 @@ def test_the_live_run_stays_in_view_while_another_run_is_shown(window, qtbot, cl
     pane.banner.dismiss_button.click()
     assert not pane.banner.isVisible()
 
-    # the core says other programs use the CPU and training went to one thread
+    # another FaceForge training shares the machine (a message event), then the core says other programs use the
+    # CPU and training went to one thread
+    other = "Another FaceForge training is running on this machine: 00007-celeba (pid 4242)"
+    session.progressed.emit(TrainUpdate(messages=[("warning", other)]))
+    assert pane.live.notice.text() == other and not pane.live.notice.isHidden()
     worker = TrainWorker(config=tiny_config(10))
     updates = []
     worker.progressed.connect(updates.append)
