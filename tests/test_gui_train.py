@@ -398,6 +398,9 @@ def test_the_live_run_stays_in_view_while_another_run_is_shown(window, qtbot, cl
     qtbot.waitUntil(lambda: pane.progress.value() > seen + 2, timeout=30_000)
     assert pane.progress.format().startswith("step ") and pane.progress.format().endswith("/ 100,000")
     assert pane.plots.last_step == 30  # the shown run's plots did not take the live run's rows
+    session.progressed.emit(TrainUpdate(health=[{"code": "collapse", "step": 12, "text": "The samples are alike"}]))
+    assert pane.live.notice.text() == "Health warning at step 12: The samples are alike"
+    assert not pane.banner.isVisible() and ("collapse", 12) not in pane.plots.markers  # not the shown run's
     # the run list and the bar agree between checkpoints (status.json still says step 0)
     assert Run(live_dir).status()["step"] == 0
     qtbot.waitUntil(lambda: pane.runs._item(str(live_dir)) is not None, timeout=10_000)

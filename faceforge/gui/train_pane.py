@@ -322,7 +322,10 @@ class TrainPane(QWidget):
         for level, text in update.messages:
             if level in ("warning", "error"):  # e.g. another FaceForge training shares the machine
                 self.live.set_notice(text, warning=True)
-        if self.monitor.own and self.monitor.path == self._session_run:
+        shown = self.monitor.own and self.monitor.path == self._session_run
+        for warning in update.health if not shown else ():  # the plots show another run: the strip says it
+            self.live.set_notice(f"Health warning at step {warning['step']:,}: {warning['text']}", warning=True)
+        if shown:
             if self.monitor.loading:
                 self._buffer.append(update)
             else:
