@@ -4,8 +4,10 @@
   tick costs a copy of the new rows, not of the whole history.
 * Curves get ``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)``: pyqtgraph draws about one
   point per pixel of what is visible, so the drawing cost does not grow with the run.
-* Losses are drawn twice: the raw curve faint, an exponential moving average bold; the smoothing slider only
-  re-filters (vectorised, chunked) and new ticks are smoothed incrementally.
+* G and D losses are plotted at every step (the oscillation a logging tick's mean hides), each on its own axis
+  (G's early peak must not flatten D's curve), and drawn twice: the raw curve faint, an exponential moving average
+  bold; the smoothing slider only re-filters (vectorised, chunked) and new ticks are smoothed incrementally.
+* A zoom or pan is kept over steps that have data; health warnings are marked at their step.
 * Colours follow the application palette, so the plots are right in light and dark mode.
 """
 from __future__ import annotations
@@ -275,7 +277,10 @@ class TrainingPlots(QWidget):
         x = self.data.column(COL["step"])
         xs = self.losses.column(0)
         for key, item in self.raw.items():
-            item.setData(*(xs, self.losses.column(LOSS_COL[key])) if key in LOSS_COL else (x, self.data.column(COL[key])))
+            if key in LOSS_COL:
+                item.setData(xs, self.losses.column(LOSS_COL[key]))
+            else:
+                item.setData(x, self.data.column(COL[key]))
         for key, item in self.smoothed.items():
             item.setData(xs if key in LOSS_COL else x, self._smooth[key].column(0))
         for key, item in self.quality.items():

@@ -2,8 +2,10 @@
 
 What is on screen is always one run folder (``RunMonitor``): its whole history is read on the pool, then it is
 followed - by the training worker's throttled updates when this window trains it, by polling the folder when
-another process does. The controls act on the window's ``TrainingSession``; the pane only asks for things through
-signals, so menus, toolbar and tests go through the same path.
+another process does. The run this window trains is a separate thing: the live strip (``gui/live_strip.py``) shows
+its progress, speed, time left and CPU notices with its Pause and Stop, whatever run the plots show. The controls
+act on the window's ``TrainingSession``; the pane only asks for things through signals, so menus, toolbar and tests
+go through the same path.
 """
 from __future__ import annotations
 
