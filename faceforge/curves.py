@@ -122,11 +122,13 @@ def robust_bounds(columns: list[np.ndarray], max_samples: int = 4000) -> tuple[f
 
 
 def step_axis_end(total_steps: int, last_step: float) -> float:
-    """Where the step axis ends: the run's length, so it does not move at every tick; past it (an unknown or
-    extended length), a round number well beyond the last step, so it moves in big jumps."""
-    if last_step > total_steps:
-        return nice_ceiling(last_step * 1.25)
-    return float(max(total_steps, last_step, 1.0))
+    """Where the step axis ends: a round number (1/2/5 x 10^k) a quarter beyond the last step, so the curves fill
+    the plot from the first ticks and the axis moves in a few big jumps, not at every tick; the run's length once
+    that is nearer (then it stays put until the end), or past it for an extended run."""
+    if last_step <= 0:
+        return float(max(total_steps, 1))
+    end = nice_ceiling(last_step * 1.25)
+    return end if last_step > total_steps or end < total_steps else float(total_steps)
 
 
 def next_range(old: tuple[float, float] | None, lo: float, hi: float, *,
@@ -157,3 +159,59 @@ def steps_per_second(rows: np.ndarray) -> float | None:
     dt = tail[-1, _WALL] - tail[0, _WALL]
     ds = tail[-1, _STEP] - tail[0, _STEP]
     return ds / dt if dt > 0 and ds > 0 else None
+
+
+def per_step_losses(rows: list[dict]) -> np.ndarray:
+    """(n, 3) [step, loss_g, loss_d] for every step the rows cover: a row's ``loss_g_steps``/``loss_d_steps``
+    (every step of its logging tick, ending at its step) when it has them, else its tick mean at its step (runs
+    logged before per-step losses were kept). Rows without losses (quality-score rows) add nothing."""
+    parts = []
+    for row in rows:
+        g, d = row.get("loss_g_steps"), row.get("loss_d_steps")
+        step = row.get("step")
+        if not isinstance(step, (int, float)):
+            continue
+        if isinstance(g, list) and isinstance(d, list) and g and len(g) == len(d):
+            steps = np.arange(step - len(g) + 1, step + 1, dtype=np.float64)
+            parts.append(np.column_stack([steps, np.asarray(g, np.float64), np.asarray(d, np.float64)]))
+        elif isinstance(row.get("loss_g"), (int, float)) and isinstance(row.get("loss_d"), (int, float)):
+            parts.append(np.array([[step, row["loss_g"], row["loss_d"]]], np.float64))
+    return np.concatenate(parts) if parts else np.zeros((0, 3))
+
+
+def variety(diversity: np.ndarray) -> np.ndarray:
+    """The diversity score is mean MS-SSIM between samples, which falls as the faces become varied; 1 - MS-SSIM
+    rises with variety, so a curve going up means what its label says."""
+    return 1.0 - np.asarray(diversity, np.float64)
+
+
+def clamp_span(lo: float, hi: float, first: float, last: float) -> tuple[float, float]:
+    """A zoomed or panned step range moved back over the data ``first..last`` (a wheel zoom must not land on
+    steps that have no data): kept as wide as asked when it fits, else the whole data."""
+    if last <= first:
+        return lo, hi
+    width = hi - lo
+    if width >= last - first:
+        return first, last
+    if lo < first:
+        return first, first + width
+    if hi > last:
+        return last - width, last
+    return lo, hi
+
+
+def evaluations_left(step: int, total: int, every: int) -> int:
+    """Quality measurements still to come after ``step``: every ``every`` steps and one at the end."""
+    if every <= 0 or step >= total:
+        return 0
+    return total // every - step // every + (1 if total % every else 0)
+
+
+def time_left(*, step: int, total: int, seconds_per_step: float | None, eval_seconds: float = 0.0,
+              metrics_every: int = 0) -> float | None:
+    """Seconds until the run ends: the steps left at the measured rate plus the quality measurements still to
+    come (the one at the end included), each as long as the last one took."""
+    if seconds_per_step is None:
+        return None
+    return (max(0, total - step) * seconds_per_step
+            + evaluations_left(step, total, metrics_every) * max(0.0, eval_seconds))

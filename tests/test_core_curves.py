@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceforge.curves import (GrowingArray, ema, next_range, nice_ceiling, robust_bounds, step_axis_end,
-                              steps_per_second)
+from faceforge.curves import (GrowingArray, clamp_span, ema, evaluations_left, next_range, nice_ceiling,
+                              per_step_losses, robust_bounds, step_axis_end, steps_per_second, time_left, variety)
 from faceforge.runs import STATS_COLUMNS
 
 
@@ -53,8 +53,10 @@ def test_ema_continues_from_init_and_carries_over_gaps():
 
 def test_axis_ends_are_round_numbers():
     assert [nice_ceiling(x) for x in (0, 0.7, 1, 1.2, 3, 7, 12, 4500)] == [1, 1, 1, 2, 5, 10, 20, 5000]
-    assert step_axis_end(2000, 10) == 2000  # the run's length: no move at every tick
-    assert step_axis_end(0, 0) == 1
+    assert step_axis_end(100_000, 500) == 1000  # early on the curves fill the plot, not a sliver of 100k steps
+    assert {step_axis_end(100_000, s) for s in range(420, 801, 20)} == {1000}  # no move at every tick
+    assert step_axis_end(2000, 1200) == 2000 == step_axis_end(2000, 1999)  # the run's length once it is near
+    assert step_axis_end(0, 0) == 1 and step_axis_end(2000, 0) == 2000
     assert step_axis_end(2000, 2100) == 5000  # past the planned length: a round number well beyond
 
 
@@ -94,3 +96,35 @@ def test_steps_per_second_from_the_last_ticks_of_the_wall_clock():
     rewound = rows[10:].copy()
     rewound[-1, STATS_COLUMNS.index("step")] = rewound[0, STATS_COLUMNS.index("step")]  # a rollback: no rate
     assert steps_per_second(rewound) is None
+
+
+def test_per_step_losses_expand_each_tick_and_fall_back_to_the_tick_mean():
+    rows = [{"step": 0, "swd": 30.0},  # a quality-score row: no losses
+            {"step": 3, "loss_g": 2.0, "loss_d": 1.0, "loss_g_steps": [1.0, 2.0, 3.0], "loss_d_steps": [.5, 1., 1.5]},
+            {"step": 6, "loss_g": 4.0, "loss_d": 0.5}]  # written before per-step losses were kept
+    out = per_step_losses(rows)
+    np.testing.assert_array_equal(out, [[1, 1.0, .5], [2, 2.0, 1.0], [3, 3.0, 1.5], [6, 4.0, .5]])
+    assert per_step_losses([]).shape == (0, 3)
+
+
+def test_variety_rises_as_ms_ssim_falls():
+    np.testing.assert_allclose(variety(np.array([0.9, 0.4])), [0.1, 0.6])
+
+
+@pytest.mark.parametrize("span, expected", [
+    ((100, 300), (100, 300)),  # inside the data: left alone
+    ((-200, 0), (0, 200)),  # zoomed out past the start: moved onto the data, same width
+    ((900, 1400), (500, 1000)),  # past the newest step
+    ((-500, 2000), (0, 1000)),  # wider than the data: the data
+])
+def test_a_zoom_is_clamped_to_the_steps_that_have_data(span, expected):
+    assert clamp_span(*span, 0, 1000) == expected
+
+
+def test_time_left_counts_the_quality_measurements_still_to_come_with_the_final_one():
+    assert evaluations_left(260, 2000, 500) == 4  # 500, 1000, 1500, 2000
+    assert evaluations_left(260, 2010, 500) == 5  # ... and one at the end
+    assert evaluations_left(2000, 2000, 500) == 0 and evaluations_left(10, 100, 0) == 0
+    assert time_left(step=1500, total=2000, seconds_per_step=0.1, eval_seconds=20.0, metrics_every=1000) == \
+        pytest.approx(500 * 0.1 + 20.0)
+    assert time_left(step=10, total=20, seconds_per_step=None) is None

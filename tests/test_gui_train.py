@@ -88,6 +88,7 @@ def test_training_started_from_the_train_pane_finishes_with_plots_and_grid(windo
     qtbot.waitUntil(lambda: pane.plots.point_count() == len(run.stats()), timeout=10_000)
     assert pane.plots.last_step == 30
     assert np.isfinite(pane.plots.data.column(2)).all()
+    assert pane.plots.losses.column(0).tolist() == list(range(1, 31))  # every step's losses, not the ticks'
     assert [s for s, _ in pane.samples.samples] == [s for s, _ in run.samples()]
     qtbot.waitUntil(lambda: pane.samples.current_array() is not None, timeout=10_000)
     assert pane.samples.shown_step == 30
@@ -161,22 +162,29 @@ def test_opening_a_cli_run_shows_its_history_and_scrubbing_shows_an_earlier_snap
     assert pane.resume_button.isEnabled() is False  # finished runs are not "resumable"
 
 
-def test_export_png_and_gif(window, qtbot, cli_run, tmp_path):
+def test_export_png_gif_and_mp4(window, qtbot, cli_run, tmp_path):
     pane = window.train_pane
     with qtbot.waitSignal(pane.runShown, timeout=LONG):
         window.open_run(cli_run)
     qtbot.waitUntil(lambda: pane.samples.current_array() is not None, timeout=10_000)
-    png, gif = tmp_path / "grid.png", tmp_path / "run.gif"
+    png, gif, mp4 = tmp_path / "grid.png", tmp_path / "run.gif", tmp_path / "run.mp4"
     with qtbot.waitSignal(pane.exported, timeout=LONG):
         pane.export_png(str(png))
     with qtbot.waitSignal(pane.exported, timeout=LONG):
         pane.export_gif(str(gif))
+    assert pane.samples.mp4_button.isEnabled()
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.export_mp4(str(mp4))
     from PIL import Image
 
     with Image.open(png) as img:
         assert img.size[::-1] == pane.samples.current_array().shape[:2]
     with Image.open(gif) as img:
         assert img.n_frames == 4
+    import av
+
+    with av.open(str(mp4)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == 4
 
 
 def test_following_a_run_that_another_writer_is_training(window, qtbot, tmp_path):
@@ -265,22 +273,24 @@ def test_worker_coalesces_progress_to_at_most_30_updates_a_second(qtbot):
     assert [s for u in updates for s, _ in u.samples] == [500, 1000, 1500, 2000, 2500, 3000]
 
 
-def test_the_plots_go_two_by_two_when_four_in_a_column_would_be_too_short(qtbot):
+def test_the_plots_go_into_two_columns_when_five_in_a_column_would_be_too_short(qtbot):
     from faceforge.gui.plots import TrainingPlots
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
-    plots.resize(600, 900)
+    plots.resize(600, 1000)
     plots.show()
-    qtbot.waitUntil(lambda: plots.view.height() > 700)
+    qtbot.waitUntil(lambda: plots.view.height() > 800)
     assert plots.columns == 1
     plots.resize(900, 420)  # a laptop screen: each plot would be under 100 px high
     qtbot.waitUntil(lambda: plots.columns == 2)
     rows = {round(p.geometry().top()) for p in plots.plots}
     cols = {round(p.geometry().left()) for p in plots.plots}
-    assert len(rows) == 2 and len(cols) == 2
-    assert [p.getAxis("bottom").label.isVisible() for p in plots.plots] == [False, False, True, True]
-    plots.resize(600, 900)
+    assert len(rows) == 3 and len(cols) == 2
+    assert plots.loss_plot.geometry().top() == plots.d_loss_plot.geometry().top()  # G and D loss side by side
+    assert plots.speed_plot.geometry().width() > 1.8 * plots.loss_plot.geometry().width()  # the last spans both
+    assert [p.getAxis("bottom").label.isVisible() for p in plots.plots] == [False, False, False, False, True]
+    plots.resize(600, 1000)
     qtbot.waitUntil(lambda: plots.columns == 1)
 
 
@@ -329,5 +339,167 @@ def test_a_run_paused_in_another_window_is_still_followed(window, qtbot, cli_run
     with qtbot.waitSignal(pane.runShown, timeout=LONG):
         window.open_run(folder.path)
     assert pane.monitor.following and "following live" in pane.run_info.text()
+    # its health warnings reach this window through events.log only: a banner and a marker all the same
+    folder.log_event("The samples are becoming alike", level="warning")
+    qtbot.waitUntil(lambda: pane.banner.isVisible(), timeout=10_000)
+    assert "becoming alike" in pane.banner.text.text() and ("log", 30) in pane.plots.markers
     folder.write_status("stopped", step=30, total_steps=60)
     qtbot.waitUntil(lambda: not pane.monitor.following, timeout=10_000)
+
+
+def test_the_live_run_stays_in_view_while_another_run_is_shown(window, qtbot, cli_run):
+    """One source of truth per run: the live strip follows the training run (its own bar, speed, time left,
+    Pause/Stop), the title line the run on screen; the run list's Step column follows the stats, not the
+    checkpoints; health warnings get a banner and one marker each; a simulated 'cpu' event shows its notice."""
+    from faceforge.gui.workers import TrainUpdate, TrainWorker
+
+    pane, session = window.train_pane, window.session
+    cfg = tiny_config(100_000, sample_every=1000)
+    cfg.schedule.checkpoint_every = 1000  # status.json keeps step 0: only the stats say where the run is
+    with qtbot.waitSignal(window.trainingStarted, timeout=LONG):
+        window.start_training(cfg)
+    live_dir = session.run_dir
+    assert not pane.plan_label.isVisible()  # the strip says what trains; the plan is for the next Start
+    qtbot.waitUntil(lambda: (pane.plots.last_step or 0) >= 6, timeout=LONG)
+    qtbot.waitUntil(lambda: "left" in pane.live.info.text(), timeout=LONG)  # time left from the first ticks
+
+    # a health warning, twice (as a repeated event would be): one banner, one marker at its step
+    warning = {"code": "d-winning", "step": 4, "text": "The discriminator is winning outright"}
+    for _ in range(2):
+        session.progressed.emit(TrainUpdate(health=[dict(warning)]))
+    assert pane.banner.isVisible() and "winning outright" in pane.banner.text.text()
+    assert "step 4" in pane.banner.text.text() and pane.banner.count == 1
+    assert list(pane.plots.markers) == [("d-winning", 4)]
+    assert pane.plots.markers[("d-winning", 4)].value() == 4
+    pane.banner.dismiss_button.click()
+    assert not pane.banner.isVisible()
+
+    # another FaceForge training shares the machine (a message event), then the core says other programs use the
+    # CPU and training went to one thread
+    other = "Another FaceForge training is running on this machine: 00007-celeba (pid 4242)"
+    session.progressed.emit(TrainUpdate(messages=[("warning", other)]))
+    assert pane.live.notice.text() == other and not pane.live.notice.isHidden()
+    worker = TrainWorker(config=tiny_config(10))
+    updates = []
+    worker.progressed.connect(updates.append)
+    text = "CPU busy: other programs use 1.0 of 2 cores; training on 1 of 2 threads so neither waits"
+    worker._on_event({"kind": "cpu", "busy": True, "others": 1.0, "threads": 1, "text": text})
+    worker._flush(force=True)
+    session.progressed.emit(updates[-1])
+    assert pane.live.notice.text() == text and not pane.live.notice.isHidden()
+
+    # now look at a finished run while the first one trains
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(cli_run)
+    assert pane.shown_run == cli_run
+    assert pane.view_progress.text().startswith("step 30 / 30 · finished")
+    assert pane.live.run_dir == live_dir and live_dir.name in pane.live.name.text()
+    seen = int(pane.progress.value())
+    qtbot.waitUntil(lambda: pane.progress.value() > seen + 2, timeout=30_000)
+    assert pane.progress.format().startswith("step ") and pane.progress.format().endswith("/ 100,000")
+    assert pane.plots.last_step == 30  # the shown run's plots did not take the live run's rows
+    session.progressed.emit(TrainUpdate(health=[{"code": "collapse", "step": 12, "text": "The samples are alike"}]))
+    assert pane.live.notice.text() == "Health warning at step 12: The samples are alike"
+    assert not pane.banner.isVisible() and ("collapse", 12) not in pane.plots.markers  # not the shown run's
+    # the run list and the bar agree between checkpoints (status.json still says step 0)
+    assert Run(live_dir).status()["step"] == 0
+    qtbot.waitUntil(lambda: pane.runs._item(str(live_dir)) is not None, timeout=10_000)
+    listed = pane.runs._item(str(live_dir)).text(2)
+    assert int(listed.split(" / ")[0].replace(",", "")) >= pane.live.step > 6
+    assert listed.endswith(" / 100,000")  # the live run's total, not the shown one's
+
+    # Pause and Stop act on the live run, which stays named in the strip
+    with qtbot.waitSignal(session.pausedChanged, timeout=LONG, check_params_cb=lambda p: p is True):
+        pane.pause_button.click()
+    assert session.state == "paused" and Run(live_dir).status()["state"] == "paused"
+    assert Run(cli_run).status()["state"] == "finished"
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        pane.stop_button.click()
+    stopped = finished.args[0]["step"]
+    assert pane.progress.format() == f"step {stopped:,} / 100,000"
+    assert "stopped" in pane.live.name.text()
+    qtbot.waitUntil(lambda: pane.runs._item(str(live_dir)).text(2) == f"{stopped:,} / 100,000", timeout=10_000)
+    pane.live.show_button.click()  # back to the run that trained
+    qtbot.waitUntil(lambda: pane.shown_run == live_dir and pane.history is not None, timeout=LONG)
+    assert pane.view_progress.text().startswith(f"step {stopped:,} / 100,000 · stopped")
+
+
+def test_a_start_that_fails_touches_no_other_run(window, qtbot, cli_run, tmp_path):
+    import shutil
+
+    shown = Run(shutil.copytree(cli_run, tmp_path / cli_run.name))
+    pane = window.train_pane
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(shown.path)
+    events_before, log_before = pane.events.toPlainText(), shown.events_path.read_text()
+    cfg = tiny_config(10)
+    cfg.data.source = str(tmp_path / "no-such-folder")
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        assert window.start_training(cfg)
+    assert finished.args[0]["state"] == "failed" and finished.args[0]["run_dir"] is None
+    assert pane.events.toPlainText() == events_before
+    assert shown.events_path.read_text() == log_before and shown.status()["state"] == "finished"
+    assert pane.live.name.text() == "Could not start"
+    assert "no-such-folder" in pane.live.notice.text() and not pane.live.notice.isHidden()
+    assert pane.plan_label.isVisible()
+
+
+def test_time_left_comes_from_the_first_ticks_and_counts_the_final_quality_measurement(qtbot):
+    from faceforge.gui.live_strip import LiveStrip
+
+    strip = LiveStrip()
+    qtbot.addWidget(strip)
+    strip.started(Path("/runs/00001-x"), step=0, total=1000, metrics_every=500)
+    strip.progressed(step=0, img_s=float("nan"), wall=float("nan"), eval_s=30.0)  # the step-0 quality row
+    strip.progressed(step=20, img_s=80.0, wall=2.0, eval_s=None)
+    assert "estimating" in strip.info.text()
+    strip.progressed(step=40, img_s=80.0, wall=4.0, eval_s=None)
+    # 960 steps at 0.1 s, plus the measurements at 500 and 1,000 at 30 s each
+    assert strip.info.text() == "80 img/s · 2 min 36 s left"
+
+
+def test_a_zoom_does_not_land_on_steps_without_data(qtbot):
+    from faceforge.gui.plots import TrainingPlots
+    from faceforge.gui.workers import rows_to_array
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(600, 900)
+    plots.show()
+    plots.set_total_steps(10_000)
+    plots.set_rows(rows_to_array([{"step": s, "loss_g": 1.0, "loss_d": 1.0} for s in range(20, 1001, 20)]))
+    vb = plots.d_plot.getViewBox()
+    vb.setXRange(5_000, 9_000, padding=0)  # what a wheel zoom out there would give
+    vb.sigRangeChangedManually.emit([True, True])
+    lo, hi = plots.loss_plot.getViewBox().viewRange()[0]
+    assert (lo, hi) == pytest.approx((20, 1000), abs=1)
+    assert plots.reset_view.isEnabled()
+
+
+def test_the_run_list_takes_a_runs_step_from_its_stats_not_its_last_checkpoint(cli_run, tmp_path):
+    import shutil
+
+    from faceforge.gui.run_list import gather_runs
+
+    folder = Run(shutil.copytree(cli_run, tmp_path / "runs" / cli_run.name))
+    folder.write_status("stopped", step=20, total_steps=30)  # as written at the checkpoint before the last ticks
+    (row,) = gather_runs(tmp_path / "runs", [])
+    assert (row["state"], row["step"], row["total"]) == ("stopped", 30, 30)
+
+
+def test_the_events_list_keeps_its_newest_line_in_view(window, qtbot, cli_run, tmp_path):
+    import shutil
+
+    folder = Run(shutil.copytree(cli_run, tmp_path / cli_run.name))
+    for i in range(200):
+        folder.log_event(f"line {i}")
+    pane = window.train_pane
+    with qtbot.waitSignal(pane.runShown, timeout=LONG):
+        window.open_run(folder.path)
+    bar = pane.events.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=5_000)
+    pane.monitor.eventsAdded.emit([f"2026-01-01 00:00:00 INFO    more {i}" for i in range(20)])
+    assert bar.value() == bar.maximum()
+    bar.setValue(0)  # someone reading an older line is not pulled down
+    pane.monitor.eventsAdded.emit(["2026-01-01 00:00:00 INFO    one more"])
+    assert bar.value() == 0

@@ -19,6 +19,7 @@ from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin
 from faceforge.data.browse import dialog_folder
 from faceforge.data.labels import find_label_file
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
+from faceforge.cpu_share import BUSY_CORES
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.models import model_for
@@ -53,7 +54,12 @@ def format_estimate(result: dict) -> str:
     where = " ".join(str(result[k]) for k in ("device", "precision") if result.get(k))
     if where:
         parts.append(where)
-    return " · ".join(parts) or "Estimate returned nothing"
+    text = " · ".join(parts) or "Estimate returned nothing"
+    others = result.get("others_busy_cores")
+    if isinstance(others, (int, float)) and others >= BUSY_CORES:
+        text += (f". Measured while other programs used {others:.1f} of {result.get('cores', '?')} cores: training "
+                 "will be faster when they finish (the time left follows the measured speed)")
+    return text
 
 
 def read_label_names(path: str) -> list[str]:

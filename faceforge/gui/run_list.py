@@ -32,10 +32,9 @@ def gather_runs(root: Path, extra: list[str]) -> list[dict[str, Any]]:
             runs.append(Run(path))
     rows = []
     for run in runs:
-        status = run.status()
-        rows.append({"path": str(run.path), "name": run.name, "state": str(status.get("state", "?")),
-                     "step": int(status.get("step", 0) or 0), "total": int(status.get("total_steps", 0) or 0),
-                     "mtime": _mtime(run)})
+        progress = run.progress()  # the step from the stats tail: status.json's is only rewritten at checkpoints
+        rows.append({"path": str(run.path), "name": run.name, "state": progress.state, "step": progress.step,
+                     "total": progress.total_steps or 0, "mtime": _mtime(run)})
     rows.sort(key=lambda r: r["mtime"], reverse=True)
     return rows
 
@@ -59,6 +58,7 @@ class RunList(QTreeWidget):
         self._slot = TaskSlot(runner, self)
         self._rows: dict[str, dict[str, Any]] = {}
         self._overrides: dict[str, str] = {}
+        self._live: dict[str, int] = {}  # the newest step the worker reported, per run this window trains
         self.setColumnCount(3)
         self.setHeaderLabels(["Run", "State", "Step"])
         self.setRootIsDecorated(False)
@@ -95,10 +95,26 @@ class RunList(QTreeWidget):
         if item is not None:
             self._paint(item, self._rows.get(key, {"state": state or "?", "step": 0, "total": 0}))
 
+    def set_live_progress(self, path: str | Path, *, step: int, total: int) -> None:
+        """The step of the run this window trains, from the worker as it is logged (a refresh reads the same
+        from the folder; a refresh that read it a moment earlier never moves it back)."""
+        key = str(Path(path))
+        row = self._rows.get(key)
+        if row is None:
+            return
+        row["step"], row["total"] = max(step, row.get("step", 0)), total or row.get("total", 0)
+        self._live[key] = row["step"]
+        item = self._item(key)
+        if item is not None:
+            self._paint(item, row)
+
     def _fill(self, rows: list[dict[str, Any]]) -> None:
         selected = self.selected_path()
         self._quiet = True
         self.clear()
+        for r in rows:  # the pool read the folder a moment ago: the worker may already be further
+            if r["state"] in ("running", "paused") and r["path"] in self._live:
+                r["step"] = max(r["step"], self._live[r["path"]])
         self._rows = {r["path"]: r for r in rows}
         for r in rows:
             item = QTreeWidgetItem([r["name"], "", ""])

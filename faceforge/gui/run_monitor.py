@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from faceforge.config import TrainConfig
+from faceforge.curves import per_step_losses
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.workers import STATS_COLUMNS, rows_to_array
 from faceforge.runs import LIVE_STATES, LineTail, Run, StatsTail
@@ -30,6 +31,7 @@ MAX_EVENT_LINES = 5000
 class RunHistory:
     path: Path
     rows: np.ndarray
+    step_losses: np.ndarray  # [step, loss_g, loss_d] for every step (curves.per_step_losses)
     samples: list[tuple[int, str]]
     events: list[str]
     status: dict[str, Any]
@@ -44,7 +46,8 @@ def load_history(path: str | Path) -> RunHistory:
     """Runs on the pool: everything about a run that is on disk right now."""
     run = Run(Path(path))
     stats_tail = StatsTail(run.stats_path)
-    rows = rows_to_array(stats_tail.read_new())
+    dicts = stats_tail.read_new()
+    rows = rows_to_array(dicts)
     events_tail = LineTail(run.events_path)
     events = events_tail.read_new()[-MAX_EVENT_LINES:]
     config, error = None, ""
@@ -52,14 +55,14 @@ def load_history(path: str | Path) -> RunHistory:
         config = run.config()
     except ValueError as exc:
         error = str(exc)
-    return RunHistory(run.path, rows, [(s, str(p)) for s, p in run.samples()], events, run.status(), config,
+    return RunHistory(run.path, rows, per_step_losses(dicts), [(s, str(p)) for s, p in run.samples()], events, run.status(), config,
                       stats_tail, events_tail, error)
 
 
 class RunMonitor(QObject):
     historyLoaded = Signal(object)  # RunHistory
     historyFailed = Signal(str)
-    rowsAdded = Signal(object)  # (k, len(STATS_COLUMNS)) array
+    rowsAdded = Signal(object, object)  # (k, len(STATS_COLUMNS)) array, per-step losses (m, 3)
     samplesAdded = Signal(object)  # [(step, path)]
     eventsAdded = Signal(object)  # [str]
     statusChanged = Signal(object)  # dict
@@ -140,7 +143,7 @@ class RunMonitor(QObject):
             if not self.own:
                 rows = history.stats_tail.read_new()
                 if rows:
-                    self.rowsAdded.emit(rows_to_array(rows))
+                    self.rowsAdded.emit(rows_to_array(rows), per_step_losses(rows))
                 new = [(s, str(p)) for s, p in run.samples() if s not in self._known_samples]
                 if new:
                     self._known_samples.update(s for s, _ in new)

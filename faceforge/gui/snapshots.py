@@ -20,10 +20,11 @@ from faceforge.gui.errors import readable
 from faceforge.gui.images import PixelView
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.throttle import Throttler
-from faceforge.imaging import write_gif, write_png
+from faceforge.imaging import write_gif, write_mp4, write_png
 from faceforge.tasks import Cancelled
 
 MAX_GIF_FRAMES = 200
+MAX_MP4_FRAMES = 2000
 
 
 def load_png(path: str | Path) -> np.ndarray:
@@ -38,20 +39,35 @@ def save_png(array: np.ndarray, path: str) -> str:
     return path
 
 
-def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
-    """Runs on the pool: the snapshots as an animated GIF (at most MAX_GIF_FRAMES, evenly spaced, last kept)."""
-    if len(paths) > MAX_GIF_FRAMES:
-        pick = np.unique(np.linspace(0, len(paths) - 1, MAX_GIF_FRAMES).round().astype(int))
+def _read_frames(paths: list[str], state, *, limit: int, quantize: bool) -> list[Image.Image]:
+    """At most ``limit`` snapshots, evenly spaced, the last kept; progress counts one more step for the writing."""
+    if len(paths) > limit:
+        pick = np.unique(np.linspace(0, len(paths) - 1, limit).round().astype(int))
         paths = [paths[i] for i in pick]
     frames = []
     for i, p in enumerate(paths):
         if state.should_stop():
             raise Cancelled("stopped by request")
         with Image.open(p) as img:
-            frames.append(img.convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+            rgb = img.convert("RGB")
+            frames.append(rgb.quantize(colors=255, method=Image.Quantize.MEDIANCUT) if quantize else rgb)
         state.set_progress(i + 1, len(paths) + 1)
+    return frames
+
+
+def save_gif(paths: list[str], out: str, *, state, frame_ms: int = 200) -> str:
+    """Runs on the pool: the snapshots as an animated GIF."""
+    frames = _read_frames(paths, state, limit=MAX_GIF_FRAMES, quantize=True)
     write_gif(frames, out, frame_ms=frame_ms)
-    state.set_progress(len(paths) + 1, len(paths) + 1)
+    state.set_progress(len(frames) + 1, len(frames) + 1)
+    return out
+
+
+def save_mp4(paths: list[str], out: str, *, state, fps: float = 5.0) -> str:
+    """Runs on the pool: the snapshots as an H.264 video (small, smooth, plays everywhere; GIFs are 256 colours)."""
+    frames = _read_frames(paths, state, limit=MAX_MP4_FRAMES, quantize=False)
+    write_mp4(frames, out, fps=fps)
+    state.set_progress(len(frames) + 1, len(frames) + 1)
     return out
 
 
@@ -90,21 +106,22 @@ class SampleScrubber(QWidget):
         self.gif_button.setToolTip("Save the snapshots up to the one on screen as an animated GIF")
         self.png_button.clicked.connect(self.ask_export_png)
         self.gif_button.clicked.connect(self.ask_export_gif)
+        self.mp4_button = QPushButton("Export MP4…")
+        self.mp4_button.setToolTip("Save the snapshots up to the one on screen as an MP4 video (H.264)")
+        self.mp4_button.clicked.connect(self.ask_export_mp4)
         self._load_throttle = Throttler(30, self._load_current, self)
 
-        head = QHBoxLayout()
-        head.addWidget(self.title)
-        head.addStretch(1)
-        head.addWidget(self.step_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.png_button)
         buttons.addWidget(self.gif_button)
+        buttons.addWidget(self.mp4_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(head)
+        layout.addWidget(self.title)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.slider)
+        layout.addWidget(self.step_label)  # a line of its own: beside the title it was clipped in a narrow column
         layout.addLayout(buttons)
         self._update_buttons()
 
@@ -225,6 +242,7 @@ class SampleScrubber(QWidget):
     def _update_buttons(self) -> None:
         self.png_button.setEnabled(self.view.array() is not None)
         self.gif_button.setEnabled(len(self.samples_up_to_current()) >= 2)
+        self.mp4_button.setEnabled(len(self.samples_up_to_current()) >= 2)
 
     # ---------------------------------------------------------------- export
     def ask_export_png(self) -> None:
@@ -256,6 +274,21 @@ class SampleScrubber(QWidget):
         frames = [p for _, p in self.samples_up_to_current()]
         self.statusMessage.emit(f"Writing {len(frames)} frames to {path}…")
         self._export_slot.start("export gif", save_gif, frames, path, with_state=True,
+                                on_done=self._export_done, on_failed=self._export_failed)
+
+    def ask_export_mp4(self) -> None:
+        if len(self.samples_up_to_current()) < 2:
+            self.statusMessage.emit("A video needs at least two snapshots")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export snapshots as MP4 video",
+                                              str(Path.home() / f"{self.export_name}.mp4"), "MP4 video (*.mp4)")
+        if path:
+            self.export_mp4(path)
+
+    def export_mp4(self, path: str) -> None:
+        frames = [p for _, p in self.samples_up_to_current()]
+        self.statusMessage.emit(f"Writing {len(frames)} frames to {path}…")
+        self._export_slot.start("export mp4", save_mp4, frames, path, with_state=True,
                                 on_done=self._export_done, on_failed=self._export_failed)
 
     def _export_done(self, path: str) -> None:

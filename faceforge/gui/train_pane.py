@@ -2,8 +2,10 @@
 
 What is on screen is always one run folder (``RunMonitor``): its whole history is read on the pool, then it is
 followed - by the training worker's throttled updates when this window trains it, by polling the folder when
-another process does. The controls act on the window's ``TrainingSession``; the pane only asks for things through
-signals, so menus, toolbar and tests go through the same path.
+another process does. The run this window trains is a separate thing: the live strip (``gui/live_strip.py``) shows
+its progress, speed, time left and CPU notices with its Pause and Stop, whatever run the plots show. The controls
+act on the window's ``TrainingSession``; the pane only asks for things through signals, so menus, toolbar and tests
+go through the same path.
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from faceforge.config import is_builtin
 from faceforge.curves import steps_per_second
+from faceforge.gui.live_strip import EventColours, HealthBanner, LiveStrip
 from faceforge.gui.plots import TrainingPlots
 from faceforge.gui.progress_panel import format_eta
 from faceforge.gui.run_list import RESUMABLE, RunList
@@ -25,7 +28,7 @@ from faceforge.gui.run_monitor import RunHistory, RunMonitor
 from faceforge.gui.snapshots import SampleScrubber
 from faceforge.gui.tasks import TaskRunner
 from faceforge.gui.workers import COL, TrainUpdate
-from faceforge.runs import LIVE_STATES
+from faceforge.runs import LIVE_STATES, Run
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +72,17 @@ class TrainPane(QWidget):
         self._session_state = "idle"
         self._session_run: Path | None = None
         self._buffer: list[TrainUpdate] = []
+        self._said: set[str] = set()  # messages shown from the worker: their events.log lines are not repeated
         self._total_steps = 0
-        self._rate: tuple[float, float] | None = None  # (steps per second, when)
         self.history: RunHistory | None = None
 
-        # ---- controls
+        # ---- controls, and the run this window trains (apart from the run on screen)
         self.start_button = QPushButton("▶  Start")
         self.start_button.setToolTip("Start a new run with the current settings")
-        self.pause_button = QPushButton("❚❚  Pause")
-        self.stop_button = QPushButton("■  Stop")
-        self.stop_button.setToolTip("Stop at the next step; a snapshot and a checkpoint are written (resumable)")
+        self.live = LiveStrip()
+        self.live.showRequested.connect(lambda p: self.show_run(p))
+        self.pause_button, self.stop_button = self.live.pause_button, self.live.stop_button
+        self.progress = self.live.bar
         self.new_button = QPushButton("New run…")
         self.resume_button = QPushButton("⟳  Resume run")
         self.resume_button.setToolTip("Continue the selected run exactly where it stopped")
@@ -87,17 +91,15 @@ class TrainPane(QWidget):
         self.stop_button.clicked.connect(self.stopRequested)
         self.new_button.clicked.connect(self.newRunRequested)
         self.resume_button.clicked.connect(self._resume_selected)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.progress_label = QLabel("")
-        self.plan_label = QLabel("")
+        self.plan_label = QLabel("")  # what Start will do; hidden while training (the live strip says what runs)
         self.plan_label.setStyleSheet("color: palette(placeholder-text)")
+        self.plan_label.setWordWrap(True)
         controls = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.stop_button, self.new_button, self.resume_button):
+        for b in (self.start_button, self.new_button, self.resume_button):
+            b.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)  # not stretched when alone
             controls.addWidget(b)
-        controls.addWidget(self.progress, 1)
-        controls.addWidget(self.progress_label)
+        controls.addWidget(self.plan_label, 1)
+        controls.addStretch(0)  # takes the room while the plan is hidden, so the buttons stay together
 
         # ---- run list
         self.runs = RunList(runner, runs_root_fn, extra_runs_fn)
@@ -126,6 +128,9 @@ class TrainPane(QWidget):
         self.run_title = QLabel("No run selected")
         self.run_title.setStyleSheet("font-weight: 600; font-size: 12pt")
         self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view_progress = QLabel("")  # the progress of the run on screen (not necessarily the training one)
+        self.view_progress.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.banner = HealthBanner()
         self.run_info = QLabel("")
         self.run_info.setWordWrap(True)
         # a fixed two-line height: a label that grows or shrinks with its text would resize the plots below it,
@@ -137,12 +142,17 @@ class TrainPane(QWidget):
         self.events.setMaximumBlockCount(5000)
         self.events.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.events.setPlaceholderText("Events and health messages of the run appear here")
+        self._event_colours = EventColours(self.events.document())
 
         centre = QWidget()
         cl = QVBoxLayout(centre)
         cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.run_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.run_title)
+        title_row.addWidget(self.view_progress, 1)
+        cl.addLayout(title_row)
         cl.addWidget(self.run_info)
+        cl.addWidget(self.banner)
         cl.addWidget(self.plots, 1)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
@@ -159,7 +169,7 @@ class TrainPane(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(self.plan_label)
+        layout.addWidget(self.live)
         layout.addWidget(self.v_split, 1)
         self._update_buttons()
 
@@ -177,7 +187,8 @@ class TrainPane(QWidget):
         self.samples.clear()
         self.events.clear()
         self._buffer.clear()
-        self._rate = None
+        self._said.clear()
+        self.banner.dismiss()
         self.history = None
         self.run_title.setText(path.name if path else "No run selected")
         self.samples.export_name = path.name if path else "samples"
@@ -189,10 +200,10 @@ class TrainPane(QWidget):
 
     def _on_history(self, history: RunHistory) -> None:
         self.history = history
-        self.plots.set_rows(history.rows)
+        self.plots.set_rows(history.rows, history.step_losses)
         self.samples.set_samples(history.samples)
         self.events.setPlainText("\n".join(history.events))
-        self.events.moveCursor(QTextCursor.MoveOperation.End)
+        self._scroll_events_to_end()
         cfg = history.config
         self._total_steps = int(history.status.get("total_steps") or (cfg.schedule.steps if cfg else 0))
         self.plots.set_total_steps(self._total_steps)
@@ -219,13 +230,40 @@ class TrainPane(QWidget):
         return (f"{state}{follow} · {cfg.model.name} {cfg.model.resolution} px · {cfg.loss.kind} · batch "
                 f"{cfg.schedule.batch_size} · {data} · {attrs}{_speed_path(cfg)}")
 
-    def _add_rows(self, rows: np.ndarray) -> None:
-        self.plots.append_rows(rows)
+    def _add_rows(self, rows: np.ndarray, losses: np.ndarray) -> None:
+        self.plots.append_rows(rows, losses)
         self._update_progress()
 
     def _add_events(self, lines: list[str]) -> None:
         for line in lines:
-            self.events.appendPlainText(line)
+            if line[28:].strip() in self._said:  # the worker's message of it came first (a roll-back, say)
+                continue
+            self._append_event(line)
+            # a run another process trains: its warnings reach us only through events.log, at about this step
+            if not self.monitor.own and line[20:27].strip() == "WARNING":
+                step = self.plots.last_step
+                self._warn(line[28:].strip(), step=int(step) if step is not None else None, code="log")
+
+    def _append_event(self, line: str) -> None:
+        """The newest line stays in view (unless the user scrolled up to read an older one)."""
+        bar = self.events.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        self.events.appendPlainText(line)
+        if at_end:
+            self._scroll_events_to_end()
+
+    def _scroll_events_to_end(self) -> None:
+        self.events.moveCursor(QTextCursor.MoveOperation.End)
+        bar = self.events.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _warn(self, text: str, *, step: int | None, code: str) -> None:
+        """A health warning: the banner over the plots and a marker at its step on the loss plot, once each."""
+        if step is not None and (code, step) in self.plots.markers:
+            return
+        self.banner.warn(text, step=step)
+        if step is not None:
+            self.plots.add_marker(step=step, code=code, text=text)
 
     def _on_status(self, status: dict) -> None:
         if self.history is not None:
@@ -239,35 +277,57 @@ class TrainPane(QWidget):
 
     # ---------------------------------------------------------------- the window's own training
     def set_session_state(self, state: str, run_dir: Path | None) -> None:
+        if state == "preparing" and run_dir is None:
+            self._session_run = None  # a new run: no folder yet, and never the one trained before
         self._session_state = state
         if run_dir is not None:
             self._session_run = Path(run_dir)
-        self.pause_button.setText("▶  Resume" if state == "paused" else "❚❚  Pause")
+        self.live.set_state(state)
         if state != "idle" and self._session_run is not None:
             self.runs.set_state_override(self._session_run, "paused" if state == "paused" else None)
+        self.plan_label.setVisible(state == "idle")
         self._update_buttons()
-        if state == "preparing" and run_dir is None:
-            self.progress.setRange(0, 0)
-            self.progress_label.setText("preparing the dataset…")
+        if state == "preparing":
+            self.live.set_notice("")
+            self.live.preparing()
 
     def training_started(self, info: dict) -> None:
         """The core's 'started' event: the run folder exists now; show it, following the worker."""
         self._session_run = Path(info["run_dir"])
         self._total_steps = int(info.get("total_steps", 0))
+        try:
+            metrics_every = Run(self._session_run).config().schedule.metrics_every
+        except (OSError, ValueError):
+            metrics_every = 0
+        self.live.started(self._session_run, step=int(info.get("step", 0)), total=self._total_steps,
+                          metrics_every=metrics_every)
+        self.live.set_state(self._session_state)
         self.runs.refresh()
         self.show_run(self._session_run, own=True)
         if info.get("perf"):
-            self.events.appendPlainText(f"▸ {info['perf']}")
+            self._append_event(f"▸ {info['perf']}")
 
     def training_update(self, update: TrainUpdate) -> None:
-        if update.data_progress is not None and self._session_state != "idle":
-            done, total = update.data_progress
-            if self.monitor.path is None or self.monitor.path != self._session_run or self.history is None:
-                self.progress.setRange(0, max(total, 1))
-                self.progress.setValue(done)
-                self.progress.setFormat(f"preparing data {done:,} / {total:,}")
-                self.progress_label.setText("")
-        if self.monitor.own and self.monitor.path == self._session_run:
+        """Every update of the window's training feeds the live strip; the plots get it only when they show it."""
+        if update.data_progress is not None and self._session_state == "preparing":
+            self.live.preparing(*update.data_progress)
+        rows = update.rows[np.isfinite(update.rows[:, COL["wall"]])] if len(update.rows) else update.rows
+        if len(rows) and self._session_run is not None:
+            last = rows[-1]
+            self.live.progressed(step=last[COL["step"]], img_s=last[COL["img_s"]], wall=last[COL["wall"]],
+                                 eval_s=update.eval_s)
+            self.runs.set_live_progress(self._session_run, step=int(last[COL["step"]]), total=self.live.total)
+        elif update.eval_s is not None:
+            self.live.eval_s = update.eval_s
+        if update.cpu is not None:
+            self.live.set_cpu(update.cpu)
+        for level, text in update.messages:
+            if level in ("warning", "error"):  # e.g. another FaceForge training shares the machine
+                self.live.set_notice(text, warning=True)
+        shown = self.monitor.own and self.monitor.path == self._session_run
+        for warning in update.health if not shown else ():  # the plots show another run: the strip says it
+            self.live.set_notice(f"Health warning at step {warning['step']:,}: {warning['text']}", warning=True)
+        if shown:
             if self.monitor.loading:
                 self._buffer.append(update)
             else:
@@ -277,75 +337,75 @@ class TrainPane(QWidget):
                 self.statusMessage.emit(text)
 
     def _apply_update(self, update: TrainUpdate, *, buffered: bool = False) -> None:
-        if len(update.rows):
-            rows = update.rows
-            last = self.plots.last_step
-            if buffered and last is not None:
-                rows = rows[rows[:, COL["step"]] > last]  # the history read from disk already had these
-            # live rows at or before the last step are a real rewind (NaN rollback): append_rows cuts back
-            if len(rows):
-                self.plots.append_rows(rows)
+        rows, losses = update.rows, update.step_losses
+        last = self.plots.last_step
+        if buffered and last is not None:  # the history read from disk already had these
+            rows = rows[rows[:, COL["step"]] > last]
+            losses = losses[losses[:, 0] > (self.plots.losses.column(0)[-1] if len(self.plots.losses) else -1)]
+        # live rows at or before the last step are a real rewind (NaN rollback): append_rows cuts back
+        if len(rows) or len(losses):
+            self.plots.append_rows(rows, losses)
         if update.samples:
             self.samples.add_samples(update.samples)
         if update.grid is not None:
             self.samples.show_grid(*update.grid)
-        for level, text in update.messages:
-            self.events.appendPlainText(f"▸ {level.upper()}: {text}" if level != "info" else f"▸ {text}")
+        for level, text in update.messages:  # health warnings come as events.log lines, and to the banner
+            self._append_event(f"▸ {level.upper()}: {text}" if level != "info" else f"▸ {text}")
+            self._said.add(text)
+        for warning in update.health:
+            self._warn(warning["text"], step=warning["step"], code=warning["code"])
         self._update_progress()
 
     def training_finished(self, result: dict) -> None:
+        """The error of a run that failed goes to that run's events (if it is on screen) and the live strip; a
+        start that failed before its folder existed touches no other run."""
         self.plots.flush()
-        self.runs.set_state_override(self._session_run, None)
-        self.monitor.set_own(False)
-        self.monitor.poll()  # pick up the final status (finished / stopped)
-        state = result.get("state")
-        message = result.get("message") or ""
-        if state in ("failed", "disk-full") and message:
-            self.events.appendPlainText(f"▸ ERROR: {message}")
+        run_dir = Path(result["run_dir"]) if result.get("run_dir") else None
+        if run_dir is not None:
+            self.runs.set_state_override(run_dir, None)
+        if run_dir is not None and self.monitor.path == run_dir:
+            self.monitor.set_own(False)
+            self.monitor.poll()  # pick up the final status (finished / stopped)
+            if result.get("state") in ("failed", "disk-full") and result.get("message"):
+                self._append_event(f"▸ ERROR: {result['message']}")
+        self.live.finished(result)
         self.runs.refresh()
         self._update_progress()
         self._update_buttons()
 
     # ---------------------------------------------------------------- progress and buttons
     def _update_progress(self) -> None:
-        step = self.plots.last_step
-        total = self._total_steps
-        if step is None or not total:
-            if self._session_state == "idle" or self.monitor.path != self._session_run:
-                self.progress.setRange(0, 1)
-                self.progress.setValue(0)
-                self.progress.setFormat("")
-                self.progress_label.setText("")
+        """The run on screen: its step, state, speed and (when another process trains it) the time left."""
+        step, total = self.plots.last_step, self._total_steps
+        if step is None or self.history is None:
+            self.view_progress.setText("")
             return
-        self.progress.setRange(0, total)
-        self.progress.setValue(int(min(step, total)))
-        self.progress.setFormat(f"step {int(step):,} / {total:,}")
+        step = max(step, float(self.monitor.status.get("step", 0) or 0))  # a stop between two ticks (Run.progress)
+        state = "running" if self.monitor.own else self.monitor.status.get("state", "?")
+        parts = [f"step {int(step):,}" + (f" / {total:,}" if total else ""), state]
         data = self.plots.data.view()
-        parts = []
-        if len(data):
-            img_s = data[-1, COL["img_s"]]
-            if np.isfinite(img_s):
-                parts.append(f"{img_s:,.0f} img/s")
-            rate = steps_per_second(data)
-            state = self.monitor.status.get("state") if not self.monitor.own else "running"
-            if rate and step < total and state == "running":
-                parts.append(format_eta((total - step) / rate))
-        self.progress_label.setText(" · ".join(parts))
+        img_s = data[-1, COL["img_s"]] if len(data) else np.nan
+        if np.isfinite(img_s) and state in LIVE_STATES:
+            parts.append(f"{img_s:,.0f} img/s")
+        rate = steps_per_second(data)
+        if not self.monitor.own and rate and total and step < total and state == "running":
+            parts.append(format_eta((total - step) / rate))
+        self.view_progress.setText(" · ".join(parts))
 
     def _update_buttons(self) -> None:
         idle = self._session_state == "idle"
         self.start_button.setEnabled(idle)
         self.new_button.setEnabled(idle)
-        self.pause_button.setEnabled(self._session_state in ("preparing", "running", "paused"))
-        self.stop_button.setEnabled(self._session_state in ("preparing", "running", "paused"))
         selected = self.runs.selected_path() or (str(self.monitor.path) if self.monitor.path else None)
         state = self.runs.state_of(selected) if selected else None
         if selected and self.history is not None and str(self.history.path) == selected:
             state = self.monitor.status.get("state", state)
         self.resume_button.setEnabled(idle and selected is not None and state in RESUMABLE)
+        live_shown = self._session_run is not None and self.monitor.path == self._session_run
+        self.live.show_button.setEnabled(self._session_run is not None and not live_shown)
 
     def set_plan(self, text: str) -> None:
-        """What Start will do (shown under the controls)."""
+        """What Start will do (beside the controls, while nothing trains)."""
         self.plan_label.setText(text)
         self.start_button.setToolTip(f"Start a new run: {text}")
 
@@ -366,6 +426,12 @@ class TrainPane(QWidget):
 
     def export_gif(self, path: str) -> None:
         self.samples.export_gif(path)
+
+    def ask_export_mp4(self) -> None:
+        self.samples.ask_export_mp4()
+
+    def export_mp4(self, path: str) -> None:
+        self.samples.export_mp4(path)
 
     def shutdown(self) -> None:
         self.monitor.stop()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from faceforge.curves import per_step_losses
 from faceforge.gui.errors import log_exception, readable
 from faceforge.runs import STATS_COLUMNS, Run
 
@@ -50,6 +51,10 @@ class TrainUpdate:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
     data_progress: tuple[int, int] | None = None  # dataset preparation (done, total)
     checkpoint_step: int | None = None
+    step_losses: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # [step, loss_g, loss_d] per step
+    health: list[dict[str, Any]] = field(default_factory=list)  # the core's health warnings: code, step, text
+    cpu: dict[str, Any] | None = None  # the newest "cpu" event: busy, others, threads, text
+    eval_s: float | None = None  # how long the newest quality measurement took
 
 
 class _Outbox:
@@ -62,14 +67,20 @@ class _Outbox:
         self.messages: list[tuple[str, str]] = []
         self.data_progress: tuple[int, int] | None = None
         self.checkpoint_step: int | None = None
+        self.step_losses: list[np.ndarray] = []
+        self.health: list[dict[str, Any]] = []
+        self.cpu: dict[str, Any] | None = None
+        self.eval_s: float | None = None
 
     def empty(self) -> bool:
-        return not (self.rows or self.samples or self.grid is not None or self.messages
-                    or self.data_progress is not None or self.checkpoint_step is not None)
+        return not (self.rows or self.samples or self.grid is not None or self.messages or self.health
+                    or self.data_progress is not None or self.checkpoint_step is not None or self.cpu is not None)
 
     def take(self) -> TrainUpdate:
         rows = np.asarray(self.rows, np.float64).reshape(-1, len(STATS_COLUMNS))
-        update = TrainUpdate(rows, self.samples, self.grid, self.messages, self.data_progress, self.checkpoint_step)
+        losses = np.concatenate(self.step_losses) if self.step_losses else np.zeros((0, 3))
+        update = TrainUpdate(rows, self.samples, self.grid, self.messages, self.data_progress, self.checkpoint_step,
+                             losses, self.health, self.cpu, self.eval_s)
         self.__init__()
         return update
 
@@ -187,6 +198,9 @@ class TrainWorker(QThread):
         box = self._outbox
         if kind == "stats":
             box.rows.append([float(event.get(c, np.nan)) for c in STATS_COLUMNS])
+            box.step_losses.append(per_step_losses([event]))
+            if isinstance(event.get("eval_s"), (int, float)):
+                box.eval_s = float(event["eval_s"])
             self._step = int(event.get("step", self._step))
         elif kind == "sample":
             box.samples.append((int(event["step"]), str(event["path"])))
@@ -195,7 +209,10 @@ class TrainWorker(QThread):
         elif kind == "message":
             box.messages.append((str(event.get("level", "info")), str(event.get("text", ""))))
         elif kind == "health":  # the core's plain-language health monitor (collapse, D winning, ...)
-            box.messages.append(("health", str(event.get("text", ""))))
+            box.health.append({"code": str(event.get("code", "")), "step": int(event.get("step", self._step)),
+                               "text": str(event.get("text", ""))})
+        elif kind == "cpu":  # other programs use the CPU: the core adapted its thread count
+            box.cpu = {k: event.get(k) for k in ("busy", "others", "threads", "text")}
         elif kind == "data":
             box.data_progress = (int(event.get("done", 0)), int(event.get("total", 0)))
         elif kind == "checkpoint":

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from faceforge import cpu_share
 from faceforge.config import TrainConfig
 from faceforge.models import attributes_used
 from faceforge.runs import Run
@@ -44,10 +45,12 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
     """Seconds per 1,000 steps and peak memory of training with ``config``, measured, not guessed.
 
     The first step (allocation, kernel selection) is excluded from the time; memory is the growth of the process
-    (CPU) or the peak allocation (CUDA) during the dry run, plus the dataset held in memory.
+    (CPU) or the peak allocation (CUDA) during the dry run, plus the dataset held in memory. The load other
+    programs put on the CPU meanwhile is measured too, so the estimate can say it was taken on a busy machine.
     """
     from faceforge.training.loop import Trainer
 
+    before = cpu_share.read_cpu_times()
     ds = dataset if dataset is not None else placeholder_dataset(config)
     rss0 = _rss_mb()
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,7 +71,13 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
             peak = max(_rss_mb() - rss0, 0.0)
         data_mb = 0.0 if dataset is not None else (
             config.data.builtin_count * config.model.resolution**2 * 3 / 2**20 if config.data.source.startswith("builtin:") else 0.0)
+        after = cpu_share.read_cpu_times()
+        others = cpu_share.others_busy_cores(before, after) if before and after else None
         return {
+            # cores other programs kept busy while it was measured (None: not known): a busy machine's estimate
+            # is slower than the run will be once they finish
+            "others_busy_cores": round(others, 2) if others is not None else None,
+            "cores": os.cpu_count() or 1,
             "seconds_per_step": per_step,
             "seconds_per_1000_steps": per_step * 1000,
             "img_per_s": config.schedule.batch_size * config.loss.n_critic / per_step,

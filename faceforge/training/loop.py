@@ -125,6 +125,7 @@ class Trainer:
         self.images_seen = 0
         self.wall_time = 0.0
         self.lr_scale = 1.0
+        self.step_losses: list[torch.Tensor] = []  # (loss_g, loss_d) of each step since the last logging tick
 
         # record what was really used, so the run says which fast paths it took
         cfg.perf = dataclasses.replace(cfg.perf, device=perf.device, precision=perf.precision,
@@ -255,6 +256,7 @@ class Trainer:
         beta = min(cfg.optim.ema_beta, (1 + self.step) / (10 + self.step))  # ramp up so early samples are not stale
         update_ema(self.G_ema, self.G, beta)
         with torch.no_grad():
+            self.step_losses.append(torch.stack([loss_g.detach().float(), loss_d.detach().float()]))
             acc += torch.stack([
                 loss_g.detach().float(), loss_d.detach().float(),
                 torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean(),
@@ -286,8 +288,10 @@ class Trainer:
         """Quality scores of G_ema's samples against a fixed real subset (same z, y and patches every time)."""
         from faceforge.training.metrics import quality_scores
 
+        t0 = time.perf_counter()
         fakes = generate(self.G_ema, self._metric_z, self._metric_y)
-        return {k: round(v, 4) for k, v in quality_scores(self._metric_real, fakes, seed=self.config.seed).items()}
+        scores = {k: round(v, 4) for k, v in quality_scores(self._metric_real, fakes, seed=self.config.seed).items()}
+        return {**scores, "eval_s": round(time.perf_counter() - t0, 2)}  # the time left includes the final one
 
     def _observe(self, row: dict[str, Any]) -> None:
         for warning in self.health.update(row):
@@ -353,11 +357,16 @@ class Trainer:
                 if self.step % sched.log_every == 0 or self.step == total:
                     g, d, dx, dgz, count = acc.tolist()
                     acc.zero_()
+                    per_step = torch.stack(self.step_losses).T.tolist() if self.step_losses else [[], []]
+                    self.step_losses.clear()
                     now = time.perf_counter()
                     row = {"step": self.step, "images": self.images_seen,
                            "loss_g": g / count, "loss_d": d / count, "d_real": dx / count, "d_fake": dgz / count,
                            "img_s": (self.images_seen - tick_images) / max(now - tick_t0, 1e-9),
-                           "wall": round(self.wall_time, 3), "time": time.time(), **scores, **threads}
+                           "wall": round(self.wall_time, 3), "time": time.time(), **scores, **threads,
+                           # every step's losses, for plots that show the oscillation a 20-step mean hides
+                           "loss_g_steps": [round(v, 5) for v in per_step[0]],
+                           "loss_d_steps": [round(v, 5) for v in per_step[1]]}
                     scores, threads = {}, {}
                     tick_t0, tick_images = now, self.images_seen
                     if not all(math.isfinite(row[k]) for k in ("loss_g", "loss_d")):
