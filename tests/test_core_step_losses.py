@@ -31,7 +31,7 @@ def test_each_logging_tick_carries_the_losses_of_each_of_its_steps(tmp_path):
 
 
 def test_the_estimate_says_it_was_measured_while_other_programs_used_the_cpu(monkeypatch):
-    from faceforge.gui.new_run_dialog import format_estimate
+    from faceforge.training.estimate import format_estimate
     from faceforge.training.estimate import estimate_run
 
     readings = iter([cpu_share.CpuTimes(wall=0.0, busy=0.0, own=0.0), cpu_share.CpuTimes(wall=10.0, busy=20.0,

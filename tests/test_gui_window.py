@@ -144,6 +144,8 @@ def test_new_run_dialog_presets_and_estimate(qtbot):
     assert "at least one attribute" in dialog.problem()
     dialog.attributes.item(0).setCheckState(dialog.attributes.item(0).checkState().Checked)
     assert dialog.config().model.name == "cdcgan"
+    dialog.conditioning.setCurrentIndex(dialog.conditioning.findData("projection"))
+    assert dialog.config().model.conditioning == "projection"  # every placement is selectable
     dialog.width_spin.setValue(8)
     dialog.batch.setValue(8)
     assert dialog.config().perf.threads == 0 and dialog.threads.text().startswith("automatic")
@@ -208,7 +210,7 @@ def test_the_estimate_times_with_the_thread_count_training_will_have(monkeypatch
 
     monkeypatch.setattr(estimate_mod, "estimate_run", lambda config, steps: {"threads": torch.get_num_threads()})
     before = torch.get_num_threads()
-    assert new_run_dialog.estimate(quick_look_config(), 1) == {"threads": 1}
+    assert new_run_dialog.estimate(quick_look_config(), 1) == {"threads": 1}  # what the dialog runs on the pool
     assert torch.get_num_threads() == before  # the pool thread gets its own count back
 
 

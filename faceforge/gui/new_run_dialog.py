@@ -19,53 +19,27 @@ from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin
 from faceforge.data.browse import dialog_folder
 from faceforge.data.labels import find_label_file
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
-from faceforge.cpu_share import BUSY_CORES
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.models import model_for
-from faceforge.tasks import format_duration
+from faceforge.training.estimate import estimate_with_threads as estimate
+from faceforge.training.estimate import format_estimate
 from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_preset, matching_preset,
                                       plan_problem, quick_look_config)
-
-def estimate(config: TrainConfig, threads: int | None = None) -> dict:
-    """Runs on the pool, with the torch thread count training will have (set per thread: the pool's other tasks
-    and the GUI are unaffected), so the estimate is of the run that will happen."""
-    import torch
-
-    from faceforge.training.estimate import estimate_run
-
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        return estimate_run(config, steps=3)
-    finally:
-        torch.set_num_threads(before)
-
-
-def format_estimate(result: dict) -> str:
-    parts = []
-    secs = result.get("seconds_per_1000_steps")
-    if isinstance(secs, (int, float)):
-        parts.append(f"{format_duration(secs)} per 1,000 steps")
-    mem = result.get("peak_memory_mb")
-    if isinstance(mem, (int, float)):
-        parts.append(f"peak memory ≈ {mem:,.0f} MB")
-    where = " ".join(str(result[k]) for k in ("device", "precision") if result.get(k))
-    if where:
-        parts.append(where)
-    text = " · ".join(parts) or "Estimate returned nothing"
-    others = result.get("others_busy_cores")
-    if isinstance(others, (int, float)) and others >= BUSY_CORES:
-        text += (f". Measured while other programs used {others:.1f} of {result.get('cores', '?')} cores: training "
-                 "will be faster when they finish (the time left follows the measured speed)")
-    return text
 
 
 def read_label_names(path: str) -> list[str]:
     from faceforge.data import read_labels
 
     return list(read_labels(Path(path)).names)
+
+
+CONDITIONING_TEXT = {
+    "input": "input: y beside z in G, as maps at D's first layer",
+    "projection": "projection discriminator (Miyato & Koyama)",
+    "acgan": "auxiliary classifier: D also predicts y (AC-GAN)",
+    "cbn": "conditional BatchNorm in G, projection D",
+}
 
 
 class NewRunDialog(QDialog):
@@ -149,6 +123,11 @@ class NewRunDialog(QDialog):
         self.width_spin = _spin(4, 1024, 64, step=8)
         self.width_spin.setToolTip("Channels of G's last block and D's first block (the DCGAN paper's 64)")
         self.n_critic = _spin(1, 20, 1)
+        self.conditioning = QComboBox()  # where a conditional model's attributes enter (the registry lists them)
+        for name, text in CONDITIONING_TEXT.items():
+            self.conditioning.addItem(text, name)
+        self.conditioning.setToolTip("Where the attributes enter a conditional model; bench/conditioning_control.py "
+                                     "measures how well each makes the faces obey them")
         from faceforge.gui.workers import CAN_LOWER_THREAD_PRIORITY, default_training_threads
 
         cores = os.cpu_count() or 1
@@ -205,6 +184,7 @@ class NewRunDialog(QDialog):
         adv = QFormLayout(advanced)
         adv.addRow("Model width", self.width_spin)
         adv.addRow("D steps per G step", self.n_critic)
+        adv.addRow("Attributes enter", self.conditioning)
         adv.addRow("CPU threads", self.threads)
         adv.addRow("Snapshot every (steps)", self.sample_every)
         adv.addRow("Checkpoint every (steps)", self.checkpoint_every)
@@ -262,6 +242,7 @@ class NewRunDialog(QDialog):
         _select(self.device, cfg.perf.device)
         self.width_spin.setValue(cfg.model.g_channels)
         self.n_critic.setValue(cfg.loss.n_critic)
+        _select(self.conditioning, cfg.model.conditioning)
         self.sample_every.setValue(cfg.schedule.sample_every)
         self.checkpoint_every.setValue(cfg.schedule.checkpoint_every)
         self.threads.setValue(cfg.perf.threads)
@@ -313,6 +294,7 @@ class NewRunDialog(QDialog):
         cfg.model.g_channels = cfg.model.d_channels = self.width_spin.value()
         cfg.loss.kind = self.loss.currentData()
         cfg.loss.n_critic = self.n_critic.value()
+        cfg.model.conditioning = self.conditioning.currentData()
         cfg.optim.lr_g, cfg.optim.lr_d = self.lr_g.value(), self.lr_d.value()
         cfg.schedule.steps, cfg.schedule.batch_size = self.steps.value(), self.batch.value()
         cfg.schedule.sample_every = self.sample_every.value()

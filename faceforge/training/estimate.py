@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from faceforge import cpu_share
-from faceforge.config import TrainConfig
+from faceforge.config import TrainConfig, is_builtin
+from faceforge.tasks import format_duration
 from faceforge.models import attributes_used
 from faceforge.runs import Run
 
@@ -70,7 +71,7 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
         else:
             peak = max(_rss_mb() - rss0, 0.0)
         data_mb = 0.0 if dataset is not None else (
-            config.data.builtin_count * config.model.resolution**2 * 3 / 2**20 if config.data.source.startswith("builtin:") else 0.0)
+            config.data.builtin_count * config.model.resolution**2 * 3 / 2**20 if is_builtin(config.data.source) else 0.0)
         after = cpu_share.read_cpu_times()
         others = cpu_share.others_busy_cores(before, after) if before and after else None
         return {
@@ -86,3 +87,35 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
             "precision": trainer.perf.precision,
             "reason": trainer.perf_reason,
         }
+
+
+def estimate_with_threads(config: TrainConfig, threads: int | None = None) -> dict:
+    """:func:`estimate_run` with the torch thread count training will have (set for the calling thread only: a GUI
+    pool's other tasks are unaffected), so the estimate is of the run that will happen."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return estimate_run(config, steps=3)
+    finally:
+        torch.set_num_threads(before)
+
+
+def format_estimate(result: dict) -> str:
+    """The estimate in words for the New-run dialog and the status bar."""
+    parts = []
+    secs = result.get("seconds_per_1000_steps")
+    if isinstance(secs, (int, float)):
+        parts.append(f"{format_duration(secs)} per 1,000 steps")
+    mem = result.get("peak_memory_mb")
+    if isinstance(mem, (int, float)):
+        parts.append(f"peak memory ≈ {mem:,.0f} MB")
+    where = " ".join(str(result[k]) for k in ("device", "precision") if result.get(k))
+    if where:
+        parts.append(where)
+    text = " · ".join(parts) or "Estimate returned nothing"
+    others = result.get("others_busy_cores")
+    if isinstance(others, (int, float)) and others >= cpu_share.BUSY_CORES:
+        text += (f". Measured while other programs used {others:.1f} of {result.get('cores', '?')} cores: training "
+                 "will be faster when they finish (the time left follows the measured speed)")
+    return text
