@@ -19,7 +19,7 @@ from PIL import Image
 
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.recipes import Recipe, as_lists, recipe_path
-from faceforge.imaging import make_grid, write_gif, write_png
+from faceforge.imaging import make_grid, write_gif, write_mp4, write_png
 
 Latent = tuple[torch.Tensor, "torch.Tensor | None"]
 
@@ -56,33 +56,43 @@ class Rendered:
                       truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind)
 
 
+def enlarge(image: np.ndarray, scale: int = 1) -> np.ndarray:
+    """(H,W,3) enlarged a whole ``scale`` times, each pixel a square block (crisp, the same colours)."""
+    scale = int(scale)
+    if scale < 1:
+        raise ValueError(f"scale must be 1 or more, not {scale}")
+    return image if scale == 1 else np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+
+
 def compose(images: np.ndarray, ncols: int | None) -> np.ndarray:
     """The exported picture for a set of cells: the cell itself for one, else the grid ``generate`` also makes."""
     return images[0] if len(images) == 1 else make_grid(images, ncols=ncols)
 
 
 def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
-    """The pixels a recipe describes (the same as ``faceforge generate --recipe``)."""
+    """The pixels a recipe describes (the same as ``faceforge generate --recipe``), enlarged as exported."""
     if gen is None:
         from faceforge.editing.generator import LoadedGenerator
 
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=device)
     z = torch.tensor(recipe.z, dtype=torch.float32)
     y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
-    return compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols)
+    return enlarge(compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols), recipe.scale)
 
 
-def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None) -> Path:
-    """Write a PNG atomically, and its recipe beside it when given. Returns the PNG's path."""
-    path = write_png(path, image)
+def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None, *, scale: int = 1) -> Path:
+    """Write a PNG atomically (enlarged ``scale`` times, crisp pixels), and its recipe beside it when given."""
+    path = write_png(path, enlarge(image, scale))
     if recipe is not None:
-        recipe.save(recipe_path(path))
+        dataclasses.replace(recipe, scale=int(scale)).save(recipe_path(path))
     return path
 
 
-def export(rendered: Rendered, path: Path, gen, *, run: str | Path | None = None, seed: int | None = None) -> Path:
-    """``rendered.image`` as PNG plus its recipe."""
-    return save_png(path, rendered.image, rendered.recipe(gen, run=run, seed=seed))
+def export(rendered: Rendered, path: Path, gen, *, run: str | Path | None = None, seed: int | None = None,
+           scale: int = 1, labels: str | None = None) -> Path:
+    """``rendered.image`` as PNG (``scale`` 1, 2 or 4 times its native size) plus its recipe."""
+    recipe = dataclasses.replace(rendered.recipe(gen, run=run, seed=seed), labels=labels)
+    return save_png(path, rendered.image, recipe, scale=scale)
 
 
 # ------------------------------------------------------------------------------------------------ interpolation
@@ -144,7 +154,18 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
     goes beside it (it rebuilds the frames as a strip)."""
     path = write_gif(list(frames), path, frame_ms=frame_ms, boomerang=boomerang, scale=scale)
     if recipe is not None:  # a copy that also says how the frames play (the caller's recipe is left as it was)
-        animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
+        animation = {"format": "gif", "frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
+        dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
+    return path
+
+
+def save_mp4(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, fps: float = 12.5, boomerang: bool = True,
+             scale: int = 1, recipe: Recipe | None = None) -> Path:
+    """The same animation as :func:`save_gif` as an H.264 MP4 (``imaging.write_mp4``: frames enlarged to at least
+    256 px), for players and slides that take no GIF; the recipe says how it plays."""
+    path = write_mp4(list(frames), path, fps=fps, boomerang=boomerang, scale=scale)
+    if recipe is not None:
+        animation = {"format": "mp4", "fps": float(fps), "boomerang": bool(boomerang), "scale": int(scale)}
         dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
     return path
 
