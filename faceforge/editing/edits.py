@@ -15,10 +15,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.recipes import Recipe, as_lists, recipe_path
+from faceforge.editing.sheets import add_headings
 from faceforge.imaging import make_grid, write_gif, write_mp4, write_png
 
 Latent = tuple[torch.Tensor, "torch.Tensor | None"]
@@ -154,7 +154,7 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
     goes beside it (it rebuilds the frames as a strip)."""
     path = write_gif(list(frames), path, frame_ms=frame_ms, boomerang=boomerang, scale=scale)
     if recipe is not None:  # a copy that also says how the frames play (the caller's recipe is left as it was)
-        animation = {"format": "gif", "frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
+        animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
         dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
     return path
 
@@ -165,7 +165,7 @@ def save_mp4(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, fps: floa
     256 px), for players and slides that take no GIF; the recipe says how it plays."""
     path = write_mp4(list(frames), path, fps=fps, boomerang=boomerang, scale=scale)
     if recipe is not None:
-        animation = {"format": "mp4", "fps": float(fps), "boomerang": bool(boomerang), "scale": int(scale)}
+        animation = {"fps": float(fps), "boomerang": bool(boomerang), "scale": int(scale)}
         dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
     return path
 
@@ -335,30 +335,6 @@ def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequen
     images = gen.images(zz, yy, truncation=truncation)
     return Rendered(images, zz, yy, ncols=ncols, kind="axis-incremental", truncation=truncation,
                     columns=titles, rows=[f"face {i}" for i in range(n)])
-
-
-def add_headings(image: np.ndarray, titles: Sequence[str], *, cell: int, pad: int = 2, fill: int = 24,
-                 scale: int = 1) -> np.ndarray:
-    """A copy of a grid made by :func:`make_grid` with a strip of column titles on top (for figures meant for
-    people; the recipe still rebuilds the grid without them)."""
-    from PIL import ImageDraw, ImageFont
-
-    im = Image.fromarray(image)
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    font = ImageFont.load_default()
-    band = 16
-    out = Image.new("RGB", (im.width, im.height + band), (fill, fill, fill))
-    out.paste(im, (0, band))
-    d = ImageDraw.Draw(out)
-    step = (cell + pad) * scale
-    for i, title in enumerate(titles):
-        x = pad * scale + i * step
-        text = str(title)
-        while text and d.textlength(text, font=font) > step - 2:
-            text = text[:-1]
-        d.text((x + 1, 2), text, fill=(230, 230, 230), font=font)
-    return np.asarray(out)
 
 
 @dataclass

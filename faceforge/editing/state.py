@@ -92,6 +92,7 @@ class PhotoEdit(Observable):
         self.reconstruction: np.ndarray | None = None
         self.generator_step: int | None = None
         self.stale = False
+        self.reliability: dict = {}  # E_y's held-out score per attribute (empty: unknown)
         self.edits = AttributeEdits()
 
     @property
@@ -119,10 +120,12 @@ class PhotoEdit(Observable):
         self.state = "aligned"
         self.notify("aligned")
 
-    def set_encoded(self, z, y, reconstruction: np.ndarray, generator_step: int | None = None) -> None:
+    def set_encoded(self, z, y, reconstruction: np.ndarray, generator_step: int | None = None,
+                    reliability: dict | None = None) -> None:
         if self.aligned is None:
             raise ValueError("only an aligned photo can be encoded")
         self.z, self.y, self.reconstruction = z, y, reconstruction
+        self.reliability = dict(reliability or {})
         self.generator_step, self.stale = generator_step, False
         self.edits = AttributeEdits()
         self.state = "encoded"

@@ -52,10 +52,15 @@ class FigureTab(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
 
-    def set_generator(self, gen, run: Path | None) -> None:
-        """A new generator: its attributes to choose from; the old figure is gone."""
+    def set_generator(self, gen, run: Path | None, *, follow: bool = False) -> None:
+        """A new generator: its attributes to choose from; the old figure is gone (a newer checkpoint of the same
+        model, ``follow``: the choices stay and a figure on screen is drawn again)."""
         self.gen, self.run = gen, run
         if gen is None:
+            return
+        if follow:
+            if self.figure is not None:
+                self.render(None)
             return
         names = list(gen.attributes)
         for combo, extra in ((self.attr1, []), (self.attr2, [NO_SECOND])):

@@ -68,10 +68,13 @@ class InterpolationTab(QWidget):
         layout.addWidget(self.message)
         ends.observe(self._ends_changed)
 
-    def set_generator(self, gen, run: Path | None) -> None:
-        """A new generator: the old ends and strip belong to the old one."""
+    def set_generator(self, gen, run: Path | None, *, follow: bool = False) -> None:
+        """A new generator: the old ends and strip belong to the old model; a newer checkpoint of the same one
+        (``follow``) keeps the ends and redraws the strip."""
         self.gen, self.run = gen, run
-        if gen is not None:
+        if gen is not None and follow:
+            self.render()
+        elif gen is not None:
             self.ends.clear()
 
     def enable_actions(self, on: bool) -> None:
