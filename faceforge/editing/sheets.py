@@ -33,21 +33,28 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, face, width: float) -> str:
 def add_headings(image: np.ndarray, titles: Sequence[str], *, cell: int, pad: int = 2, fill: int = 24,
                  scale: int = 1) -> np.ndarray:
     """A copy of a grid made by ``make_grid`` (enlarged ``scale`` times) with a band of column titles on top,
-    centred over their columns, the text about a third of a cell high (at least 12 px)."""
+    centred over their columns. "Name=value" titles take two lines (name, value) so long attribute names fit;
+    the font is the largest (12 to 28 px) at which every line fits its column."""
     im = Image.fromarray(image)
     if scale > 1:
         im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
     step = (cell + pad) * scale
-    size = max(12, min(28, step // 5))
+    lines = [str(t).replace("=", "\n", 1).split("\n") for t in titles]
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    size = 28
+    while size > 12 and any(probe.textlength(line, font=font(size)) > step - 4 for ls in lines for line in ls):
+        size -= 1
     face = font(size)
-    band = size + 10
+    rows = max((len(ls) for ls in lines), default=1)
+    band = rows * (size + 4) + 6
     out = Image.new("RGB", (im.width, im.height + band), (fill, fill, fill))
     out.paste(im, (0, band))
     d = ImageDraw.Draw(out)
-    for i, title in enumerate(titles):
-        text = _fit(d, str(title), face, step - 4)
-        x = pad * scale + i * step + (cell * scale - d.textlength(text, font=face)) / 2
-        d.text((x, 4), text, fill=TEXT_FILL, font=face)
+    for i, title_lines in enumerate(lines):
+        for k, line in enumerate(title_lines):
+            text = _fit(d, line, face, step - 4)
+            x = pad * scale + i * step + (cell * scale - d.textlength(text, font=face)) / 2
+            d.text((x, 3 + k * (size + 4)), text, fill=TEXT_FILL, font=face)
     return np.asarray(out)
 
 
