@@ -183,9 +183,18 @@ class PhotoTab(QWidget):
                                     on_done=lambda image, step=gen.step: self._redrawn(image, step),
                                     on_failed=lambda exc: self._failed_text(readable(exc)))
             return
+        self.realign()
+
+    def realign(self) -> None:
+        """The kept photo for a new model, framed the way the user last chose (the detector's face, or a box)."""
+        how, arg = getattr(self, "_framing", ("auto", None))
         self._clear_results()
-        if self.photo.image is not None:
-            self.align()
+        if self.photo.image is None:
+            return
+        if how == "box":
+            self.crop_photo(arg)
+        else:
+            self.align(face=arg)
 
     def _redrawn(self, image: np.ndarray, step: int) -> None:
         if self.photo.encoded:
@@ -248,6 +257,7 @@ class PhotoTab(QWidget):
         """Find the face (``face``: which of several) and frame it like the training images, then encode it."""
         if self.photo.image is None or self.gen is None:
             return
+        self._framing = ("auto", face)
         self._clear_results()
         self.message.setText(f"Finding the face in {self.photo.name}…")
         self._slot.start("align photo", align_photo, self.photo.image, self.gen.resolution, self.gen.config.data,
@@ -302,6 +312,7 @@ class PhotoTab(QWidget):
 
         if self.photo.image is None or self.gen is None:
             return
+        self._framing = ("box", list(box))
         try:
             aligned = crop_box(self.photo.image, box, self.gen.resolution)
         except ValueError as exc:
