@@ -146,3 +146,19 @@ def test_png_export_at_2x_sheet_and_headings(tmp_path):
     assert sheet.shape[1] == 3 * 64 + 4 * 8 and sheet.shape[0] > 64
     labelled = add_headings(r.image, ["mouth_open=+1"], cell=32, scale=4)
     assert labelled.shape[0] - 128 >= 2 * 16  # a two-line heading (name, value) in a readable size
+
+
+def test_encoder_train_cli_estimates_before_and_shows_an_eta(run, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import faceforge.data
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    monkeypatch.setattr(faceforge.data, "load_dataset", lambda *a, **k: age_data())
+    with one_thread():
+        assert _cli("encoder", "train", "--run", copy, "--steps", 41, "--batch-size", 4) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("about ") and "for 41 steps on this machine (measured" in out[0]
+    steps = [line for line in out if line.startswith("step ")]
+    assert "ETA" not in steps[0] and "ETA" in steps[1]
