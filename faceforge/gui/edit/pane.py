@@ -27,7 +27,8 @@ from faceforge.gui.edit.controls import FaceControls
 from faceforge.gui.edit.current import CurrentFacePanel
 from faceforge.gui.edit.figure import FigureTab
 from faceforge.gui.edit.interpolation import InterpolationTab
-from faceforge.gui.edit.photo import PhotoTab, dropped_image
+from faceforge.gui.edit.photo import PhotoTab
+from faceforge.gui.edit.shared import dropped_image
 from faceforge.gui.edit.samples import SamplesTab
 from faceforge.gui.edit.workers import EditWorker
 from faceforge.gui.tasks import TaskRunner

@@ -16,38 +16,19 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from faceforge.editing.state import PhotoEdit
-from faceforge.gui.edit.shared import small_view
+from faceforge.gui.edit.shared import array_from_qimage, small_view
 from faceforge.gui.edit.workers import (align_photo, encode_photo, measure_encoder_step, redraw_photo, refine_photo,
                                         train_run_encoders)
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.tasks import Eta, format_duration
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 REFINE_STEPS = 200
-
-
-def array_from_qimage(image: QImage) -> np.ndarray:
-    """A QImage (e.g. from the clipboard) as (H,W,3) uint8 RGB."""
-    img = image.convertToFormat(QImage.Format.Format_RGB888)
-    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), np.uint8, count=bpl * h).reshape(h, bpl)
-    return np.ascontiguousarray(buf[:, : 3 * w].reshape(h, w, 3))
-
-
-def dropped_image(mime) -> Path | None:
-    """The first local image file among dropped URLs, if any."""
-    if not mime.hasUrls():
-        return None
-    for url in mime.urls():
-        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES:
-            return Path(url.toLocalFile())
-    return None
 
 
 class PhotoTab(QWidget):
@@ -205,12 +186,12 @@ class PhotoTab(QWidget):
         self.import_button.setEnabled(on)
         self.paste_button.setEnabled(on)
 
-    def _photo_changed(self, _change: str) -> None:
+    def _photo_changed(self, change: str) -> None:
         photo = self.photo
         self.source_view.set_array(photo.image)
         self.aligned_view.set_array(photo.aligned)
         self.recon_view.set_array(photo.reconstruction)
-        if not photo.encoded:
+        if not photo.encoded or change == "regenerated":  # the old generator's edit (redrawn if it is current)
             self.edited_view.set_array(None)
         for w in (self.refine_button, self.export_edit_button):
             w.setEnabled(photo.encoded)
