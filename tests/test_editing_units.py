@@ -162,3 +162,17 @@ def test_encoder_train_cli_estimates_before_and_shows_an_eta(run, tmp_path, monk
     assert out[0].startswith("about ") and "for 41 steps on this machine (measured" in out[0]
     steps = [line for line in out if line.startswith("step ")]
     assert "ETA" not in steps[0] and "ETA" in steps[1]
+
+
+def test_the_axis_figure_takes_each_attribute_in_its_units(run):
+    from faceforge.editing import LoadedGenerator
+    from faceforge.editing.edits import axis_incremental
+
+    gen = LoadedGenerator.from_run(run)
+    age = gen.scale("Age")
+    fig = axis_incremental(gen, n_faces=2, seed=1, attributes=["Smiling", "Age"], values=None)
+    assert fig.columns[:4] == ["sample", "Smiling=-1", "Smiling=+0", "Smiling=+1"]
+    years = [float(t.split("=")[1]) for t in fig.columns[4:]]
+    assert years == pytest.approx([age.low, age.mean, age.high], abs=0.1)
+    ages = fig.y.reshape(2, 7, -1)[0, 4:, 2]  # face 0's Age columns, as the network saw them
+    assert torch.allclose(ages, torch.tensor([(v - age.mean) / age.std for v in years]), atol=1e-4)

@@ -186,15 +186,18 @@ def save_interpolation(gen, rendered, path: Path, *, run=None, scale: int = 1) -
 
 
 def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attributes, values, truncation: float,
-                       run=None):
+                       run=None, labels: str = "mean"):
+    """The figure for the pane's seed; each face's other attributes as the grid's (``labels``); ``values`` None:
+    each attribute's own (binary -1, 0, +1; continuous low, mean, high in units)."""
     from faceforge.editing.edits import axis_incremental, export, save_png
 
+    y = gen.default_y(n_faces, seed=seed, labels=labels)
     rendered = axis_incremental(gen, n_faces=n_faces, seed=seed, attributes=attributes, values=values,
-                                truncation=truncation)
+                                truncation=truncation, y=y)
     labelled = rendered.labelled_image  # made here, off the GUI thread, which shows it
     if path is not None:  # NAME.png (+ recipe) and NAME-labelled.png with the column headings, enlarged
         path = Path(path)
-        export(rendered, path, gen, run=run, seed=seed)
+        export(rendered, path, gen, run=run, seed=seed, labels=labels if gen.conditional else None)
         save_png(path.with_name(path.stem + "-labelled.png"), labelled)
     return rendered
 
