@@ -303,13 +303,14 @@ def set_attributes(gen, y: torch.Tensor | None, settings: dict[str, float] | Non
 
 
 def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequence[str] = (),
-                     values: Sequence[float] = (-1.0, 0.0, 1.0), truncation: float = 1.0,
+                     values: Sequence[float] | None = (-1.0, 0.0, 1.0), truncation: float = 1.0,
                      z: torch.Tensor | None = None, y: torch.Tensor | None = None) -> Rendered:
     """The "axis-incremental" figure of Gauthier's conditional face GAN report: random faces, then the same
     faces moved along one attribute, then along a second, everything else held fixed.
 
     One row per face (seeded z, neutral y unless given); the first column is the face as sampled, then one column
-    per value of the first attribute, then one per value of the second. ``columns`` names each column.
+    per value of the first attribute, then one per value of the second. ``columns`` names each column. Values are
+    in each attribute's units; ``values=None`` takes each attribute's own (:func:`default_values`).
     """
     if not gen.conditional:
         raise ValueError("the axis-incremental figure needs a conditional model (one with attributes)")
@@ -324,10 +325,10 @@ def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequen
     base = gen.make_y(n) if y is None else y.reshape(n, -1).float()
     cols_z, cols_y, titles = [z], [base], ["sample"]
     for name in resolved:
-        for v in values:
+        for v in (default_values(gen, name) if values is None else values):
             cols_z.append(z)
             cols_y.append(gen.make_y(n, {name: float(v)}, base=base))
-            titles.append(f"{name}={float(v):+g}")
+            titles.append(f"{name}={float(v):g}" if gen.scale(name).in_units else f"{name}={float(v):+g}")
     ncols = len(cols_z)
     # row-major cells: face i, column j
     zz = torch.stack(cols_z, dim=1).reshape(n * ncols, -1)
@@ -335,6 +336,15 @@ def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequen
     images = gen.images(zz, yy, truncation=truncation)
     return Rendered(images, zz, yy, ncols=ncols, kind="axis-incremental", truncation=truncation,
                     columns=titles, rows=[f"face {i}" for i in range(n)])
+
+
+def default_values(gen, name: str) -> tuple[float, ...]:
+    """An attribute's figure columns: -1, 0, +1 for a binary (or built-in) one, the data's low, mean and high in
+    units for a continuous one (years, not -1 years)."""
+    scale = gen.scale(name)
+    if not scale.in_units:
+        return (-1.0, 0.0, 1.0)
+    return tuple(float(f"{v:.3g}") for v in (scale.low, scale.mean, scale.high))
 
 
 @dataclass
