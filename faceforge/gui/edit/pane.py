@@ -182,6 +182,8 @@ class EditPane(QWidget):
         super().showEvent(event)
         if self._run is not None and self._run != self._loaded_run:
             self.reload()
+        else:
+            self.check_for_checkpoint()
 
     def reload(self) -> None:
         """Load the run's latest checkpoint; for the run already loaded, as a newer checkpoint (state kept)."""
@@ -208,7 +210,8 @@ class EditPane(QWidget):
         """With "Follow training" on: load the run's newest checkpoint if it is not the one shown."""
         from faceforge.runs import Run
 
-        if not self.follow.isChecked() or self._gen is None or self._loading or self._loaded_run is None:
+        if not self.follow.isChecked() or self._gen is None or self._loading or self._loaded_run is None \
+                or not self.isVisible():  # no work for a tab nobody looks at; showing it catches up
             return False
         latest = Run(self._loaded_run).latest_checkpoint()
         if latest is None or Path(latest) == Path(self._gen.source):
