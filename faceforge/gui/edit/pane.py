@@ -148,7 +148,9 @@ class EditPane(QWidget):
         offered = self._offered is not None and self._offered != self._run
         self.use_shown_button.setVisible(offered)
         if offered:
-            self.use_shown_button.setText(f"Use {self._offered.name} (shown in Train)")
+            same_name = self._run is not None and self._run.name == self._offered.name
+            name = f"{self._offered.parent.name}/{self._offered.name}" if same_name else self._offered.name
+            self.use_shown_button.setText(f"Use {name} (shown in Train)")
 
     def has_work(self) -> bool:
         """Something the user made here that a new model would change: a photo, moved sliders, interpolation ends."""
