@@ -26,10 +26,12 @@ class Recipe:
     z: list[list[float]] = field(default_factory=list)
     y: list[list[float]] | None = None
     truncation: float = 1.0
-    edits: dict[str, float] = field(default_factory=dict)
+    edits: dict[str, float] = field(default_factory=dict)  # the settings asked for, in each column's units
+    labels: str | None = None  # default attributes: "data" (rows drawn from the training labels by seed) or "mean"
     ncols: int | None = None
+    scale: int = 1  # the PNG was enlarged by this whole factor (nearest-neighbour) when exported
     kind: str = "grid"
-    # for an animated GIF: how its frames play (frame_ms, boomerang, scale), so it can be rebuilt as it was
+    # for an animation (GIF or MP4): how its frames play (frame_ms or fps, boomerang, scale), to rebuild it as it was
     animation: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
 

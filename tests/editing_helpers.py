@@ -95,3 +95,30 @@ def random_generator(*, res: int = 32, n_attr: int = 3, z_dim: int = 16, channel
 
 def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean())
+
+
+def age_data(n: int = 256, seed: int = 0) -> ArrayDataset:
+    """Built-in faces labelled as a user's CSV would be: "Smiling" 1/0 (binary, from the built-in smile), the
+    built-in second column as it is, and "Age" in years (18-80, continuous)."""
+    from faceforge.data import make_builtin
+
+    images, labels, names = make_builtin(n, RES, seed)
+    smiling = (labels[:, 0] > 0).astype(np.float32)
+    age = np.random.default_rng(seed + 1).uniform(18, 80, n).astype(np.float32)
+    return ArrayDataset(images=images, labels=np.stack([smiling, labels[:, 1], age], axis=1),
+                        attributes=["Smiling", names[1], "Age"], name="age-faces")
+
+
+def age_run(root: Path, *, steps: int = 8, checkpoint_every: int = 4, data: ArrayDataset | None = None) -> Path:
+    """A tiny conditional run (32 px, widths 8, z 16) on :func:`age_data`: its config records the label scales
+    (Age standardised) and its checkpoints a label sample. Returns the run folder."""
+    from faceforge.training import start_run
+
+    data = data if data is not None else age_data()
+    cfg = tiny_config(steps=steps, attrs=data.attributes, batch=8)
+    cfg.optim.ema_beta, cfg.optim.lr_g = 0.0, 2e-3
+    cfg.schedule.checkpoint_every = checkpoint_every
+    with one_thread():
+        result = start_run(cfg, run_dir=Path(root) / "age-run", dataset=data)
+    assert result.state == "finished"
+    return Path(root) / "age-run"

@@ -143,7 +143,7 @@ def test_cli_encoder_train_then_edit_a_photo_with_a_crop_box(tmp_path, capsys):
                 "--crop", "0,6,48,54", "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "read from the photo: attr0" in text
+    assert "read from the photo (estimates): attr0" in text
     for name in ("edited.png", "edited-aligned.png", "edited-reconstruction.png", "edited.recipe.json",
                  "edited-reconstruction.recipe.json"):
         assert (out.parent / name).is_file(), name

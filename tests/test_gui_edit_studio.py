@@ -239,7 +239,7 @@ def test_photo_import_trains_encoders_edits_refines_and_exports(pane, qtbot, tin
     before = pane.photo_tab.edited_view.array().copy()
     name = next(iter(pane.controls.sliders))
     with qtbot.waitSignal(pane.faceRendered, timeout=LONG):
-        pane.set_attribute(name, 2.0 if pane.controls.sliders[name].value() < 0 else -2.0)
+        pane.set_attribute(name, 2.0 if pane.face.edits.values[name] < 0 else -2.0)
     assert not np.array_equal(pane.photo_tab.edited_view.array(), before)
 
     monkeypatch.setattr(edit_photo, "REFINE_STEPS", 4)

@@ -114,11 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--n", type=int, default=16, help="number of faces")
     gen.add_argument("--seed", type=int, default=0, help="noise seed")
     gen.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",
-                     help="set an attribute for all faces, e.g. --set Smiling=1 (repeatable; -2..2 works)")
+                     help="set an attribute for all faces in its own units, e.g. --set Smiling=1 or --set Age=60 "
+                          "(repeatable; binary attributes -1..+1, -2..2 works)")
+    gen.add_argument("--labels", choices=("data", "mean"), default="data",
+                     help="attributes of the faces not set: rows drawn (by the seed) from the training labels the "
+                          "checkpoint kept, or the data's mean label for every face")
     gen.add_argument("--truncation", type=float, default=1.0, help="scale z towards the mean (0..1: more typical)")
     gen.add_argument("--ncols", type=int, help="grid columns [square]")
-    gen.add_argument("--out", required=True, help="output PNG, or GIF to animate the faces (a NAME.recipe.json is "
-                     "written beside it)")
+    gen.add_argument("--out", required=True, help="output PNG, or GIF or MP4 to animate the faces (a NAME.recipe.json "
+                     "is written beside it)")
     gen.add_argument("--device", default="cpu", help="cpu, cuda or mps")
 
     ds = sub.add_parser("dataset", help="dataset tools")
@@ -146,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("photo", help="a photo with one face (jpg/png/...)")
     ed.add_argument("--run", required=True, help="a run folder with trained encoders (faceforge encoder train)")
     ed.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",
-                    help="set an attribute, e.g. --set Smiling=1 (repeatable; -1 off, +1 on, -2..2 works)")
+                    help="set an attribute in its own units, e.g. --set Smiling=1 or --set Age=60 (repeatable; "
+                         "binary: -1 off, +1 on, -2..2 works)")
     ed.add_argument("--refine", type=int, default=200, metavar="STEPS",
                     help="latent optimisation steps after the encoder (keeps identity; 0 = encoder only)")
     ed.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM around the face instead of automatic "

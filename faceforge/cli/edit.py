@@ -10,11 +10,19 @@ from pathlib import Path
 
 
 def cmd_encoder_train(args: argparse.Namespace) -> int:
+    from faceforge.editing import LoadedGenerator
+    from faceforge.editing.encoder_quality import measure_step_seconds
     from faceforge.editing.encoders import train_encoders
     from faceforge.runs import find_run
+    from faceforge.tasks import format_duration
     from faceforge.training import dump_event
 
     run = find_run(args.run)
+    gen = LoadedGenerator.from_run(run)
+    if not args.quiet and not args.json:  # an honest estimate before committing, from a few measured steps
+        per_step = measure_step_seconds(gen, batch_size=args.batch_size)
+        print(f"about {format_duration(per_step * args.steps)} for {args.steps} steps on this machine "
+              f"(measured {per_step:.2f} s a step; more if other programs take the CPU)", flush=True)
     stop = {"requested": False}
 
     def on_signal(signum, frame):  # first Ctrl-C: stop at the next step (nothing saved); second: abort
@@ -35,12 +43,13 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
                   f"{event['y_source']}", flush=True)
         elif event["kind"] == "stats":
             ly = f"  loss_y {event['loss_y']:.4f}" if event.get("loss_y") is not None else ""
+            eta = f"  ETA {format_duration(event['eta'])}" if event.get("eta") is not None else ""
             print(f"step {event['step']:>6}/{event['total_steps']}  loss_z {event['loss_z']:.4f}{ly}  "
-                  f"{event['img_s']:.0f} img/s", flush=True)
+                  f"{event['img_s']:.0f} img/s{eta}", flush=True)
         elif event["kind"] == "message":
             print(f"  [{event['level']}] {event['text']}", flush=True)
 
-    result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, progress=progress,
+    result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, gen=gen, progress=progress,
                             should_stop=lambda: stop["requested"])
     if result.path is None:
         print(f"{result.state} at step {result.step}: {result.message}")
@@ -84,8 +93,14 @@ def cmd_edit(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
     edit = edit_photo(gen, encoders, aligned, settings, refine_steps=max(0, args.refine), progress=progress)
-    if edit.y is not None:
-        print("read from the photo: " + ", ".join(f"{a} {v:+.2f}" for a, v in zip(gen.attributes, edit.y[0].tolist())))
+    if edit.y is not None:  # in each attribute's units, as estimates with E_y's held-out score
+        from faceforge.editing.encoder_quality import describe_reliability
+
+        rel = encoders.reliability or {}
+        print("read from the photo (estimates): " + ", ".join(
+            f"{a} {v:+.2f}".replace("-0.00", "0.00") for a, v in gen.to_units(edit.y).items()))
+        for a in gen.attributes:
+            print(f"  {a}: {describe_reliability(rel.get(a))}")
     out = Path(args.out)
     stem = out.with_suffix("")
     edit_recipe, recon_recipe = edit.recipes(gen, run=run.path)

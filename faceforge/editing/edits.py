@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.recipes import Recipe, as_lists, recipe_path
-from faceforge.imaging import make_grid, write_gif, write_png
+from faceforge.editing.sheets import add_headings
+from faceforge.imaging import make_grid, write_gif, write_mp4, write_png
 
 Latent = tuple[torch.Tensor, "torch.Tensor | None"]
 
@@ -56,33 +56,43 @@ class Rendered:
                       truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind)
 
 
+def enlarge(image: np.ndarray, scale: int = 1) -> np.ndarray:
+    """(H,W,3) enlarged a whole ``scale`` times, each pixel a square block (crisp, the same colours)."""
+    scale = int(scale)
+    if scale < 1:
+        raise ValueError(f"scale must be 1 or more, not {scale}")
+    return image if scale == 1 else np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+
+
 def compose(images: np.ndarray, ncols: int | None) -> np.ndarray:
     """The exported picture for a set of cells: the cell itself for one, else the grid ``generate`` also makes."""
     return images[0] if len(images) == 1 else make_grid(images, ncols=ncols)
 
 
 def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
-    """The pixels a recipe describes (the same as ``faceforge generate --recipe``)."""
+    """The pixels a recipe describes (the same as ``faceforge generate --recipe``), enlarged as exported."""
     if gen is None:
         from faceforge.editing.generator import LoadedGenerator
 
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=device)
     z = torch.tensor(recipe.z, dtype=torch.float32)
     y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
-    return compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols)
+    return enlarge(compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols), recipe.scale)
 
 
-def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None) -> Path:
-    """Write a PNG atomically, and its recipe beside it when given. Returns the PNG's path."""
-    path = write_png(path, image)
+def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None, *, scale: int = 1) -> Path:
+    """Write a PNG atomically (enlarged ``scale`` times, crisp pixels), and its recipe beside it when given."""
+    path = write_png(path, enlarge(image, scale))
     if recipe is not None:
-        recipe.save(recipe_path(path))
+        dataclasses.replace(recipe, scale=int(scale)).save(recipe_path(path))
     return path
 
 
-def export(rendered: Rendered, path: Path, gen, *, run: str | Path | None = None, seed: int | None = None) -> Path:
-    """``rendered.image`` as PNG plus its recipe."""
-    return save_png(path, rendered.image, rendered.recipe(gen, run=run, seed=seed))
+def export(rendered: Rendered, path: Path, gen, *, run: str | Path | None = None, seed: int | None = None,
+           scale: int = 1, labels: str | None = None) -> Path:
+    """``rendered.image`` as PNG (``scale`` 1, 2 or 4 times its native size) plus its recipe."""
+    recipe = dataclasses.replace(rendered.recipe(gen, run=run, seed=seed), labels=labels)
+    return save_png(path, rendered.image, recipe, scale=scale)
 
 
 # ------------------------------------------------------------------------------------------------ interpolation
@@ -145,6 +155,17 @@ def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms:
     path = write_gif(list(frames), path, frame_ms=frame_ms, boomerang=boomerang, scale=scale)
     if recipe is not None:  # a copy that also says how the frames play (the caller's recipe is left as it was)
         animation = {"frame_ms": int(frame_ms), "boomerang": bool(boomerang), "scale": int(scale)}
+        dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
+    return path
+
+
+def save_mp4(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, fps: float = 12.5, boomerang: bool = True,
+             scale: int = 1, recipe: Recipe | None = None) -> Path:
+    """The same animation as :func:`save_gif` as an H.264 MP4 (``imaging.write_mp4``: frames enlarged to at least
+    256 px), for players and slides that take no GIF; the recipe says how it plays."""
+    path = write_mp4(list(frames), path, fps=fps, boomerang=boomerang, scale=scale)
+    if recipe is not None:
+        animation = {"fps": float(fps), "boomerang": bool(boomerang), "scale": int(scale)}
         dataclasses.replace(recipe, animation=animation).save(recipe_path(path))
     return path
 
@@ -282,13 +303,14 @@ def set_attributes(gen, y: torch.Tensor | None, settings: dict[str, float] | Non
 
 
 def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequence[str] = (),
-                     values: Sequence[float] = (-1.0, 0.0, 1.0), truncation: float = 1.0,
+                     values: Sequence[float] | None = (-1.0, 0.0, 1.0), truncation: float = 1.0,
                      z: torch.Tensor | None = None, y: torch.Tensor | None = None) -> Rendered:
     """The "axis-incremental" figure of Gauthier's conditional face GAN report: random faces, then the same
     faces moved along one attribute, then along a second, everything else held fixed.
 
     One row per face (seeded z, neutral y unless given); the first column is the face as sampled, then one column
-    per value of the first attribute, then one per value of the second. ``columns`` names each column.
+    per value of the first attribute, then one per value of the second. ``columns`` names each column. Values are
+    in each attribute's units; ``values=None`` takes each attribute's own (:func:`default_values`).
     """
     if not gen.conditional:
         raise ValueError("the axis-incremental figure needs a conditional model (one with attributes)")
@@ -303,10 +325,10 @@ def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequen
     base = gen.make_y(n) if y is None else y.reshape(n, -1).float()
     cols_z, cols_y, titles = [z], [base], ["sample"]
     for name in resolved:
-        for v in values:
+        for v in (default_values(gen, name) if values is None else values):
             cols_z.append(z)
             cols_y.append(gen.make_y(n, {name: float(v)}, base=base))
-            titles.append(f"{name}={float(v):+g}")
+            titles.append(f"{name}={float(v):g}" if gen.scale(name).in_units else f"{name}={float(v):+g}")
     ncols = len(cols_z)
     # row-major cells: face i, column j
     zz = torch.stack(cols_z, dim=1).reshape(n * ncols, -1)
@@ -316,28 +338,13 @@ def axis_incremental(gen, *, n_faces: int = 6, seed: int = 0, attributes: Sequen
                     columns=titles, rows=[f"face {i}" for i in range(n)])
 
 
-def add_headings(image: np.ndarray, titles: Sequence[str], *, cell: int, pad: int = 2, fill: int = 24,
-                 scale: int = 1) -> np.ndarray:
-    """A copy of a grid made by :func:`make_grid` with a strip of column titles on top (for figures meant for
-    people; the recipe still rebuilds the grid without them)."""
-    from PIL import ImageDraw, ImageFont
-
-    im = Image.fromarray(image)
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    font = ImageFont.load_default()
-    band = 16
-    out = Image.new("RGB", (im.width, im.height + band), (fill, fill, fill))
-    out.paste(im, (0, band))
-    d = ImageDraw.Draw(out)
-    step = (cell + pad) * scale
-    for i, title in enumerate(titles):
-        x = pad * scale + i * step
-        text = str(title)
-        while text and d.textlength(text, font=font) > step - 2:
-            text = text[:-1]
-        d.text((x + 1, 2), text, fill=(230, 230, 230), font=font)
-    return np.asarray(out)
+def default_values(gen, name: str) -> tuple[float, ...]:
+    """An attribute's figure columns: -1, 0, +1 for a binary (or built-in) one, the data's low, mean and high in
+    units for a continuous one (years, not -1 years)."""
+    scale = gen.scale(name)
+    if not scale.in_units:
+        return (-1.0, 0.0, 1.0)
+    return tuple(float(f"{v:.3g}") for v in (scale.low, scale.mean, scale.high))
 
 
 @dataclass

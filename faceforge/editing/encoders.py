@@ -9,9 +9,11 @@ the DCGAN discriminator:
 
 - E_z is trained on *generated* pairs: sample z ~ N(0, I) and y from the data's label distribution, render
   x = G(z, y), and regress z from x (MSE). No real image is needed, and z's ground truth is exact.
-- E_y is trained on the *real* labelled data (labels in [-1, 1]), with binary cross-entropy on (y + 1) / 2
-  (soft targets, so continuous attributes work too) or MSE. Without real data at hand it falls back to
-  generated pairs (and says so).
+- E_y is trained on the *real* labelled data, put on the network's scale with the run's label scales (binary
+  -1/+1, continuous columns standardised): binary cross-entropy on (y + 1) / 2 for binary columns, MSE for
+  continuous ones. A tenth of the rows is held out and E_y is scored on it (``reliability``), so its guesses can
+  be shown with how far to trust them (:mod:`faceforge.editing.encoder_quality`). Without real data at hand it
+  falls back to generated pairs (and says so).
 
 Encoders live in ``RUN/encoders/encoders-<generator step>.pt``, saved with the same safe, weights-only checkpoint IO
 as the run's checkpoints, together with the generator step they were trained for (an encoder trained for an older
@@ -31,16 +33,19 @@ import torch
 from torch import nn
 
 from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from faceforge.data.label_scales import apply_scales
 from faceforge.editing.encoder_nets import ConvEncoder, EncoderSpec, build_encoders
+from faceforge.editing.encoder_quality import measure_reliability, split_holdout, y_from_output, y_losses
 from faceforge.runs import Run
-from faceforge.tasks import ProgressFn, StopFn
+from faceforge.tasks import Eta, ProgressFn, StopFn
 
 ENCODER_FORMAT = "faceforge-encoders"
 
 
 @dataclass
 class Encoders:
-    """A trained pair, in eval mode without gradients. ``predict_y`` turns E_y's raw output into y in [-1, 1]."""
+    """A trained pair, in eval mode without gradients. ``predict_y`` turns E_y's raw output into y on the network's
+    scale. ``reliability``: E_y's held-out score per attribute (empty when none was recorded)."""
 
     E_z: ConvEncoder
     E_y: ConvEncoder | None
@@ -49,6 +54,8 @@ class Encoders:
     generator_step: int
     path: Path | None = None
     steps: int = 0
+    continuous: list[bool] | None = None  # per attribute: standardised continuous column (MSE, unbounded)
+    reliability: dict | None = None
 
     def predict_z(self, x: torch.Tensor) -> torch.Tensor:
         return self.E_z(x)
@@ -56,8 +63,10 @@ class Encoders:
     def predict_y(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.E_y is None:
             return None
-        out = self.E_y(x)
-        return torch.tanh(out / 2) if self.spec.y_loss == "bce" else out.clamp(-1.5, 1.5)
+        return y_from_output(self.E_y(x), self._continuous_mask(), self.spec.y_loss)
+
+    def _continuous_mask(self) -> torch.Tensor:
+        return torch.tensor(self.continuous or [False] * self.spec.n_attributes, dtype=torch.bool)
 
     def matches(self, gen) -> bool:
         """Trained for exactly this generator checkpoint?"""
@@ -109,7 +118,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
     ``progress`` gets dicts like the training loop's: ``started``, ``stats`` (step, loss_z, loss_y, img_s, wall),
     ``message``, ``checkpoint``, ``finished``. ``should_stop`` is polled between steps; stopping saves nothing.
     ``gen`` (a LoadedGenerator) overrides the run's latest generator; ``device`` is where both train. Only the
-    ``keep`` newest encoder files (by generator step) stay in the run folder.
+    ``keep`` newest encoder files (by generator step) stay in the run folder. Stats events carry ``eta`` (seconds
+    left, from the recent rate; None until two ticks are measured).
     """
     from faceforge.editing.generator import LoadedGenerator
 
@@ -149,6 +159,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
                 labels_np = np.asarray(dataset.labels, np.float32)[:, order]
             else:
                 labels_np = np.asarray(dataset.labels, np.float32)
+            if gen.scales:  # the labels as the generator saw them (a continuous column standardised)
+                labels_np = apply_scales(gen.attributes, labels_np, gen.scales)
             images_np = dataset.images
             if images_np.shape[1] != gen.resolution:
                 raise ValueError(f"the dataset's images are {images_np.shape[1]} px, the model's {gen.resolution}")
@@ -156,6 +168,11 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
     spec = EncoderSpec(resolution=gen.resolution, z_dim=gen.z_dim, n_attributes=n_attr,
                        channels=channels or config.model.d_channels, y_loss=y_loss)
     seed = config.seed if seed is None else seed
+    continuous = [gen.scale(a).in_units for a in gen.attributes]
+    cont_mask = torch.tensor(continuous, dtype=torch.bool)
+    train_rows = held_out = None
+    if labels_np is not None:  # E_y never sees the held-out rows; it is scored on them at the end
+        train_rows, held_out = split_holdout(len(labels_np), seed=seed + 31)
     torch.manual_seed(seed + 104729)
     E_z, E_y = build_encoders(spec)
     dev = _device_of(gen.G)
@@ -177,6 +194,7 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
     if E_y is not None:
         E_y.train()
     acc = torch.zeros(3, device=dev)
+    eta = Eta()
     tick_t0, tick_step, t_start = time.perf_counter(), 0, time.perf_counter()
     last_z, last_y = float("nan"), None
     state = "finished"
@@ -186,7 +204,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
             state = "stopped"
             break
         z = torch.randn(batch_size, spec.z_dim, generator=noise)
-        y = _sample_labels(labels_t, gen.attribute_means, n_attr, batch_size, noise)
+        y = _sample_labels(labels_t if labels_t is not None else gen.attribute_sample, gen.attribute_means, n_attr,
+                           batch_size, noise)
         z, y = z.to(dev), (y.to(dev) if y is not None else None)
         with torch.no_grad():
             fake = G(z, y)
@@ -197,17 +216,13 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
         loss_y_t = torch.zeros((), device=dev)
         if E_y is not None:
             if real_y:
-                idx = torch.randint(0, len(images_np), (batch_size,), generator=noise).numpy()
-                idx.sort()
+                pick = torch.randint(0, len(train_rows), (batch_size,), generator=noise).numpy()
+                idx = np.sort(train_rows[pick])
                 x = images_to_tensor(np.asarray(images_np[idx])).to(dev)
                 target = labels_t[torch.from_numpy(idx)].to(dev)
             else:
                 x, target = fake, y
-            out = E_y(x)
-            if y_loss == "bce":
-                loss_y_t = nn.functional.binary_cross_entropy_with_logits(out, (target + 1) / 2)
-            else:
-                loss_y_t = nn.functional.mse_loss(out, target)
+            loss_y_t = y_losses(E_y(x), target, cont_mask, y_loss)
             opt_y.zero_grad(set_to_none=True)
             loss_y_t.backward()
             opt_y.step()
@@ -220,15 +235,20 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
             last_z, last_y = lz / count, (ly / count if E_y is not None else None)
             emit({"kind": "stats", "step": step, "total_steps": steps, "loss_z": last_z, "loss_y": last_y,
                   "img_s": (step - tick_step) * batch_size * (2 if E_y is not None else 1) / max(now - tick_t0, 1e-9),
-                  "wall": round(now - t_start, 3)})
+                  "wall": round(now - t_start, 3), "eta": eta.update(step, steps, now - t_start)})
             tick_t0, tick_step = now, step
 
     path = None
     message = ""
+    reliability = {}
     if state == "finished":
         E_z.eval()
         if E_y is not None:
             E_y.eval()
+            if held_out is not None and len(held_out):
+                reliability = measure_reliability(
+                    lambda x: y_from_output(E_y(x.to(dev)), cont_mask, y_loss), np.asarray(images_np[held_out]),
+                    labels_np[held_out], gen.attributes, continuous, [gen.scale(a).std for a in gen.attributes])
         path = run.encoder_path(gen.step)
         save_checkpoint(path, {
             "kind": ENCODER_FORMAT,
@@ -242,6 +262,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
             "y_source": "real" if real_y else "generated",
             "loss_z": last_z,
             "loss_y": last_y if last_y is not None else float("nan"),
+            "continuous": continuous,
+            "reliability": reliability,
         })
         run.prune_encoders(keep)
         run.log_event(f"encoders trained for generator step {gen.step}: {step} steps, loss_z {last_z:.4f}"
@@ -285,7 +307,8 @@ def load_encoders(run: Run | Path, *, generator_step: int | None = None, path: P
             net.to(device).eval().requires_grad_(False)
     return Encoders(E_z=E_z, E_y=E_y, spec=spec, attributes=list(state.get("attributes", [])),
                     generator_step=int(state.get("generator_step", -1)), path=Path(path),
-                    steps=int(state.get("steps", 0)))
+                    steps=int(state.get("steps", 0)), continuous=state.get("continuous"),
+                    reliability=dict(state.get("reliability") or {}))
 
 
 # -------------------------------------------------------------------------------------------- encode and refine

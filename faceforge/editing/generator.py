@@ -13,6 +13,7 @@ import torch
 
 from faceforge.checkpoints import CheckpointError, load_checkpoint
 from faceforge.config import TrainConfig
+from faceforge.data.label_scales import IDENTITY, LabelScale, scales_from_config
 from faceforge.models import build_generator
 from faceforge.runs import Run
 from faceforge.models.sampling import generate
@@ -23,8 +24,13 @@ def seeded_z(seed: int, n: int, z_dim: int) -> torch.Tensor:
     return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
 
 
+LABEL_MODES = ("data", "mean")  # default faces: label rows drawn from the training data, or its mean label
+LABEL_SEED_OFFSET = 7919  # the label rows for seed s are drawn with seed s + this (z uses s itself)
+
+
 def parse_settings(settings: list[str] | dict[str, float] | None, attributes: list[str]) -> dict[str, float]:
-    """``["Smiling=1", "Male=-1"]`` -> {"Smiling": 1.0, ...}, names matched case-insensitively against the model's."""
+    """``["Smiling=1", "Age=60"]`` -> {"Smiling": 1.0, "Age": 60.0}, names matched case-insensitively against the
+    model's. Values stay in the column's own units (years for Age); :meth:`LoadedGenerator.make_y` converts."""
     if not settings:
         return {}
     items = settings.items() if isinstance(settings, dict) else (s.split("=", 1) if "=" in s else (s, None) for s in settings)
@@ -49,7 +55,23 @@ class LoadedGenerator:
     attributes: list[str]
     step: int
     source: str  # the checkpoint file it came from
-    attribute_means: torch.Tensor | None = None
+    attribute_means: torch.Tensor | None = None  # on the network's scale
+    attribute_sample: torch.Tensor | None = None  # up to 1,024 training label rows, on the network's scale
+    scales: dict[str, LabelScale] | None = None  # units <-> network per attribute (identity for older runs)
+
+    def scale(self, name: str) -> LabelScale:
+        """How attribute ``name`` maps between the user's units and the network (identity when not recorded)."""
+        return (self.scales or {}).get(name, IDENTITY)
+
+    def to_network(self, name: str, value: float) -> float:
+        return float(self.scale(name).to_network(value))
+
+    def to_units(self, y: torch.Tensor | None) -> dict[str, float]:
+        """One label row on the network's scale -> {attribute: value in its units}, for people."""
+        if y is None:
+            return {}
+        row = y.reshape(-1).tolist()
+        return {name: float(self.scale(name).to_units(v)) for name, v in zip(self.attributes, row)}
 
     @property
     def z_dim(self) -> int:
@@ -73,9 +95,14 @@ class LoadedGenerator:
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{Path(path).name} does not match its own config: {exc}") from None
         G.to(device).eval().requires_grad_(False)
-        means = state.get("attribute_means")
-        return cls(G=G, config=config, attributes=list(state.get("attributes", [])), step=int(state.get("step", 0)),
-                   source=str(path), attribute_means=means.float().cpu() if means is not None and means.numel() else None)
+        means, sample = state.get("attribute_means"), state.get("attribute_sample")
+        attributes = list(state.get("attributes", []))
+        recorded = scales_from_config(config.data.label_scales)
+        return cls(G=G, config=config, attributes=attributes, step=int(state.get("step", 0)), source=str(path),
+                   attribute_means=means.float().cpu() if means is not None and means.numel() else None,
+                   attribute_sample=sample.float().cpu().reshape(-1, len(attributes))
+                   if attributes and sample is not None and sample.numel() else None,
+                   scales={name: recorded[name] for name in attributes if name in recorded})
 
     @classmethod
     def from_run(cls, run: Run | Path, *, device: str = "cpu") -> "LoadedGenerator":
@@ -85,31 +112,45 @@ class LoadedGenerator:
             raise CheckpointError(f"run {run.name} has no checkpoint yet; train it for a few hundred steps first")
         return cls.from_checkpoint(ckpt, device=device)
 
-    def default_y(self, n: int) -> torch.Tensor | None:
-        """Neutral attributes for a conditional model: the training data's mean label (so rare attributes such as
-        eyeglasses stay off unless asked for)."""
+    @property
+    def has_label_sample(self) -> bool:
+        return self.attribute_sample is not None and len(self.attribute_sample) > 0
+
+    def default_y(self, n: int, *, seed: int = 0, labels: str = "mean") -> torch.Tensor | None:
+        """Default attributes for a conditional model, on the network's scale. ``labels="data"``: each face gets a
+        row of the training labels the checkpoint kept (drawn with ``seed``), so a grid shows the data's own mix
+        of attributes; ``"mean"`` (and checkpoints without a sample): the data's mean label for every face, so
+        rare attributes such as eyeglasses stay off unless asked for."""
         if not self.conditional:
             return None
+        if labels not in LABEL_MODES:
+            raise ValueError(f"labels must be one of {', '.join(LABEL_MODES)}, not {labels!r}")
+        if labels == "data" and self.has_label_sample:
+            draw = torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET)
+            return self.attribute_sample[torch.randint(0, len(self.attribute_sample), (n,), generator=draw)].clone()
         if self.attribute_means is not None and self.attribute_means.numel() == len(self.attributes):
             return self.attribute_means.reshape(1, -1).repeat(n, 1)
         return torch.zeros(n, len(self.attributes))
 
     def make_y(self, n: int, settings: dict[str, float] | None = None, base: torch.Tensor | None = None) -> torch.Tensor | None:
+        """y (n, A) on the network's scale: ``base`` (default: the mean label) with ``settings`` - values in each
+        column's units, e.g. {"Age": 60} meaning 60 years - converted and set for every row."""
         if not self.conditional:
             if settings:
                 raise ValueError("this model is not conditional: it has no attributes to set")
             return None
         y = (base.clone() if base is not None else self.default_y(n)).reshape(n, -1)
         for name, value in (settings or {}).items():
-            y[:, self.attributes.index(name)] = value
+            y[:, self.attributes.index(name)] = self.to_network(name, value)
         return y
 
     def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0) -> np.ndarray:
         """(N,H,W,3) uint8. Truncation scales z towards the mean: lower = more typical faces, less variety."""
         return generate(self.G, z * float(truncation), y)
 
-    def sample(self, *, n: int, seed: int, settings: dict[str, float] | None = None,
-               truncation: float = 1.0) -> tuple[np.ndarray, torch.Tensor, torch.Tensor | None]:
+    def sample(self, *, n: int, seed: int, settings: dict[str, float] | None = None, truncation: float = 1.0,
+               labels: str = "mean") -> tuple[np.ndarray, torch.Tensor, torch.Tensor | None]:
+        """n faces for ``seed``: z from the seed, y from ``default_y(labels=)`` with ``settings`` (in units) set."""
         z = seeded_z(seed, n, self.z_dim)
-        y = self.make_y(n, settings)
+        y = self.make_y(n, settings, base=self.default_y(n, seed=seed, labels=labels))
         return self.images(z, y, truncation=truncation), z, y

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from faceforge.data.label_scales import IDENTITY, LabelScale
+
 Observer = Callable[[str], None]
 PHOTO_STATES = ("empty", "imported", "aligned", "encoded", "refined")
 
@@ -49,9 +51,20 @@ class AttributeEdits:
         self.values[name] = float(value)
         self.touched.add(name)
 
+    def refresh(self, values: dict[str, float]) -> None:
+        """The face's own values changed (another cell, a new grid): the untouched attributes follow them, the
+        ones the user set keep the user's value."""
+        for name, v in values.items():
+            if name not in self.touched:
+                self.values[name] = float(v)
+
     def settings(self) -> dict[str, float]:
         """Only the attributes the user moved."""
         return {name: v for name, v in self.values.items() if name in self.touched}
+
+    def is_estimate(self, name: str) -> bool:
+        """Still the face's own value (for a photo: E_y's guess), not one the user set."""
+        return name not in self.touched
 
 
 class PhotoEdit(Observable):
@@ -59,7 +72,11 @@ class PhotoEdit(Observable):
     encoded (z, y and their reconstruction) -> refined. A new image, or aligning again, drops what was derived
     from the old crop, edits included; refining keeps the edits (the sliders still mean the same thing).
 
-    Changes: ``imported``, ``cleared``, ``aligned``, ``encoded``, ``refined``."""
+    ``generator_step`` is the step of the generator the latent was made for. When the generator moves on (the
+    Edit pane follows a training run) the latent stays and its reconstruction is redrawn by the new generator:
+    ``stale`` says E_z/refinement fitted an older G, until the photo is refined or encoded again.
+
+    Changes: ``imported``, ``cleared``, ``aligned``, ``encoded``, ``refined``, ``regenerated``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,6 +90,9 @@ class PhotoEdit(Observable):
         self.z: Any = None
         self.y: Any = None
         self.reconstruction: np.ndarray | None = None
+        self.generator_step: int | None = None
+        self.stale = False
+        self.reliability: dict = {}  # E_y's held-out score per attribute (empty: unknown)
         self.edits = AttributeEdits()
 
     @property
@@ -100,29 +120,44 @@ class PhotoEdit(Observable):
         self.state = "aligned"
         self.notify("aligned")
 
-    def set_encoded(self, z, y, reconstruction: np.ndarray) -> None:
+    def set_encoded(self, z, y, reconstruction: np.ndarray, generator_step: int | None = None,
+                    reliability: dict | None = None) -> None:
         if self.aligned is None:
             raise ValueError("only an aligned photo can be encoded")
         self.z, self.y, self.reconstruction = z, y, reconstruction
+        self.reliability = dict(reliability or {})
+        self.generator_step, self.stale = generator_step, False
         self.edits = AttributeEdits()
         self.state = "encoded"
         self.notify("encoded")
 
-    def set_refined(self, z, y, reconstruction: np.ndarray) -> None:
+    def set_refined(self, z, y, reconstruction: np.ndarray, generator_step: int | None = None) -> None:
         if not self.encoded:
             raise ValueError("only an encoded photo can be refined")
         self.z, self.y, self.reconstruction = z, y, reconstruction
+        self.generator_step, self.stale = generator_step, False
         self.state = "refined"
         self.notify("refined")
 
+    def regenerate(self, reconstruction: np.ndarray, generator_step: int) -> None:
+        """The same latent drawn by a newer generator: kept, with its edits, but stale until refined."""
+        if not self.encoded:
+            raise ValueError("only an encoded photo can be redrawn")
+        self.reconstruction = reconstruction
+        self.stale = generator_step != self.generator_step
+        self.notify("regenerated")
+
 
 class FaceState(Observable):
-    """The current face: a cell of the sample grid (seed, index, that grid's z, truncation) or the encoded photo,
-    and its attribute values. A photo becomes the current face when it is encoded and stops being it when its
-    encoding goes (or another face is picked); a sampled face starts at the training data's mean attributes.
+    """The current face: a cell of the sample grid (seed, index, that grid's z and y, truncation) or the encoded
+    photo, and its attribute values. A photo becomes the current face when it is encoded and stops being it when
+    its encoding goes (or another face is picked); a sampled face starts at its own label row (``labels="data"``:
+    drawn from the training labels; ``"mean"``: the data's mean). Values are in each attribute's units (years
+    for an age column); latents are on the network's scale.
 
-    Changes: ``model`` (new attributes), ``seed``, ``truncation``, ``attribute`` (one moved), ``reset`` (values
-    put back), ``face`` (another face is current; the values are its own), ``grid`` (a new sample grid)."""
+    Changes: ``model`` (new attributes), ``refreshed`` (a newer checkpoint of the same model: nothing reset),
+    ``seed``, ``truncation``, ``labels``, ``attribute`` (one moved), ``reset`` (values put back), ``face``
+    (another face is current; the values are its own), ``grid`` (a new sample grid)."""
 
     def __init__(self, photo: PhotoEdit | None = None) -> None:
         super().__init__()
@@ -135,6 +170,9 @@ class FaceState(Observable):
         self.index = 0
         self.grid_images: np.ndarray | None = None
         self.grid_z: Any = None
+        self.grid_y: Any = None  # (N, A) each cell's own label row, network scale (before any edit)
+        self.labels = "data"
+        self.scales: dict[str, LabelScale] = {}
         self.showing_photo = False
         self.sample_edits = AttributeEdits()
 
@@ -145,14 +183,41 @@ class FaceState(Observable):
     def settings(self) -> dict[str, float]:
         return self.edits.settings()
 
-    def set_model(self, attributes: list[str], means: list[float] | None = None) -> None:
-        """A newly loaded generator: its attributes, neutral at the data's means; the grid is to be drawn anew."""
+    def set_model(self, attributes: list[str], means: list[float] | None = None,
+                  scales: dict[str, LabelScale] | None = None, *, keep: bool = False) -> None:
+        """A loaded generator: its attributes, neutral at the data's means (given on the network's scale), and
+        how each maps to units. ``keep`` (a newer checkpoint of the same model): seed, sliders, the current face
+        and the photo stay, and only what the generator draws is to be redrawn (``refreshed``); otherwise the
+        grid is to be drawn anew (``model``)."""
+        self.scales = dict(scales or {})
+        self.neutral = {name: self.to_units(name, means[i]) if means and i < len(means) else 0.0
+                        for i, name in enumerate(attributes)}
+        if keep and list(attributes) == self.attributes:
+            self.notify("refreshed")
+            return
         self.attributes = list(attributes)
-        self.neutral = {name: float(means[i]) if means and i < len(means) else 0.0
-                        for i, name in enumerate(self.attributes)}
-        self.index, self.grid_images, self.grid_z, self.showing_photo = 0, None, None, False
+        self.index, self.grid_images, self.grid_z, self.grid_y, self.showing_photo = 0, None, None, None, False
         self.sample_edits.place(self.neutral)
         self.notify("model")
+
+    def to_units(self, name: str, value: float) -> float:
+        return float(self.scales.get(name, IDENTITY).to_units(value))
+
+    def row_values(self, row) -> dict[str, float]:
+        """A label row on the network's scale -> {attribute: value in units}."""
+        return {name: self.to_units(name, v) for name, v in zip(self.attributes, np.asarray(row).reshape(-1))}
+
+    def cell_values(self) -> dict[str, float]:
+        """The current grid cell's own attributes in units (its label row, or the neutral values)."""
+        if self.grid_y is None or not 0 <= self.index < len(self.grid_y):
+            return dict(self.neutral)
+        return self.row_values(self.grid_y[self.index])
+
+    def set_labels(self, labels: str) -> None:
+        """Default attributes of sampled faces: ``data`` (label rows by seed) or ``mean``."""
+        if labels != self.labels:
+            self.labels = labels
+            self.notify("labels")
 
     def set_seed(self, seed: int) -> None:
         self.seed = int(seed)
@@ -167,27 +232,33 @@ class FaceState(Observable):
         self.notify("attribute")
 
     def reset_attributes(self) -> None:
-        self.edits.place(self.photo_values() if self.showing_photo else self.neutral)
+        self.edits.place(self.photo_values() if self.showing_photo else self.cell_values())
         self.notify("reset")
 
     def photo_values(self) -> dict[str, float]:
-        """What E_y read from the photo, per attribute (the neutral values when the model has none)."""
+        """What E_y read from the photo, per attribute in units (the neutral values when the model has none)."""
         if self.photo.y is None:
             return dict(self.neutral)
-        return dict(zip(self.attributes, self.photo.y.reshape(-1).tolist()))
+        return self.row_values(self.photo.y)
 
-    def set_grid(self, images: np.ndarray, z) -> None:
-        self.grid_images, self.grid_z = images, z
+    def set_grid(self, images: np.ndarray, z, y=None) -> None:
+        """A new sample grid: cells, their z and their own label rows (network scale, before edits)."""
+        self.grid_images, self.grid_z, self.grid_y = images, z, y
+        if not self.showing_photo:
+            self.sample_edits.refresh(self.cell_values())
         self.notify("grid")
 
     def select(self, index: int) -> bool:
-        """Make cell ``index`` of the grid the current face (a photo being shown gives way); False if no such cell."""
+        """Make cell ``index`` of the grid the current face (a photo being shown gives way); False if no such cell.
+        The attributes the user set stay set; the others take the cell's own values."""
         if self.grid_images is None or not 0 <= index < len(self.grid_images):
             return False
+        self.index = index
         if self.showing_photo:
             self.showing_photo = False
-            self.sample_edits.place(self.neutral)
-        self.index = index
+            self.sample_edits.place(self.cell_values())
+        else:
+            self.sample_edits.refresh(self.cell_values())
         self.notify("face")
         return True
 
@@ -196,12 +267,12 @@ class FaceState(Observable):
             self.showing_photo = True
             self.photo.edits.place(self.photo_values())
             self.notify("face")
-        elif change == "refined":
+        elif change in ("refined", "regenerated"):
             if self.showing_photo:
                 self.notify("face")
         elif self.showing_photo:  # its encoding is gone: back to the sampled face
             self.showing_photo = False
-            self.sample_edits.place(self.neutral)
+            self.sample_edits.place(self.cell_values())
             self.notify("face")
 
     def latent(self, gen) -> tuple[Any, Any, float] | None:
@@ -212,7 +283,8 @@ class FaceState(Observable):
         elif self.grid_z is None:
             return None
         else:
-            z, base, truncation = self.grid_z[self.index: self.index + 1], None, self.truncation
+            z, truncation = self.grid_z[self.index: self.index + 1], self.truncation
+            base = None if self.grid_y is None else self.grid_y[self.index: self.index + 1]
         y = gen.make_y(1, self.settings(), base=None if base is None else base.reshape(1, -1))
         return z, y, truncation
 

@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         tp.resumeRequested.connect(self.resume_run)
         tp.openRunRequested.connect(self.browse_run)
         tp.statusMessage.connect(self.status)
-        tp.runShown.connect(self.edit_pane.set_run)
+        tp.runShown.connect(self.edit_pane.offer_run)  # the Edit pane changes model only when asked there
         self.tabs.currentChanged.connect(self.settings.set_last_tab)
         self.edit_pane.statusMessage.connect(self.status)
         s.started.connect(self._on_training_started)

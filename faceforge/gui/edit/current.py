@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from faceforge.editing.state import FaceState
 from faceforge.gui.edit.grid import GRID_N
@@ -43,6 +43,10 @@ class CurrentFacePanel(QWidget):
         self.export_button = QPushButton("Export PNG…")
         self.export_button.setToolTip("The current face as PNG, with a recipe that regenerates it exactly")
         self.export_button.clicked.connect(self.export_clicked)
+        self.export_scale = QComboBox()
+        for factor in (1, 2, 4):
+            self.export_scale.addItem(f"{factor}×", factor)
+        self.export_scale.setToolTip("Export size: the model's own pixels, or each enlarged 2 or 4 times (crisp)")
         self.set_a_button, self.set_b_button = QPushButton("Set as A"), QPushButton("Set as B")
         self.set_a_button.setToolTip("Start of the interpolation")
         self.set_b_button.setToolTip("End of the interpolation")
@@ -52,6 +56,7 @@ class CurrentFacePanel(QWidget):
         self.export_note.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.export_scale)
         buttons.addWidget(self.set_a_button)
         buttons.addWidget(self.set_b_button)
         layout = QVBoxLayout(self)
@@ -64,16 +69,19 @@ class CurrentFacePanel(QWidget):
         face.observe(self._face_changed)
 
     def set_generator(self, gen, run: Path | None) -> None:
+        """Another generator: a note about an export made with the old one no longer applies."""
+        if run != self.run:
+            self.export_note.setText("")
         self.gen, self.run = gen, run
 
     def enable_actions(self, on: bool) -> None:
-        for w in (self.export_button, self.set_a_button, self.set_b_button):
+        for w in (self.export_button, self.export_scale, self.set_a_button, self.set_b_button):
             w.setEnabled(on)
 
     # ---------------------------------------------------------------- rendering
     def _face_changed(self, change: str) -> None:
         face = self.face
-        if change in ("face", "grid"):
+        if change in ("face", "grid", "refreshed"):
             if change == "grid" and face.showing_photo:
                 return  # a new grid leaves the photo as it is
             self._update_label()
@@ -106,7 +114,9 @@ class CurrentFacePanel(QWidget):
 
     def _update_label(self) -> None:
         if self.face.showing_photo:
-            self.label.setText("Current face: the imported photo (edit it with the sliders)")
+            self.label.setText("Current face: the imported photo (edit it with the sliders)"
+                               + (" - drawn by a newer generator than its encoding: Refine it in the Photo tab"
+                                  if self.face.photo.stale else ""))
         else:
             self.label.setText(f"Current face: seed {self.face.seed}, face {self.face.index + 1} of {GRID_N}")
 
@@ -117,22 +127,28 @@ class CurrentFacePanel(QWidget):
         if path is not None:
             self.export_png(path.with_suffix(".png"))
 
-    def export_png(self, path: str | Path) -> None:
-        """The current face (with the edits) through the full generator, as PNG plus NAME.recipe.json."""
+    def export_png(self, path: str | Path, *, scale: int | None = None) -> None:
+        """The current face (with the edits) through the full generator, as PNG plus NAME.recipe.json, at the
+        chosen size; a photo edit also gets NAME-sheet.png (original | reconstruction | edited, captioned)."""
         latent = self.face.latent(self.gen) if self.gen is not None else None
         if latent is None:
             self.export_note.setText("Nothing to export yet.")
             return
         z, y, trunc = latent
         photo = self.face.showing_photo
+        scale = int(scale or self.export_scale.currentData())
+        sheet = (self.face.photo.aligned, self.face.photo.reconstruction) if photo else None
         self.export_note.setText("Exporting…")
         self._export_slot.start("export face", export_face, self.gen, z, y, trunc, self.face.settings(), Path(path),
                                 run=self.run, seed=None if photo else self.face.seed,
-                                kind="edit" if photo else "sample",
-                                on_done=self._exported, on_failed=self._export_failed)
+                                kind="edit" if photo else "sample", scale=scale, sheet=sheet,
+                                labels=None if photo or not self.gen.conditional else self.face.labels,
+                                on_done=lambda p: self._exported(p, photo), on_failed=self._export_failed)
 
-    def _exported(self, path) -> None:
-        text = wrote(path)
+    def _exported(self, path, photo: bool = False) -> None:
+        from faceforge.editing.sheets import sheet_path
+
+        text = wrote(path, also=sheet_path(path).name + " (before | after, for people)" if photo else "")
         self.export_note.setText(text)
         self.status.emit(text)
         self.exported.emit(str(path))

@@ -33,8 +33,10 @@ class FigureTab(QWidget):
         self.faces = QSpinBox()
         self.faces.setRange(1, 16)
         self.faces.setValue(4)
-        self.values = QLineEdit("-1, 0, 1")
-        self.values.setToolTip("The values each attribute takes, comma separated")
+        self.values = QLineEdit("")
+        self.values.setPlaceholderText("each attribute's own: binary -1, 0, 1; others low, mean, high")
+        self.values.setToolTip("The values both attributes take, in their units, comma separated (empty: each "
+                               "attribute's own: -1, 0, +1 for binary ones, the data's low, mean and high for others)")
         self.button = QPushButton("Render and export PNG…")
         self.button.clicked.connect(self._clicked)
         form = QFormLayout()
@@ -52,10 +54,15 @@ class FigureTab(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
 
-    def set_generator(self, gen, run: Path | None) -> None:
-        """A new generator: its attributes to choose from; the old figure is gone."""
+    def set_generator(self, gen, run: Path | None, *, follow: bool = False) -> None:
+        """A new generator: its attributes to choose from; the old figure is gone (a newer checkpoint of the same
+        model, ``follow``: the choices stay and a figure on screen is drawn again)."""
         self.gen, self.run = gen, run
         if gen is None:
+            return
+        if follow:
+            if self.figure is not None:
+                self.render(None)
             return
         names = list(gen.attributes)
         for combo, extra in ((self.attr1, []), (self.attr2, [NO_SECOND])):
@@ -83,8 +90,9 @@ class FigureTab(QWidget):
         if self.attr2.currentText() not in (NO_SECOND, "", names[0]):
             names.append(self.attr2.currentText())
         try:
-            values = [float(v) for v in self.values.text().replace(";", ",").split(",") if v.strip()]
-            if not values:
+            text = self.values.text().strip()
+            values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()] if text else None
+            if values == []:
                 raise ValueError
         except ValueError:
             self.message.setText("Values must be numbers separated by commas, e.g. -1, 0, 1")
@@ -92,7 +100,7 @@ class FigureTab(QWidget):
         self.message.setText("Rendering…")
         self._slot.start("axis figure", render_axis_figure, self.gen, None if path is None else Path(path),
                          n_faces=self.faces.value(), seed=self.face.seed, attributes=names, values=values,
-                         truncation=self.face.truncation, run=self.run,
+                         truncation=self.face.truncation, run=self.run, labels=self.face.labels,
                          on_done=lambda r, p=path: self._done(r, p), on_failed=self._failed)
 
     def _done(self, rendered, path) -> None:

@@ -1,11 +1,13 @@
 """The Interpolation tab: the faces between end A and end B (set from the current face), as a strip to look at and
-to export as an animated GIF or a PNG strip, each with a recipe."""
+to export as an animated GIF, an MP4 video (H.264) or a PNG strip, 1, 2 or 4 times the model's size, each with a
+recipe."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QLabel, QPushButton, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget, QHBoxLayout)
 
 from faceforge.editing.state import InterpolationEnds
 from faceforge.gui.edit.shared import ask_save, small_view, wrote
@@ -40,10 +42,12 @@ class InterpolationTab(QWidget):
         arrow.addWidget(QLabel("→"), 0, Qt.AlignmentFlag.AlignCenter)
         arrow.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignCenter)
         arrow.addStretch(1)
-        row_ends = QHBoxLayout()
-        row_ends.addWidget(self.a_view)
-        row_ends.addLayout(arrow)
-        row_ends.addWidget(self.b_view)
+        row_ends = QGridLayout()  # both ends in equal columns: the same size whatever their hint texts say
+        row_ends.addWidget(self.a_view, 0, 0)
+        row_ends.addLayout(arrow, 0, 1)
+        row_ends.addWidget(self.b_view, 0, 2)
+        row_ends.setColumnStretch(0, 1)
+        row_ends.setColumnStretch(2, 1)
         self.steps = QSpinBox()
         self.steps.setRange(2, 64)
         self.steps.setValue(8)
@@ -52,14 +56,24 @@ class InterpolationTab(QWidget):
         self.strip = PixelView(empty_text="The interpolation from A to B appears here", min_side=60)
         self.gif_button = QPushButton("Export GIF…")
         self.gif_button.clicked.connect(lambda: self._export_clicked(".gif"))
+        self.mp4_button = QPushButton("Export MP4…")
+        self.mp4_button.setToolTip("An H.264 video (plays on phones, in browsers and slides)")
+        self.mp4_button.clicked.connect(lambda: self._export_clicked(".mp4"))
         self.png_button = QPushButton("Export PNG…")
         self.png_button.clicked.connect(lambda: self._export_clicked(".png"))
+        self.scale = QComboBox()
+        for factor in (1, 2, 4):
+            self.scale.addItem(f"{factor}×", factor)
+        self.scale.setCurrentIndex(2)
+        self.scale.setToolTip("Export size: each face 1, 2 or 4 times the model's pixels (crisp)")
         self.message = QLabel("")
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.steps)
         row.addStretch(1)
+        row.addWidget(self.scale)
         row.addWidget(self.gif_button)
+        row.addWidget(self.mp4_button)
         row.addWidget(self.png_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row_ends, 2)
@@ -68,14 +82,19 @@ class InterpolationTab(QWidget):
         layout.addWidget(self.message)
         ends.observe(self._ends_changed)
 
-    def set_generator(self, gen, run: Path | None) -> None:
-        """A new generator: the old ends and strip belong to the old one."""
+    def set_generator(self, gen, run: Path | None, *, follow: bool = False) -> None:
+        """A new generator: the old ends and strip belong to the old model; a newer checkpoint of the same one
+        (``follow``) keeps the ends and redraws the strip."""
         self.gen, self.run = gen, run
-        if gen is not None:
+        if gen is not None:  # by default faces come out about 128 px
+            self.scale.setCurrentIndex(self.scale.findData(max(1, min(4, 128 // max(1, gen.resolution)))))
+        if gen is not None and follow:
+            self.render()
+        elif gen is not None:
             self.ends.clear()
 
     def enable_actions(self, on: bool) -> None:
-        for w in (self.gif_button, self.png_button, self.steps, self.swap_button):
+        for w in (self.gif_button, self.mp4_button, self.png_button, self.scale, self.steps, self.swap_button):
             w.setEnabled(on)
 
     def _ends_changed(self, change: str) -> None:
@@ -110,16 +129,17 @@ class InterpolationTab(QWidget):
         if self.interpolation is None:
             self.message.setText("Set A and B first.")
             return
-        filt = "Animated GIF (*.gif)" if suffix == ".gif" else "PNG image (*.png)"
+        filt = {".gif": "Animated GIF (*.gif)", ".mp4": "MP4 video (*.mp4)"}.get(suffix, "PNG image (*.png)")
         path = ask_save(self, "Export the interpolation", self.run, f"interpolation{suffix}", filt)
         if path is not None:
             self.export(path.with_suffix(suffix))
 
-    def export(self, path: str | Path) -> None:
-        """The last strip as an animated GIF (``.gif``, faces scaled up to ~128 px) or a PNG strip, with a recipe."""
+    def export(self, path: str | Path, *, scale: int | None = None) -> None:
+        """The last strip as an animated GIF (``.gif``), an MP4 (``.mp4``) or a PNG strip, each face enlarged
+        ``scale`` times (default: the size chosen), with a recipe."""
         if self.interpolation is None or self.gen is None:
             return
-        scale = max(1, 128 // max(1, self.gen.resolution))
+        scale = int(scale or self.scale.currentData())
         self.message.setText("Exporting…")
         self._export_slot.start("export interpolation", save_interpolation, self.gen, self.interpolation,
                                 Path(path), run=self.run, scale=scale, on_done=self._exported,

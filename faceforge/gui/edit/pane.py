@@ -5,26 +5,35 @@ This container loads the run and holds what the parts share: the generator threa
 pool for everything slower (exports, strips, figures, alignment, encoders, refinement; only the core runs there,
 errors come back as readable text), and the Qt-free state the parts observe (:mod:`faceforge.editing.state`): the
 current face, the photo being edited and the interpolation ends. Untouched attributes stay at the face's own
-values (the training data's mean for a sampled face, what E_y read for a photo).
+values (its label row for a sampled face, what E_y read for a photo).
+
+The pane's model is its own: the run shown in the Train tab is only *offered* ("Use the run shown in Train"), and
+switching while there is work (a photo, edits, interpolation ends) asks first; the photo is kept and encoded again
+for the new model. "Follow training" redraws everything from each new checkpoint of the pane's run, keeping the
+seed, the sliders and the photo.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from faceforge.editing.state import FaceState, InterpolationEnds, PhotoEdit
 from faceforge.gui.edit.controls import FaceControls
 from faceforge.gui.edit.current import CurrentFacePanel
 from faceforge.gui.edit.figure import FigureTab
 from faceforge.gui.edit.interpolation import InterpolationTab
-from faceforge.gui.edit.photo import PhotoTab, dropped_image
+from faceforge.gui.edit.photo import PhotoTab
+from faceforge.gui.edit.shared import dropped_image
 from faceforge.gui.edit.samples import SamplesTab
 from faceforge.gui.edit.workers import EditWorker
 from faceforge.gui.tasks import TaskRunner
+
+FOLLOW_MS = 2000  # how often "Follow training" looks for a newer checkpoint (a directory listing)
 
 
 class EditPane(QWidget):
@@ -50,6 +59,8 @@ class EditPane(QWidget):
         self.ends = InterpolationEnds()
         self._run: Path | None = None
         self._loaded_run: Path | None = None
+        self._offered: Path | None = None  # the run the Train tab shows, if it is not this pane's
+        self._loading = False
         self._gen = None
         self.setAcceptDrops(True)
         paste = QShortcut(QKeySequence.StandardKey.Paste, self)  # text fields keep their own Ctrl+V
@@ -60,11 +71,26 @@ class EditPane(QWidget):
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt")
         self.info = QLabel("Select a run with a checkpoint in the Train tab, or train one first.")
         self.info.setWordWrap(True)
+        self.use_shown_button = QPushButton("")
+        self.use_shown_button.setToolTip("Edit with the run the Train tab shows (your photo is kept)")
+        self.use_shown_button.clicked.connect(lambda: self.use_run(self._offered))
+        self.use_shown_button.hide()
+        self.open_button = QPushButton("Open run…")
+        self.open_button.setToolTip("Choose the run folder this pane edits with")
+        self.open_button.clicked.connect(self._open_clicked)
         self.reload_button = QPushButton("Reload latest checkpoint")
         self.reload_button.clicked.connect(self.reload)
+        self.follow = QCheckBox("Follow training")
+        self.follow.setToolTip("Redraw the faces and the photo from each new checkpoint of this run, keeping the "
+                               "seed, the sliders and the photo")
+        self.follow.toggled.connect(self._follow_toggled)
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self.check_for_checkpoint)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        head.addWidget(self.reload_button)
+        for w in (self.use_shown_button, self.open_button, self.reload_button, self.follow):
+            head.addWidget(w)
 
         self.samples = SamplesTab(self.face, self.worker)
         self.grid = self.samples.grid
@@ -104,38 +130,120 @@ class EditPane(QWidget):
 
     # ---------------------------------------------------------------- the run
     def set_run(self, path: str | Path | None) -> None:
-        """The run to edit with; loaded when the tab is visible (no work for a tab nobody looks at)."""
+        """The run to edit with (the user chose it here); loaded when the tab is visible."""
         self._run = Path(path) if path else None
+        self._show_offer()
         if self.isVisible() and self._run != self._loaded_run:
             self.reload()
+
+    def offer_run(self, path: str | Path | None) -> None:
+        """The run the Train tab now shows. It becomes this pane's run only while the pane has none; otherwise
+        a button offers it, so browsing runs in the Train tab never replaces the model an edit uses."""
+        self._offered = Path(path) if path else None
+        if self._run is None and self._offered is not None:
+            self.set_run(self._offered)
+        self._show_offer()
+
+    def _show_offer(self) -> None:
+        offered = self._offered is not None and self._offered != self._run
+        self.use_shown_button.setVisible(offered)
+        if offered:
+            same_name = self._run is not None and self._run.name == self._offered.name
+            name = f"{self._offered.parent.name}/{self._offered.name}" if same_name else self._offered.name
+            self.use_shown_button.setText(f"Use {name} (shown in Train)")
+
+    def has_work(self) -> bool:
+        """Something the user made here that a new model would change: a photo, moved sliders, interpolation ends."""
+        return self.photo.image is not None or bool(self.face.settings()) or bool(
+            self.ends.get("A") or self.ends.get("B"))
+
+    def use_run(self, path: str | Path | None) -> bool:
+        """Switch this pane to ``path``, asking first when there is work in progress. True if it switched."""
+        if path is None or Path(path) == self._run:
+            return False
+        if self.has_work() and not self.confirm_switch(Path(path)):
+            return False
+        self.set_run(path)
+        return True
+
+    def confirm_switch(self, path: Path) -> bool:
+        keep = " The photo is kept and encoded again for the new model." if self.photo.image is not None else ""
+        answer = QMessageBox.question(
+            self, "Edit with another run?",
+            f"Switch the Edit pane from {self._run.name if self._run else 'its run'} to {path.name}? Your slider "
+            f"settings and interpolation ends belong to the current model and are dropped.{keep}")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _open_clicked(self) -> None:
+        start = str((self._run.parent if self._run else Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Edit with the run in folder…", start)
+        if folder:
+            self.use_run(folder)
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self._run is not None and self._run != self._loaded_run:
             self.reload()
+        else:
+            self.check_for_checkpoint()
 
     def reload(self) -> None:
+        """Load the run's latest checkpoint; for the run already loaded, as a newer checkpoint (state kept)."""
         if self._run is None:
             return
+        same = self._run == self._loaded_run and self._gen is not None
         self._loaded_run = self._run
+        self._loading = True
         self.title.setText(self._run.name)
         self.info.setText("Loading the generator…")
-        self._set_enabled(False)
-        self.worker.load(self._run)
+        if not same:
+            self._set_enabled(False)
+        self.worker.load(self._run, follow=same)
+
+    # ---------------------------------------------------------------- following training
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self._follow_timer.start()
+            self.check_for_checkpoint()
+        else:
+            self._follow_timer.stop()
+
+    def check_for_checkpoint(self) -> bool:
+        """With "Follow training" on: load the run's newest checkpoint if it is not the one shown."""
+        from faceforge.runs import Run
+
+        if not self.follow.isChecked() or self._gen is None or self._loading or self._loaded_run is None \
+                or not self.isVisible():  # no work for a tab nobody looks at; showing it catches up
+            return False
+        latest = Run(self._loaded_run).latest_checkpoint()
+        if latest is None or Path(latest) == Path(self._gen.source):
+            return False
+        self._loading = True
+        self.worker.load(self._loaded_run, checkpoint=latest, follow=True)
+        return True
 
     def _on_loaded(self, info: dict) -> None:
+        self._loading = False
         self._gen = info.pop("gen", None)
+        follow = bool(info.get("follow"))
         self.title.setText(Path(info["run"]).name)
-        self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}")
+        self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}"
+                          + (" · following training" if self.follow.isChecked() else ""))
         for part in (self.samples, self.current):
             part.set_generator(self._gen, self._loaded_run)
-        self.face.set_model(info["attributes"], info.get("means"))  # asks for the sample grid
-        for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # a photo is aligned and encoded anew
-            part.set_generator(self._gen, self._loaded_run)
+        self.controls.set_label_sample(bool(info.get("label_sample")))
+        # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
+        self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow)
+        for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # another model: the photo is encoded anew
+            part.set_generator(self._gen, self._loaded_run, follow=follow)
         self._set_enabled(True)
         self.modelLoaded.emit(info)
 
     def _on_failed(self, message: str) -> None:
+        self._loading = False
+        if self._gen is not None and message.startswith("Could not follow"):
+            self._show_error(message)  # the model in use stays
+            return
         self._gen = None
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
             part.set_generator(None, None)
@@ -216,6 +324,7 @@ class EditPane(QWidget):
             self.photo_tab.import_photo(path)
 
     def shutdown(self) -> None:
+        self._follow_timer.stop()
         self.samples.shutdown()
         self.current.shutdown()
         self.photo_tab.shutdown()

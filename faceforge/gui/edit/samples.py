@@ -15,7 +15,7 @@ from faceforge.gui.edit.grid import GRID_COLS, GRID_N, GridView
 from faceforge.gui.edit.workers import EditWorker
 from faceforge.gui.throttle import Throttler
 
-REDRAW_ON = ("model", "seed", "truncation", "attribute", "reset")
+REDRAW_ON = ("model", "refreshed", "seed", "truncation", "labels", "attribute", "reset")
 
 
 class SamplesTab(QWidget):
@@ -54,13 +54,13 @@ class SamplesTab(QWidget):
         if self.live:
             face = self.face
             self._last_request = self.worker.request(seed=face.seed, n=GRID_N, settings=face.settings(),
-                                                     truncation=face.truncation)
+                                                     truncation=face.truncation, labels=face.labels)
 
-    def _on_rendered(self, request_id: int, images: np.ndarray, z) -> None:
+    def _on_rendered(self, request_id: int, images: np.ndarray, z, y) -> None:
         if request_id != self._last_request:
             return  # a newer request is on its way
         self.grid.set_cells(images, GRID_COLS)
-        self.face.set_grid(images, z)
+        self.face.set_grid(images, z, y)
         self.rendered.emit()
 
     def clear(self) -> None:

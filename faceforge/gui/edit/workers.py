@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class EditWorker(QThread):
-    loaded = Signal(object)  # dict: attributes, step, resolution, model, run, means, gen (the LoadedGenerator)
+    loaded = Signal(object)  # dict: attributes, step, resolution, model, run, means, gen, checkpoint, follow
     loadFailed = Signal(str)
-    rendered = Signal(int, object, object)  # request id, (N,H,W,3) uint8, z (N, z_dim)
+    rendered = Signal(int, object, object, object)  # request id, (N,H,W,3) uint8, z (N, z_dim), base y (N, A)
     faceRendered = Signal(int, object)  # request id, (H,W,3) uint8
     renderFailed = Signal(str)
 
@@ -31,6 +31,8 @@ class EditWorker(QThread):
         super().__init__(parent)
         self._cond = threading.Condition()
         self._load_path: Path | None = None
+        self._load_checkpoint: Path | None = None  # a specific checkpoint (following training), else the latest
+        self._load_follow = False
         self._grid: tuple[int, dict[str, Any]] | None = None
         self._face: tuple[int, dict[str, Any]] | None = None
         self._quit = False
@@ -39,18 +41,21 @@ class EditWorker(QThread):
         self.renderer = None
 
     # ---------------------------------------------------------------- any thread
-    def load(self, run_dir: Path) -> None:
+    def load(self, run_dir: Path, *, checkpoint: Path | None = None, follow: bool = False) -> None:
+        """Load the run's latest checkpoint (or ``checkpoint``); ``follow`` marks a newer checkpoint of the model
+        already shown, which keeps the pane's state."""
         with self._cond:
             self._load_path = Path(run_dir)
+            self._load_checkpoint, self._load_follow = checkpoint, follow
             self._grid = self._face = None
             self._cond.notify_all()
 
     def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
-                truncation: float = 1.0) -> int:
+                truncation: float = 1.0, labels: str = "mean") -> int:
         with self._cond:
             self._next_id += 1
             self._grid = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
-                                          "truncation": truncation})
+                                          "truncation": truncation, "labels": labels})
             self._cond.notify_all()
             return self._next_id
 
@@ -79,6 +84,7 @@ class EditWorker(QThread):
                 if self._quit:
                     return
                 load_path, self._load_path = self._load_path, None
+                load_args = {"checkpoint": self._load_checkpoint, "follow": self._load_follow}
                 face = grid = None
                 if load_path is None:
                     if self._face is not None:
@@ -86,27 +92,30 @@ class EditWorker(QThread):
                     else:
                         grid, self._grid = self._grid, None
             if load_path is not None:
-                self._load(load_path)
+                self._load(load_path, **load_args)
             elif face is not None:
                 self._render_face(*face)
             elif grid is not None:
                 self._render_grid(*grid)
 
-    def _load(self, path: Path) -> None:
+    def _load(self, path: Path, *, checkpoint: Path | None = None, follow: bool = False) -> None:
         from faceforge.editing import LoadedGenerator
         from faceforge.editing.edits import FastRenderer
 
         try:
-            gen = LoadedGenerator.from_run(path)
+            gen = LoadedGenerator.from_checkpoint(checkpoint) if checkpoint else LoadedGenerator.from_run(path)
             renderer = FastRenderer(gen.G, threads=1)
         except Exception as exc:  # noqa: BLE001 - report, keep the thread alive
             log_exception(exc, f"loading generator from {path}")
-            self.generator = self.renderer = None
-            self.loadFailed.emit(readable(exc))
+            if not follow:  # a newer checkpoint that fails to load leaves the one in use working
+                self.generator = self.renderer = None
+            self.loadFailed.emit(("Could not follow to the newer checkpoint: " if follow else "") + readable(exc))
             return
         self.generator, self.renderer = gen, renderer
         self.loaded.emit({"attributes": list(gen.attributes), "step": gen.step, "resolution": gen.resolution,
-                          "model": gen.config.model.name, "run": str(path), "gen": gen,
+                          "model": gen.config.model.name, "run": str(path), "gen": gen, "follow": follow,
+                          "checkpoint": gen.source, "scales": dict(gen.scales or {}),
+                          "label_sample": gen.has_label_sample,
                           "means": None if gen.attribute_means is None else gen.attribute_means.numpy().tolist()})
 
     def _render_grid(self, request_id: int, req: dict[str, Any]) -> None:
@@ -114,13 +123,16 @@ class EditWorker(QThread):
         if gen is None:
             return
         try:
-            images, z, _y = gen.sample(n=req["n"], seed=req["seed"], settings=req["settings"],
-                                       truncation=req["truncation"])
+            from faceforge.editing import seeded_z
+
+            base = gen.default_y(req["n"], seed=req["seed"], labels=req["labels"])
+            z = seeded_z(req["seed"], req["n"], gen.z_dim)
+            images = gen.images(z, gen.make_y(req["n"], req["settings"], base=base), truncation=req["truncation"])
         except Exception as exc:  # noqa: BLE001
             log_exception(exc, "rendering samples")
             self.renderFailed.emit(readable(exc))
             return
-        self.rendered.emit(request_id, images, z)
+        self.rendered.emit(request_id, images, z, base)
 
     def _render_face(self, request_id: int, req: dict[str, Any]) -> None:
         if self.renderer is None:
@@ -136,13 +148,23 @@ class EditWorker(QThread):
 
 # ------------------------------------------------------------------------------------------- task functions
 def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
-                kind: str = "edit") -> Path:
-    """The current face through the full generator (what ``faceforge generate --recipe`` runs), plus its recipe."""
+                kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None) -> Path:
+    """The current face through the full generator (what ``faceforge generate --recipe`` runs), plus its recipe,
+    ``scale`` times its native size. ``sheet`` (photo edits: the aligned photo and its reconstruction) also writes
+    NAME-sheet.png, original | reconstruction | edited with captions, for people."""
     from faceforge.editing.edits import Rendered, export
+    from faceforge.editing.sheets import before_after_sheet, sheet_path
 
     images = gen.images(z, y, truncation=truncation)
     rendered = Rendered(images, z, y, ncols=1, kind=kind, truncation=truncation, edits=dict(settings))
-    return export(rendered, Path(path), gen, run=run, seed=seed)
+    path = export(rendered, Path(path), gen, run=run, seed=seed, scale=scale, labels=labels)
+    if sheet is not None:
+        from faceforge.imaging import write_png
+
+        aligned, reconstruction = sheet
+        write_png(sheet_path(path), before_after_sheet(aligned, reconstruction, images[0], scale=max(2, scale),
+                                                       edits=settings))
+    return path
 
 
 def render_interpolation(gen, a, b, steps: int, truncation: float):
@@ -152,24 +174,30 @@ def render_interpolation(gen, a, b, steps: int, truncation: float):
 
 
 def save_interpolation(gen, rendered, path: Path, *, run=None, scale: int = 1) -> Path:
-    from faceforge.editing.edits import export, save_gif
+    """GIF, MP4 (H.264) or PNG strip by the suffix, each with its recipe."""
+    from faceforge.editing.edits import export, save_gif, save_mp4
 
     path = Path(path)
     if path.suffix.lower() == ".gif":
         return save_gif(rendered.images, path, scale=scale, recipe=rendered.recipe(gen, run=run))
-    return export(rendered, path, gen, run=run)
+    if path.suffix.lower() == ".mp4":
+        return save_mp4(rendered.images, path, scale=scale, recipe=rendered.recipe(gen, run=run))
+    return export(rendered, path, gen, run=run, scale=scale)
 
 
 def render_axis_figure(gen, path: Path | None, *, n_faces: int, seed: int, attributes, values, truncation: float,
-                       run=None):
+                       run=None, labels: str = "mean"):
+    """The figure for the pane's seed; each face's other attributes as the grid's (``labels``); ``values`` None:
+    each attribute's own (binary -1, 0, +1; continuous low, mean, high in units)."""
     from faceforge.editing.edits import axis_incremental, export, save_png
 
+    y = gen.default_y(n_faces, seed=seed, labels=labels)
     rendered = axis_incremental(gen, n_faces=n_faces, seed=seed, attributes=attributes, values=values,
-                                truncation=truncation)
+                                truncation=truncation, y=y)
     labelled = rendered.labelled_image  # made here, off the GUI thread, which shows it
     if path is not None:  # NAME.png (+ recipe) and NAME-labelled.png with the column headings, enlarged
         path = Path(path)
-        export(rendered, path, gen, run=run, seed=seed)
+        export(rendered, path, gen, run=run, seed=seed, labels=labels if gen.conditional else None)
         save_png(path.with_name(path.stem + "-labelled.png"), labelled)
     return rendered
 
@@ -182,12 +210,30 @@ def align_photo(image, resolution: int, data, face: int | None = None):
 
 
 def encode_photo(gen, run: Path, aligned) -> dict[str, Any]:
-    """Encode with the run's encoders for this generator; raises CheckpointError when there are none."""
+    """Encode with the run's encoders for this generator. A run without encoders is the ordinary first visit,
+    not an error: the result says ``missing`` (and nothing is logged)."""
     from faceforge.editing.encoders import encode, load_encoders
+    from faceforge.runs import Run
 
+    if not Run(Path(run)).encoder_files():
+        return {"missing": True}
     enc = load_encoders(run, generator_step=gen.step)
     z, y = encode(gen, enc, aligned)
-    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0]}
+    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0], "encoder_step": enc.generator_step,
+            "reliability": dict(enc.reliability or {})}
+
+
+def redraw_photo(gen, z, y) -> Any:
+    """The photo's latent drawn by another generator (following training)."""
+    return gen.images(z, y)[0]
+
+
+def measure_encoder_step(gen, batch_size: int) -> float:
+    from faceforge.editing.encoder_quality import measure_step_seconds
+    from faceforge.gui.workers import lower_this_thread_priority
+
+    lower_this_thread_priority()
+    return measure_step_seconds(gen, batch_size=batch_size)
 
 
 def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
@@ -216,4 +262,4 @@ def refine_photo(gen, aligned, z, y, steps: int, stop: threading.Event, *, state
 
     z, y = refine(gen, aligned, z, y, steps=steps, progress=progress,
                   should_stop=lambda: stop.is_set() or state.should_stop())
-    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0]}
+    return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0], "generator_step": gen.step}
