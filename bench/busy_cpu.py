@@ -54,7 +54,7 @@ class Training:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if event.get("kind") == "threads":
+            if "threads" in event:  # in the first stats row, then whenever the thread count changes
                 self.threads = int(event["threads"])
             if event.get("kind") == "stats" and "images" in event and "loss_g" in event:
                 self.rows.append((time.monotonic(), int(event["images"]), self.threads))
