@@ -4,10 +4,9 @@ per attribute. It measures how well a conditional model obeys its conditions and
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 import time
 
+from faceforge.cli.interrupts import stop_on_ctrl_c
 from faceforge.tasks import format_duration
 
 
@@ -15,15 +14,7 @@ def cmd_classifier_train(args: argparse.Namespace) -> int:
     from faceforge.training import dump_event
     from faceforge.training.classifier import train_for_run
 
-    stop = {"requested": False}
-
-    def on_signal(signum, frame):  # first Ctrl-C: stop at the next step (nothing saved); second: abort
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print("\nstopping (nothing is saved; Ctrl-C again to abort)…", file=sys.stderr)
-
-    signal.signal(signal.SIGINT, on_signal)
+    should_stop = stop_on_ctrl_c("stopping (nothing is saved)")
     last = [0.0]
 
     def progress(event: dict) -> None:
@@ -41,7 +32,7 @@ def cmd_classifier_train(args: argparse.Namespace) -> int:
             last[0] = now
             print(f"  step {event['step']}/{event['total_steps']}  ETA {format_duration(event['eta_s'])}", flush=True)
 
-    _, metrics = train_for_run(args.run, epochs=args.epochs, progress=progress, should_stop=lambda: stop["requested"])
+    _, metrics = train_for_run(args.run, epochs=args.epochs, progress=progress, should_stop=should_stop)
     if not args.json:
         print(f"held-out results ({metrics.get('n_holdout', '?')} images the classifier never saw):")
         for name, m in metrics.get("attributes", {}).items():

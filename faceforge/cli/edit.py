@@ -3,10 +3,11 @@ set)."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
+
+from faceforge.cli.interrupts import stop_on_ctrl_c
 
 
 def cmd_encoder_train(args: argparse.Namespace) -> int:
@@ -23,15 +24,7 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
         per_step = measure_step_seconds(gen, batch_size=args.batch_size)
         print(f"about {format_duration(per_step * args.steps)} for {args.steps} steps on this machine "
               f"(measured {per_step:.2f} s a step; more if other programs take the CPU)", flush=True)
-    stop = {"requested": False}
-
-    def on_signal(signum, frame):  # first Ctrl-C: stop at the next step (nothing saved); second: abort
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print("\nstopping at the next step (Ctrl-C again to abort)…", file=sys.stderr)
-
-    signal.signal(signal.SIGINT, on_signal)
+    should_stop = stop_on_ctrl_c("stopping at the next step")
 
     def progress(event: dict) -> None:
         if args.json:
@@ -50,7 +43,7 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
             print(f"  [{event['level']}] {event['text']}", flush=True)
 
     result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, gen=gen, progress=progress,
-                            should_stop=lambda: stop["requested"])
+                            should_stop=should_stop)
     if result.path is None:
         print(f"{result.state} at step {result.step}: {result.message}")
         return 1
