@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_VERSION = 1
+#: where a conditional model's attributes enter (ModelConfig.conditioning; faceforge/models/conditioning.py)
+CONDITIONINGS = ("input", "projection", "acgan", "cbn")
 BUILTIN_SOURCE = "builtin:faces"  # the procedural faces FaceForge renders itself (faceforge/data/synthetic.py)
 # folder names that say nothing about the data: a run or cache is named after their parent instead
 _GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}

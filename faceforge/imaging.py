@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 from PIL import Image
 
 from faceforge.fileio import atomic_open
 
+if TYPE_CHECKING:
+    import torch
 
-def to_uint8(images: torch.Tensor) -> np.ndarray:
+
+def to_uint8(images: "torch.Tensor") -> np.ndarray:
     """(N,3,H,W) in [-1,1] -> (N,H,W,3) uint8."""
+    import torch  # here, not at the top: the window imports this module before torch is needed
+
     x = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return x.permute(0, 2, 3, 1).cpu().numpy()
 

@@ -116,3 +116,14 @@ def test_core_modules_load_without_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parent, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"Qt modules loaded by the core: {out.stdout}"
+
+
+def test_the_window_opens_without_importing_torch():
+    """torch takes 1.5 s to import on a laptop: the window is shown first and torch loads after the first paint
+    (MainWindow's warm-up), so nothing the window imports at start may pull it in."""
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "import faceforge.gui.main_window\n"
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))[:3])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parent, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", f"the window's imports load torch: {out.stdout}"

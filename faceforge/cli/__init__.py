@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM applied before resizing")
     t.add_argument("--builtin-count", type=int, help="number of built-in faces to render [10000]")
     from faceforge.models import available_models
-    from faceforge.models.conditioning import CONDITIONINGS
+    from faceforge.config import CONDITIONINGS
 
     models = available_models()
     t.add_argument("--model", choices=sorted(models), metavar="MODEL",

@@ -22,8 +22,6 @@ from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
 from faceforge.gui.errors import readable
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.models import model_for
-from faceforge.training.estimate import estimate_with_threads as estimate
-from faceforge.training.estimate import format_estimate
 from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_preset, matching_preset,
                                       plan_problem, quick_look_config)
 
@@ -32,6 +30,19 @@ def read_label_names(path: str) -> list[str]:
     from faceforge.data import read_labels
 
     return list(read_labels(Path(path)).names)
+
+
+def estimate(config: TrainConfig, threads: int | None = None) -> dict:
+    """Runs on the pool (training.estimate imports torch: loaded here, not when the window opens)."""
+    from faceforge.training.estimate import estimate_with_threads
+
+    return estimate_with_threads(config, threads)
+
+
+def format_estimate(result: dict) -> str:
+    from faceforge.training.estimate import format_estimate as describe
+
+    return describe(result)
 
 
 CONDITIONING_TEXT = {

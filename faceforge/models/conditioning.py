@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-CONDITIONINGS = ("input", "projection", "acgan", "cbn")
+from faceforge.config import CONDITIONINGS  # noqa: F401  (kept importable from here)
 
 
 def check_conditioning(name: str) -> None:

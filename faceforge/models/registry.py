@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from torch import nn
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch loads when a model is built, not when the window reads what models exist
+    from torch import nn
 
 from faceforge.config import ConfigError, ModelConfig
-from faceforge.models.conditioning import CONDITIONINGS
+from faceforge.config import CONDITIONINGS
 
 LOSSES = ("bce", "wgan-gp", "hinge")
 

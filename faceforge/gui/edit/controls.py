@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QPushButton, QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from faceforge.data.label_scales import IDENTITY
-from faceforge.editing.encoder_quality import describe_reliability
 from faceforge.editing.state import FaceState
 
 SLIDER_STEPS = 400  # slider positions across an attribute's range
@@ -196,6 +195,8 @@ class FaceControls(QWidget):
         """The rows at the current face's values, moved without rendering, and each value's mark: for the photo,
         "est." (E_y's guess) or "set" (the user's)."""
         edits, photo = self.face.edits, self.face.showing_photo
+        from faceforge.editing.encoder_quality import describe_reliability  # torch: load when a photo is read
+
         reliability = getattr(self.face.photo, "reliability", None) or {}
         for name, row in self.rows.items():
             row.show(edits.values.get(name, 0.0))
