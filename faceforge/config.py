@@ -17,6 +17,8 @@ from typing import Any
 CONFIG_VERSION = 1
 #: where a conditional model's attributes enter (ModelConfig.conditioning; faceforge/models/conditioning.py)
 CONDITIONINGS = ("input", "projection", "acgan", "cbn")
+#: GAN objectives (faceforge/training/losses.py); which a model trains with is its registry capability
+LOSS_KINDS = ("bce", "wgan-gp", "hinge", "rahinge")
 BUILTIN_SOURCE = "builtin:faces"  # the procedural faces FaceForge renders itself (faceforge/data/synthetic.py)
 # folder names that say nothing about the data: a run or cache is named after their parent instead
 _GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}
@@ -125,7 +127,7 @@ class DataConfig(JsonConfig):
 class ModelConfig(JsonConfig):
     """Architecture; ``name`` picks the builder in :mod:`faceforge.models.registry`."""
 
-    name: str = "cdcgan"  # dcgan | cdcgan
+    name: str = "cdcgan"  # a registry name: dcgan | cdcgan | msggan | progan (faceforge/models/registry.py)
     resolution: int = 32
     z_dim: int = 100
     n_attributes: int = 0
@@ -136,12 +138,22 @@ class ModelConfig(JsonConfig):
     # first layer; every run before this field) | projection (projection discriminator) | acgan (D predicts y) |
     # cbn (conditional BatchNorm in G, projection D). Ignored by unconditional models
     conditioning: str = "input"
+    # minibatch standard deviation in D (progan, msggan, stylegan): samples per group; it must divide the batch
+    # (and, for multi-process training, each process's share of it)
+    mbstd_group: int = 4
+    # MSG-GAN's combine of each scale's RGB image with D's features at that depth: "simple" (concatenate) or
+    # "lincat" (a 1x1 convolution of the image, then concatenate), the paper's phi_simple and phi_lincat
+    msg_combine: str = "simple"
+    # progressive growing (progan): images for each resolution's fade-in and again for its stable stretch,
+    # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer)
+    phase_images: int = 6400
 
 
 @dataclass
 class LossConfig(JsonConfig):
-    kind: str = "bce"  # bce (non-saturating) | wgan-gp | hinge
+    kind: str = "bce"  # bce (non-saturating) | wgan-gp | hinge | rahinge (relativistic average hinge, MSG-GAN's)
     gp_weight: float = 10.0
+    drift: float = 0.0  # ProGAN's drift term: + drift * E[D(x)^2] in D's loss keeps a WGAN critic near zero (0.001)
     n_critic: int = 1  # discriminator steps per generator step (5 is usual for wgan-gp)
 
 
@@ -206,8 +218,12 @@ class TrainConfig(JsonConfig):
             raise ConfigError(f"resolution must be 32, 64 or 128, not {self.model.resolution}")
         if self.data.resolution != self.model.resolution:
             raise ConfigError("data.resolution and model.resolution differ")
-        if self.loss.kind not in ("bce", "wgan-gp", "hinge"):
-            raise ConfigError(f"loss must be bce, wgan-gp or hinge, not {self.loss.kind!r}")
+        if self.loss.kind not in LOSS_KINDS:
+            raise ConfigError(f"loss must be one of {', '.join(LOSS_KINDS)}, not {self.loss.kind!r}")
+        if self.model.mbstd_group < 1:
+            raise ConfigError("mbstd_group must be at least 1")
+        if self.model.msg_combine not in ("simple", "lincat"):
+            raise ConfigError(f"msg_combine must be simple or lincat, not {self.model.msg_combine!r}")
         if self.schedule.steps < 1 or self.schedule.batch_size < 1:
             raise ConfigError("steps and batch size must be positive")
         return self

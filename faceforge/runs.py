@@ -141,6 +141,17 @@ class Run:
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"{step:08d}.png"
 
+    def scales_path(self, step: int) -> Path:
+        """One face at every scale a multi-scale G emits (MSG-GAN), side by side, at a snapshot's step."""
+        return self.samples_dir / "scales" / f"{step:08d}.png"
+
+    def scales(self) -> list[tuple[int, Path]]:
+        """(step, png) for every multi-scale strip, in step order (none for other models)."""
+        folder = self.samples_dir / "scales"
+        if not folder.is_dir():
+            return []
+        return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))
+
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints_dir / checkpoint_name(step)
 

@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resolution", type=int, choices=(32, 64, 128), help="image size in pixels [32]")
     t.add_argument("--channels", type=int, help="network width (DCGAN's ngf/ndf) [32 at 32 px, else 64]")
     t.add_argument("--z-dim", type=int, help="latent size [100]")
-    t.add_argument("--loss", choices=("bce", "wgan-gp", "hinge"), help="GAN objective [bce]")
+    from faceforge.config import LOSS_KINDS
+
+    t.add_argument("--loss", choices=LOSS_KINDS, help="GAN objective: bce (non-saturating), wgan-gp, hinge, rahinge "
+                   "(relativistic average hinge) [the model's own: bce for the DCGAN family]")
     t.add_argument("--n-critic", type=int, help="D steps per G step [1; 5 is usual for wgan-gp]")
     t.add_argument("--steps", type=int, help="total generator steps [2000]; with --resume, the new total")
     t.add_argument("--batch-size", type=int, help="images per step [64]")

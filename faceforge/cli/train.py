@@ -14,9 +14,11 @@ from faceforge.tasks import Eta, format_duration
 
 def _config_from_args(args: argparse.Namespace):
     from faceforge.config import TrainConfig
-    from faceforge.training.plans import DEFAULT_MODEL, default_attributes, default_channels, fit_model
+    from faceforge.training.plans import (DEFAULT_MODEL, apply_model_defaults, default_attributes, default_channels,
+                                          fit_model)
 
     cfg = TrainConfig.load(Path(args.config)) if args.config else TrainConfig()
+    args._config_model = cfg.model.name if args.config else None  # --model of the config's own model keeps its loss
     d, m, s, o = cfg.data, cfg.model, cfg.schedule, cfg.optim
     if args.data is not None:
         d.source = args.data
@@ -34,6 +36,8 @@ def _config_from_args(args: argparse.Namespace):
         m.resolution = d.resolution = args.resolution
     if args.model is not None:
         m.name = args.model
+        if args.model != getattr(args, "_config_model", None):
+            apply_model_defaults(cfg)  # its loss and learning rates; --loss, --lr-g... below still win
     elif not args.config:
         fit_model(cfg, requested=DEFAULT_MODEL)
     if args.channels is not None:

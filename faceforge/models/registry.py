@@ -21,6 +21,20 @@ LOSSES = ("bce", "wgan-gp", "hinge")
 
 
 @dataclass(frozen=True)
+class TrainingDefaults:
+    """The objective and optimiser a model trains best with (measured: bench/model_quality.py); a new run of the
+    model starts from these (training/plans.py, apply_model_defaults) and the user can still change any."""
+
+    loss: str = "bce"
+    n_critic: int = 1
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    drift: float = 0.0  # ProGAN's drift term for a WGAN critic
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a model can do; read by everything above the models instead of its name."""
 
@@ -42,7 +56,13 @@ class Capabilities:
     batchnorm_d: bool = False
     minibatch_stddev: bool = False  # D couples samples through minibatch standard deviation (group size matters)
     eval_sampling: bool = True  # sample with G in eval mode (BatchNorm running statistics)
-    progressive: bool = False  # trains through a schedule of growing resolutions
+    # trains through a schedule of growing resolutions: G and D have ``grow(images_seen)`` (the stage is kept in
+    # their buffers, so checkpoints and G_ema carry it) and ``stage() -> {"res": .., "alpha": ..}`` for the stats
+    progressive: bool = False
+    # G emits an image at every scale: ``G(z, y, scales=True)`` is a list from 4 px up to the final size, and D
+    # takes such a list (or one image, which it pools down to each scale itself)
+    multiscale: bool = False
+    defaults: TrainingDefaults = TrainingDefaults()
 
     def conditional(self, n_attributes: int) -> bool:
         return self.conditioning == "required" or (self.conditioning == "optional" and n_attributes > 0)
@@ -179,3 +199,47 @@ register("cdcgan", ModelSpec(
     Capabilities("Conditional DCGAN (Mirza; Gauthier; IcGAN): attributes y into G and D",
                  conditioning="required", twin="dcgan", conditionings=CONDITIONINGS, **_DCGAN),
     _dcgan_generator, _dcgan_discriminator, check=_check_cdcgan))
+
+
+# ---------------------------------------------------------------------------------------------- MSG-GAN, ProGAN
+def _msggan_generator(config: ModelConfig) -> nn.Module:
+    from faceforge.models.msggan import Generator
+
+    return Generator(config)
+
+
+def _msggan_discriminator(config: ModelConfig, d_norm: str) -> nn.Module:
+    from faceforge.models.msggan import Discriminator
+
+    return Discriminator(config)
+
+
+def _progan_generator(config: ModelConfig) -> nn.Module:
+    from faceforge.models.progan import Generator
+
+    return Generator(config)
+
+
+def _progan_discriminator(config: ModelConfig, d_norm: str) -> nn.Module:
+    from faceforge.models.progan import Discriminator
+
+    return Discriminator(config)
+
+
+# No BatchNorm anywhere: pixel norm in G, minibatch stddev in D; y (when given) beside z in G and as a projection
+# term in D, so both are conditional exactly when attributes are chosen
+_NORM_FREE = dict(conditioning="optional", conditionings=("projection",), minibatch_stddev=True,
+                  eval_sampling=False)
+register("msggan", ModelSpec(
+    Capabilities("MSG-GAN (Karnewar & Wang): G gives every scale 4..R px, D reads each at its depth; "
+                 "unconditional or conditional", losses=("rahinge", "wgan-gp", "hinge"), multiscale=True,
+                 defaults=TrainingDefaults(loss="rahinge", lr_g=0.003, lr_d=0.003, beta1=0.0, beta2=0.99),
+                 **_NORM_FREE),
+    _msggan_generator, _msggan_discriminator))
+register("progan", ModelSpec(
+    Capabilities("ProGAN (Karras et al.): grows from 4x4 to R px with fade-ins; unconditional or conditional",
+                 losses=("wgan-gp", "rahinge", "hinge"), progressive=True,
+                 defaults=TrainingDefaults(loss="wgan-gp", lr_g=0.001, lr_d=0.001, beta1=0.0, beta2=0.99,
+                                           drift=0.001),
+                 **_NORM_FREE),
+    _progan_generator, _progan_discriminator))

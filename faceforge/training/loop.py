@@ -22,8 +22,9 @@ import torch
 from faceforge.checkpoints import load_checkpoint, save_checkpoint
 from faceforge.config import TrainConfig, is_builtin
 from faceforge.data.label_scales import apply_scales, scales_for
-from faceforge.imaging import make_grid, write_png
-from faceforge.models import attributes_used, build_models, config_problem
+from faceforge.imaging import make_grid, to_uint8, write_png
+from faceforge.models import attributes_used, build_models, capabilities, config_problem
+from faceforge.models.layers import downsample, upsample
 from faceforge.models.sampling import fixed_grid_inputs, generate
 from faceforge.runs import Run
 from faceforge.tasks import ProgressFn, StopFn
@@ -86,6 +87,8 @@ class Trainer:
             torch.set_num_threads(cfg.perf.threads)
         torch.manual_seed(cfg.seed)
         G, D = build_models(cfg.model, loss_kind=cfg.loss.kind)
+        self.caps = capabilities(cfg.model.name)
+        self._grow(G, D, images_seen=0)
         measuring = Measuring(should_stop=self.should_stop,
                               say=lambda text: self._emit("message", level="info", text=text))
         perf = choose_precision(G, D, cfg, measuring)
@@ -132,6 +135,17 @@ class Trainer:
                                        channels_last=perf.channels_last, gemm_layers=gemm_layers)
         self.perf_reason = perf.reason + gemm_reason + measuring.note()
         self.optimizer_kwargs = opt_kwargs
+
+    def _grow(self, *models, images_seen: int) -> None:
+        """A progressive model's stage (resolution, fade-in alpha) for the images seen so far; kept in the models'
+        buffers, so checkpoints, G_ema and a resume carry it."""
+        if self.caps.progressive:
+            for m in models:
+                m.grow(images_seen)
+
+    def stage(self) -> dict[str, float]:
+        """The resolution being trained and its fade-in alpha, for the stats (progressive models only)."""
+        return self.G.stage() if self.caps.progressive else {}
 
     def _close_sharing(self) -> None:
         sharing, self._sharing = getattr(self, "_sharing", None), None
@@ -221,17 +235,24 @@ class Trainer:
         self.D.requires_grad_(True)
         # what the first half of a step changes before any weight moves: noise RNG and BatchNorm statistics.
         # Saving them (a few KB) lets a Stop abandon the step half-way and still resume bit-identically.
+        self._grow(self.G, self.D, images_seen=self.images_seen)
         undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())])
         for c in range(cfg.loss.n_critic):
             real, y = self.data.batch(self.step * cfg.loss.n_critic + c)
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
             with self._autocast():
-                fake = self.G(z, y)
+                if self.caps.multiscale:  # every scale of G's image, and the real batch pooled to each
+                    fake = self.G(z, y, scales=True)
+                    real = [downsample(real, f.shape[-1]) for f in fake]
+                else:
+                    fake = self.G(z, y)
                 out_real, aux_real = discriminate(self.D, real, y)
-                out_fake = self.D(fake.detach(), y)
+                out_fake = self.D(_detached(fake), y)
             if c == 0:  # Stop lands within a quarter of a step, not a whole one (1 s at 64 px)
                 self._abandon_if_stopped(undo)
             loss_d = losses.d_loss(kind, out_real, out_fake)
+            if cfg.loss.drift:  # ProGAN: keeps a WGAN critic's scores from drifting far from zero
+                loss_d = loss_d + cfg.loss.drift * out_real.float().pow(2).mean()
             if aux_real is not None:  # acgan: D learns to read y off real images
                 loss_d = loss_d + auxiliary_loss(aux_real, y, self.label_kinds)
             if kind == "wgan-gp":
@@ -245,7 +266,9 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             out_g, aux_g = discriminate(self.D, fake, y)
-        loss_g = losses.g_loss(kind, out_g)
+            # a relativistic loss compares with the real images' scores under D as it is now (no gradient needed)
+            real_g = self.D(real, y).detach() if losses.relativistic(kind) else None
+        loss_g = losses.g_loss(kind, out_g, real_g)
         if aux_g is not None:  # acgan: G's fakes must read as the y they were made for
             loss_g = loss_g + auxiliary_loss(aux_g, y, self.label_kinds)
         self.opt_g.zero_grad(set_to_none=True)
@@ -281,8 +304,23 @@ class Trainer:
         grid = make_grid(images)
         path = self.run_folder.sample_path(self.step)
         write_png(path, grid, compress_level=1)  # zlib level 1: a quarter of the encoding time, about the same size
-        self._emit("sample", step=self.step, path=str(path), grid=grid)
+        extra = {}
+        if self.caps.multiscale:
+            strip = self._scales_strip()
+            write_png(self.run_folder.scales_path(self.step), strip, compress_level=1)
+            extra["scales"] = strip
+        self._emit("sample", step=self.step, path=str(path), grid=grid, **extra)
         return path
+
+    @torch.no_grad()
+    def _scales_strip(self) -> np.ndarray:
+        """The first grid face at every scale G emits (4 px up to the final size), each enlarged to the final size
+        without smoothing and laid side by side: how a person sees MSG-GAN settle coarse shapes before fine ones."""
+        y = self.grid_y[:1].to(self.device) if self.grid_y is not None else None
+        scales = self.G_ema(self.grid_z[:1].to(self.device), y, scales=True)
+        size = scales[-1].shape[-1]
+        strip = torch.cat([upsample(s.float(), size) for s in scales], dim=3)
+        return to_uint8(strip)[0]
 
     def evaluate(self) -> dict[str, float]:
         """Quality scores of G_ema's samples against a fixed real subset (same z, y and patches every time)."""
@@ -364,6 +402,7 @@ class Trainer:
                            "loss_g": g / count, "loss_d": d / count, "d_real": dx / count, "d_fake": dgz / count,
                            "img_s": (self.images_seen - tick_images) / max(now - tick_t0, 1e-9),
                            "wall": round(self.wall_time, 3), "time": time.time(), **scores, **threads,
+                           **self.stage(),
                            # every step's losses, for plots that show the oscillation a 20-step mean hides
                            "loss_g_steps": [round(v, 5) for v in per_step[0]],
                            "loss_d_steps": [round(v, 5) for v in per_step[1]]}
@@ -412,3 +451,8 @@ class Trainer:
             pass
         self._emit("finished", state=state, step=self.step, message=message)
         return TrainResult(run.path, self.step, state, self.config, message)
+
+
+def _detached(images):
+    """An image batch, or a multi-scale list of them, cut from G's graph."""
+    return [x.detach() for x in images] if isinstance(images, (list, tuple)) else images.detach()

@@ -1,4 +1,8 @@
-"""GAN objectives: non-saturating BCE (Goodfellow), WGAN-GP (Gulrajani) and hinge (Miyato/SAGAN).
+"""GAN objectives: non-saturating BCE (Goodfellow), WGAN-GP (Gulrajani), hinge (Miyato/SAGAN) and relativistic
+average hinge (Jolicoeur-Martineau; MSG-GAN's default).
+
+A relativistic loss judges each real image against the average fake and each fake against the average real, so
+G's loss needs D's scores of real images too (:func:`relativistic`).
 
 Each D loss returns a scalar to minimise; logits are D's raw outputs. Losses are computed in fp32 even under
 autocast, because the log-sigmoid and the gradient penalty lose too much in bf16.
@@ -17,22 +21,40 @@ def d_loss(kind: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return fake.mean() - real.mean()
     if kind == "hinge":
         return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+    if kind == "rahinge":
+        return F.relu(1.0 - (real - fake.mean())).mean() + F.relu(1.0 + (fake - real.mean())).mean()
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def g_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
+def relativistic(kind: str) -> bool:
+    """Does G's loss need D's scores of real images?"""
+    return kind == "rahinge"
+
+
+def g_loss(kind: str, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
     fake = fake.float()
     if kind == "bce":
         return F.softplus(-fake).mean()  # non-saturating: maximise log D(G(z))
     if kind in ("wgan-gp", "hinge"):
         return -fake.mean()
+    if kind == "rahinge":
+        if real is None:
+            raise ValueError("the relativistic loss needs D's scores of real images for G's step")
+        real = real.float()
+        return F.relu(1.0 + (real - fake.mean())).mean() + F.relu(1.0 - (fake - real.mean())).mean()
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, generator=None) -> torch.Tensor:
-    """(||grad D(x_hat)||_2 - 1)^2 on random interpolates between real and fake images."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
-    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    out = D(x_hat, y)
-    (grad,) = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)
-    return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+def gradient_penalty(D, real, fake, y: torch.Tensor | None, generator=None) -> torch.Tensor:
+    """(||grad D(x_hat)||_2 - 1)^2 on random interpolates between real and fake images.
+
+    ``real`` and ``fake`` may be lists of the same images at several scales (MSG-GAN's D reads them all): one
+    mixing weight per sample for every scale, and the norm is over the gradients of all of them together."""
+    many = isinstance(real, (list, tuple))
+    reals, fakes = (list(real), list(fake)) if many else ([real], [fake])
+    alpha = torch.rand(reals[0].shape[0], 1, 1, 1, device=reals[0].device, generator=generator)
+    x_hat = [(alpha * r.detach() + (1 - alpha) * f.detach()).requires_grad_(True) for r, f in zip(reals, fakes)]
+    out = D(x_hat if many else x_hat[0], y)
+    grads = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)
+    norm = torch.cat([g.flatten(1) for g in grads], dim=1).norm(2, dim=1)
+    return ((norm - 1.0) ** 2).mean()

@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass
 
 from faceforge.config import BUILTIN_SOURCE, DataConfig, TrainConfig, is_builtin
-from faceforge.models import available_models, config_problem, model_for
+from faceforge.models import available_models, capabilities, config_problem, model_for
 
 #: what the Dataset pane proposes to condition on when a CelebA-style label file is opened
 CELEBA_DEFAULT_ATTRIBUTES = ("Smiling", "Male", "Eyeglasses", "Young", "Blond_Hair", "Black_Hair", "Bald",
@@ -34,6 +34,20 @@ def fit_model(config: TrainConfig, *, requested: str | None = None) -> TrainConf
     name = requested or config.model.name or DEFAULT_MODEL
     config.model.name = model_for(name, n_attributes=len(config.data.attributes)) if name in available_models() \
         else name
+    return config
+
+
+def apply_model_defaults(config: TrainConfig) -> TrainConfig:
+    """The objective, learning rates and conditioning the chosen model trains best with (its registry
+    ``TrainingDefaults``, measured by bench/model_quality.py): called when a person picks a model, before their own
+    choices of loss or learning rate are applied over it."""
+    caps = capabilities(config.model.name)
+    d = caps.defaults
+    config.loss.kind, config.loss.n_critic, config.loss.drift = d.loss, d.n_critic, d.drift
+    o = config.optim
+    o.lr_g, o.lr_d, o.beta1, o.beta2 = d.lr_g, d.lr_d, d.beta1, d.beta2
+    if config.model.conditioning not in caps.conditionings:
+        config.model.conditioning = caps.conditionings[0]
     return config
 
 

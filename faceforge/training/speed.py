@@ -62,6 +62,9 @@ def probe_step(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, precisi
     (the real models' weights and RNG streams are untouched, so choosing costs nothing in reproducibility)."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     G2, D2 = copy.deepcopy(G).to(memory_format=fmt), copy.deepcopy(D).to(memory_format=fmt)
+    if capabilities(cfg.model.name).progressive:  # time the full-size network the run grows into, not its 4x4 start
+        for m in (G2, D2):
+            m.grow(1 << 62)
     gen = torch.Generator().manual_seed(0)
     B = cfg.schedule.batch_size
     z = torch.randn(B, cfg.model.z_dim, generator=gen)
