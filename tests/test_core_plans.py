@@ -1,7 +1,9 @@
 """The rules of a run, which the CLI and the GUI both follow (training/plans.py)."""
 from faceforge.config import TrainConfig
-from faceforge.training.plans import (CUSTOM, PRESETS, apply_preset, default_attributes, default_channels, fit_model,
-                                      matching_preset, plan_problem, quick_look_config)
+from faceforge.models import capabilities
+from faceforge.training.plans import (CUSTOM, PRESETS, apply_model_defaults, apply_preset, default_attributes,
+                                      default_channels, fit_model, growth_phases, matching_preset, plan_problem,
+                                      quick_look_config)
 
 
 def test_choosing_attributes_picks_the_conditional_twin_and_clearing_them_the_unconditional():
@@ -30,7 +32,7 @@ def test_a_preset_sets_size_and_schedule_but_never_the_data():
         out = apply_preset(name, cfg)
         assert (out.data.source, out.data.labels, out.data.attributes) == (cfg.data.source, cfg.data.labels, ["Male"])
         assert out.model.resolution == out.data.resolution == preset.resolution
-        assert out.schedule.steps == preset.steps and out.model.name == "cdcgan"
+        assert out.schedule.steps == preset.steps and out.model.name == (preset.model or "cdcgan")
         assert matching_preset(out) == name  # the box names what the fields are
         out.schedule.steps += 1
         assert matching_preset(out) == CUSTOM
@@ -42,3 +44,51 @@ def test_defaults():
     assert default_channels(32) == 32 and default_channels(64) == default_channels(128) == 64
     q = quick_look_config()
     assert q.data.source == "builtin:faces" and q.model.resolution == 32 and plan_problem(q) is None
+
+
+def test_a_model_preset_brings_the_models_defaults_and_a_loss_it_trains_with():
+    cfg = TrainConfig()
+    cfg.data.attributes = ["Male"]
+    named = {name: p for name, p in PRESETS.items() if p.model is not None}
+    assert {p.model for p in named.values()} >= {"msggan", "progan"}
+    for name, preset in named.items():
+        out = apply_preset(name, cfg)
+        d = capabilities(preset.model).defaults
+        assert out.model.name == preset.model  # "optional" conditioning: attributes keep the model itself
+        assert (out.loss.kind, out.loss.n_critic, out.loss.drift) == (d.loss, d.n_critic, d.drift)
+        assert (out.optim.lr_g, out.optim.lr_d, out.optim.beta1) == (d.lr_g, d.lr_d, d.beta1)
+        assert out.model.conditioning in capabilities(preset.model).conditionings
+        assert plan_problem(out) is None, name
+        # a preset without a model, chosen now, keeps this model and gives it a loss it trains with
+        for generic in (n for n, p in PRESETS.items() if p.model is None):
+            kept = apply_preset(generic, out)
+            assert kept.model.name == preset.model and plan_problem(kept) is None, generic
+            assert matching_preset(kept) != CUSTOM  # the generic one, or the model's own with that schedule
+
+
+def test_a_model_preset_is_named_before_the_generic_one_with_the_same_schedule():
+    quick = apply_preset("MSG-GAN quick look, CPU, 32 px", TrainConfig())
+    assert matching_preset(quick) == "MSG-GAN quick look, CPU, 32 px"
+    quick.loss.kind = "hinge"  # a loss the model can train with, but not its own
+    assert matching_preset(quick) == CUSTOM
+
+
+def test_the_progan_preset_finishes_growing_in_the_first_60_percent_of_the_run():
+    preset = PRESETS["ProGAN, faces 64 px"]
+    assert growth_phases(64) == 8 and growth_phases(32) == 6  # 4 stable, then fade + stable per doubling, less one
+    images = preset.steps * preset.batch_size * capabilities("progan").defaults.n_critic
+    grown = growth_phases(preset.resolution) * preset.phase_images
+    assert 0.5 * images <= grown <= 0.6 * images
+    out = apply_preset("ProGAN, faces 64 px", TrainConfig())
+    assert out.model.phase_images == preset.phase_images
+    out.model.phase_images += 1
+    assert matching_preset(out) == CUSTOM
+
+
+def test_choosing_a_model_applies_its_training_defaults():
+    cfg = TrainConfig()
+    cfg.model.name, cfg.model.conditioning = "progan", "acgan"
+    apply_model_defaults(cfg)
+    d = capabilities("progan").defaults
+    assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.drift) == (d.loss, d.lr_g, d.drift)
+    assert cfg.model.conditioning == capabilities("progan").conditionings[0]

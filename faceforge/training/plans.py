@@ -63,7 +63,11 @@ def plan_problem(config: TrainConfig) -> str | None:
 # ----------------------------------------------------------------------------------------------------------- presets
 @dataclass(frozen=True)
 class Preset:
-    """A model size and a schedule; applied to whatever dataset the user chose."""
+    """A model size and a schedule; applied to whatever dataset the user chose.
+
+    ``model`` None keeps the model the plan already has (its family fitted to the attributes, dcgan <-> cdcgan); a
+    named model brings its registry training defaults (loss, learning rates, betas, drift, conditioning). ``loss``
+    None is the model's own default loss, so a preset never pairs a model with a loss it cannot train with."""
 
     resolution: int
     channels: int
@@ -72,18 +76,45 @@ class Preset:
     checkpoint_every: int
     device: str
     batch_size: int = 64
-    loss: str = "bce"
+    loss: str | None = None
+    model: str | None = None
+    phase_images: int | None = None  # a progressive model's images per fade-in and per stable stretch
 
     def apply(self, cfg: TrainConfig) -> None:
         cfg.model.resolution = cfg.data.resolution = self.resolution
         cfg.model.g_channels = cfg.model.d_channels = self.channels
-        cfg.loss.kind, cfg.loss.n_critic = self.loss, 1
+        if self.model is not None:
+            cfg.model.name = self.model
+            fit_model(cfg)
+            apply_model_defaults(cfg)
+        else:
+            fit_model(cfg)
+        defaults = capabilities(cfg.model.name).defaults if cfg.model.name in available_models() else None
+        cfg.loss.kind = self.loss or (defaults.loss if defaults else "bce")
+        cfg.loss.n_critic = defaults.n_critic if defaults and cfg.loss.kind == defaults.loss else 1
+        if self.phase_images is not None:
+            cfg.model.phase_images = self.phase_images
         s = cfg.schedule
         s.steps, s.batch_size = self.steps, self.batch_size
         s.sample_every, s.checkpoint_every = self.sample_every, self.checkpoint_every
         cfg.perf.device = self.device
 
 
+def growth_phases(resolution: int) -> int:
+    """How many phases of ``phase_images`` a progressive model takes to reach ``resolution`` fully faded in: 4x4
+    stable, then a fade-in and a stable stretch per doubling, less the last stable one (models/progan.py's
+    schedule)."""
+    return 2 * (max(resolution, 8).bit_length() - 3)
+
+
+def phase_images_for(*, resolution: int, steps: int, batch_size: int, share: float = 0.6) -> int:
+    """``phase_images`` that finishes growing to ``resolution`` within ``share`` of the run's images, so the rest of
+    the run trains the full network."""
+    return int(share * steps * batch_size / growth_phases(resolution))
+
+
+_PROGAN_64 = dict(resolution=64, channels=64, steps=20000, sample_every=250, checkpoint_every=1000, device="auto",
+                  batch_size=32)
 PRESETS: dict[str, Preset] = {
     # minutes on a laptop CPU: 32 channels at 32 px are ~4x less work than 64, and the faces still form
     "Quick look, CPU, 32 px": Preset(resolution=32, channels=32, steps=2000, sample_every=100, checkpoint_every=500,
@@ -91,26 +122,37 @@ PRESETS: dict[str, Preset] = {
     # the usual 64 px setup on aligned faces (CelebA-like crops), on any device
     "Faces 64 px (CelebA settings)": Preset(resolution=64, channels=64, steps=20000, sample_every=500,
                                             checkpoint_every=2000, device="auto"),
+    # MSG-GAN sees every scale from the first step: a quick look shows the coarse scales settle within minutes
+    "MSG-GAN quick look, CPU, 32 px": Preset(resolution=32, channels=32, steps=2000, sample_every=100,
+                                             checkpoint_every=500, device="cpu", model="msggan"),
+    "MSG-GAN, faces 64 px": Preset(resolution=64, channels=64, steps=20000, sample_every=250, checkpoint_every=1000,
+                                   device="auto", batch_size=32, model="msggan"),
+    # the growth to 64 px completes in the first 60% of the images; the rest trains the whole network
+    "ProGAN, faces 64 px": Preset(**_PROGAN_64, model="progan",
+                                  phase_images=phase_images_for(resolution=64, steps=_PROGAN_64["steps"],
+                                                                batch_size=_PROGAN_64["batch_size"])),
 }
 CUSTOM = "Custom"
 
 
 def apply_preset(name: str, config: TrainConfig) -> TrainConfig:
-    """A copy of ``config`` with the preset's model size and schedule; the data and attributes are kept."""
+    """A copy of ``config`` with the preset's model size and schedule (and model, if it names one); the data and
+    attributes are kept."""
     cfg = copy.deepcopy(config)
     PRESETS[name].apply(cfg)
-    return fit_model(cfg)
+    return cfg
 
 
 def matching_preset(config: TrainConfig) -> str:
     """The preset whose settings ``config`` has (so the New-run dialog's box says what the fields say), else
-    "Custom"."""
+    "Custom". Presets that name a model are tried first: an MSG-GAN plan with the quick-look schedule is the
+    MSG-GAN quick look, not the generic one kept on MSG-GAN."""
     def settings(cfg: TrainConfig) -> tuple:
-        return (cfg.model.resolution, cfg.model.g_channels, cfg.model.d_channels, cfg.loss.kind, cfg.loss.n_critic,
-                cfg.schedule.steps, cfg.schedule.batch_size, cfg.schedule.sample_every,
-                cfg.schedule.checkpoint_every, cfg.perf.device)
+        return (cfg.model.name, cfg.model.resolution, cfg.model.g_channels, cfg.model.d_channels, cfg.loss.kind,
+                cfg.loss.n_critic, cfg.model.phase_images, cfg.schedule.steps, cfg.schedule.batch_size,
+                cfg.schedule.sample_every, cfg.schedule.checkpoint_every, cfg.perf.device)
 
-    for name in PRESETS:
+    for name in sorted(PRESETS, key=lambda n: PRESETS[n].model is None):
         if settings(apply_preset(name, config)) == settings(config):
             return name
     return CUSTOM
