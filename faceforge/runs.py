@@ -29,8 +29,10 @@ _SAMPLE = re.compile(r"^(\d{8})\.png$")
 _ENCODERS = re.compile(r"^encoders-(\d{8})\.pt$")
 
 
-#: the numeric fields of a stats.jsonl row, in the order the GUI keeps them (one float64 array per run)
-STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall", "swd", "diversity")
+#: the numeric fields of a stats.jsonl row, in the order the GUI keeps them (one float64 array per run); a
+#: progressive model's rows also carry the resolution being trained and its fade-in (NaN for other models)
+STATS_COLUMNS = ("step", "images", "loss_g", "loss_d", "d_real", "d_fake", "img_s", "wall", "swd", "diversity",
+                 "res", "alpha")
 LIVE_STATES = ("running", "paused")  # a process holds the run folder: nobody else may train into it
 
 def _slug(text: str) -> str:

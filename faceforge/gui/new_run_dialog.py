@@ -20,10 +20,14 @@ from faceforge.data.browse import dialog_folder
 from faceforge.data.labels import find_label_file
 from faceforge.data.synthetic import BUILTIN_ATTRIBUTES
 from faceforge.gui.errors import readable
+from faceforge.gui.model_fields import CONDITIONING_TEXT, LOSS_TEXT, offer
+from faceforge.gui.model_fields import lr_spin as _lr_spin
+from faceforge.gui.model_fields import select as _select
+from faceforge.gui.model_fields import spin as _spin
 from faceforge.gui.tasks import TaskRunner, TaskSlot
-from faceforge.models import model_for
-from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_preset, matching_preset,
-                                      plan_problem, quick_look_config)
+from faceforge.models import available_models, capabilities, model_for
+from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_model_defaults, apply_preset,
+                                      matching_preset, plan_problem, quick_look_config)
 
 
 def read_label_names(path: str) -> list[str]:
@@ -45,14 +49,6 @@ def format_estimate(result: dict) -> str:
     return describe(result)
 
 
-CONDITIONING_TEXT = {
-    "input": "input: y beside z in G, as maps at D's first layer",
-    "projection": "projection discriminator (Miyato & Koyama)",
-    "acgan": "auxiliary classifier: D also predicts y (AC-GAN)",
-    "cbn": "conditional BatchNorm in G, projection D",
-}
-
-
 class NewRunDialog(QDialog):
     """Returns ``config()`` when accepted. ``estimated`` fires with the formatted estimate (tests, status bar)."""
 
@@ -69,9 +65,9 @@ class NewRunDialog(QDialog):
         self._attributes_for_source = list(attributes or [])
         self._estimate_slot = TaskSlot(runner, self)
         self._labels_slot = TaskSlot(runner, self)
+        self._filling = False  # set_config is filling the fields: a model set there is not the person's choice
+        self._model_shown: str | None = None
         if models is None:
-            from faceforge.models import available_models
-
             models = available_models()
 
         self.preset = QComboBox()
@@ -116,12 +112,12 @@ class NewRunDialog(QDialog):
             self.model_help.setToolTip(text)
 
         self.model.currentIndexChanged.connect(describe)
+        self.model.currentIndexChanged.connect(self._model_changed)
         self.resolution = QComboBox()
         for r in (32, 64, 128):
             self.resolution.addItem(f"{r} px", r)
-        self.loss = QComboBox()
-        for kind, text in (("bce", "bce (non-saturating)"), ("wgan-gp", "wgan-gp"), ("hinge", "hinge")):
-            self.loss.addItem(text, kind)
+        self.loss = QComboBox()  # the chosen model's losses only (set_config fills it)
+        self.loss.setToolTip("The objectives this model trains with; choosing the model selects its own")
         self.loss.currentIndexChanged.connect(self._loss_changed)
         self.batch = _spin(1, 4096, 64)
         self.steps = _spin(1, 10_000_000, 2000, step=500)
@@ -135,8 +131,6 @@ class NewRunDialog(QDialog):
         self.width_spin.setToolTip("Channels of G's last block and D's first block (the DCGAN paper's 64)")
         self.n_critic = _spin(1, 20, 1)
         self.conditioning = QComboBox()  # where a conditional model's attributes enter (the registry lists them)
-        for name, text in CONDITIONING_TEXT.items():
-            self.conditioning.addItem(text, name)
         self.conditioning.setToolTip("Where the attributes enter a conditional model; bench/conditioning_control.py "
                                      "measures how well each makes the faces obey them")
         from faceforge.gui.workers import CAN_LOWER_THREAD_PRIORITY, default_training_threads
@@ -242,9 +236,14 @@ class NewRunDialog(QDialog):
         self.name.setText(cfg.name)
         self.source.setText(cfg.data.source)
         self.labels.setText(cfg.data.labels or "")
-        _select(self.model, cfg.model.name)
+        self._filling = True
+        try:
+            _select(self.model, cfg.model.name)
+        finally:
+            self._filling = False
+        self._model_shown = self.model.currentData()
         _select(self.resolution, cfg.model.resolution)
-        _select(self.loss, cfg.loss.kind)
+        self._offer_for_model(cfg)
         self.batch.setValue(cfg.schedule.batch_size)
         self.steps.setValue(cfg.schedule.steps)
         self.lr_g.setValue(cfg.optim.lr_g)
@@ -253,7 +252,6 @@ class NewRunDialog(QDialog):
         _select(self.device, cfg.perf.device)
         self.width_spin.setValue(cfg.model.g_channels)
         self.n_critic.setValue(cfg.loss.n_critic)
-        _select(self.conditioning, cfg.model.conditioning)
         self.sample_every.setValue(cfg.schedule.sample_every)
         self.checkpoint_every.setValue(cfg.schedule.checkpoint_every)
         self.threads.setValue(cfg.perf.threads)
@@ -352,7 +350,30 @@ class NewRunDialog(QDialog):
             _select(self.model, model_for(name, n_attributes=len(self.checked_attributes())))
 
     def _loss_changed(self) -> None:
-        self.n_critic.setValue(5 if self.loss.currentData() == "wgan-gp" else 1)
+        """The model's own D steps with its own loss (1 for ProGAN's WGAN-GP), else WGAN-GP's usual 5."""
+        kind, name = self.loss.currentData(), self.model.currentData()
+        d = capabilities(name).defaults if name in available_models() else None
+        self.n_critic.setValue(d.n_critic if d is not None and kind == d.loss else 5 if kind == "wgan-gp" else 1)
+
+    def _model_changed(self) -> None:
+        """Choosing a model brings its training defaults (loss, learning rates, betas, drift, conditioning:
+        ``apply_model_defaults``); switching to its twin because attributes were checked or cleared keeps the
+        person's own choices."""
+        name, previous = self.model.currentData(), self._model_shown
+        if self._filling or not name or name == previous or name not in available_models():
+            return
+        cfg = self.config()
+        twin = previous in available_models() and capabilities(previous).twin == name
+        self.set_config(cfg if twin else apply_model_defaults(cfg), self._attribute_names())
+
+    def _offer_for_model(self, cfg: TrainConfig) -> None:
+        """The loss and conditioning boxes offer only what the model's registry capabilities list."""
+        if cfg.model.name not in available_models():
+            return
+        caps = capabilities(cfg.model.name)
+        offer(self.loss, caps.losses, LOSS_TEXT, keep=cfg.loss.kind, fallback=caps.defaults.loss)
+        offer(self.conditioning, caps.conditionings, CONDITIONING_TEXT, keep=cfg.model.conditioning,
+              fallback=caps.conditionings[0])
 
     def _set_source(self, source: str, labels: str | None) -> None:
         self.source.setText(source)
@@ -421,26 +442,3 @@ class NewRunDialog(QDialog):
         self._labels_slot.cancel()
         super().done(result)
 
-
-def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setSingleStep(step)
-    s.setValue(value)
-    s.setGroupSeparatorShown(True)
-    return s
-
-
-def _lr_spin() -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setDecimals(6)
-    s.setRange(1e-6, 1.0)
-    s.setSingleStep(5e-5)
-    s.setValue(2e-4)
-    return s
-
-
-def _select(combo: QComboBox, value) -> None:
-    i = combo.findData(value)
-    if i >= 0:
-        combo.setCurrentIndex(i)

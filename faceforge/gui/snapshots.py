@@ -125,6 +125,10 @@ class SampleScrubber(QWidget):
         layout.addLayout(buttons)
         self._update_buttons()
 
+    def add_below_grid(self, widget: QWidget) -> None:
+        """A view that belongs with the grid (a multi-scale run's strip), under it and above the slider."""
+        self.layout().insertWidget(self.layout().indexOf(self.view) + 1, widget)
+
     # ---------------------------------------------------------------- content
     def clear(self) -> None:
         self._slot.cancel()

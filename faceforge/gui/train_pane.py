@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
 
 from faceforge.config import is_builtin
 from faceforge.curves import steps_per_second
+from faceforge.gui.growth_view import GrowthView
 from faceforge.gui.live_strip import EventColours, HealthBanner, LiveStrip
 from faceforge.gui.plots import TrainingPlots
 from faceforge.gui.progress_panel import format_eta
@@ -125,6 +126,9 @@ class TrainPane(QWidget):
         self.samples = SampleScrubber(runner)
         self.samples.exported.connect(self.exported)
         self.samples.statusMessage.connect(self.statusMessage)
+        self.growth = GrowthView(runner)  # a progressive run's stage, a multi-scale run's strip (else hidden)
+        self.samples.shown.connect(self.growth.scales.show_step)
+        self.samples.add_below_grid(self.growth.scales)
         self.run_title = QLabel("No run selected")
         self.run_title.setStyleSheet("font-weight: 600; font-size: 12pt")
         self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -149,6 +153,7 @@ class TrainPane(QWidget):
         cl.setContentsMargins(0, 0, 0, 0)
         title_row = QHBoxLayout()
         title_row.addWidget(self.run_title)
+        title_row.addWidget(self.growth.stage)
         title_row.addWidget(self.view_progress, 1)
         cl.addLayout(title_row)
         cl.addWidget(self.run_info)
@@ -185,6 +190,7 @@ class TrainPane(QWidget):
                 and self._session_state != "idle"
         self.plots.clear()
         self.samples.clear()
+        self.growth.clear()
         self.events.clear()
         self._buffer.clear()
         self._said.clear()
@@ -208,6 +214,7 @@ class TrainPane(QWidget):
         self._total_steps = int(history.status.get("total_steps") or (cfg.schedule.steps if cfg else 0))
         self.plots.set_total_steps(self._total_steps)
         self.run_info.setText(self._describe(history))
+        self.growth.open(history.path, cfg, history.rows, self.samples.current_step)
         buffered, self._buffer = self._buffer, []
         for update in buffered:
             self._apply_update(update, buffered=True)
@@ -232,6 +239,7 @@ class TrainPane(QWidget):
 
     def _add_rows(self, rows: np.ndarray, losses: np.ndarray) -> None:
         self.plots.append_rows(rows, losses)
+        self.growth.stage.add_rows(rows)
         self._update_progress()
 
     def _add_events(self, lines: list[str]) -> None:
@@ -345,6 +353,9 @@ class TrainPane(QWidget):
         # live rows at or before the last step are a real rewind (NaN rollback): append_rows cuts back
         if len(rows) or len(losses):
             self.plots.append_rows(rows, losses)
+            self.growth.stage.add_rows(rows)
+        if update.scales is not None:  # before the grid: showing it asks for the strip of its step
+            self.growth.scales.show_live(*update.scales, follow=self.samples.following)
         if update.samples:
             self.samples.add_samples(update.samples)
         if update.grid is not None:

@@ -1,0 +1,157 @@
+"""What the Train pane adds for models that train across scales: the stage a progressive model is at ("Training
+16 px, fading in 62%", from the ``res`` and ``alpha`` of its stats rows) and, for a multi-scale model, one face at
+every scale G emits, side by side (the strip the loop writes to ``samples/scales/`` at each snapshot).
+
+Which of them a run gets is read from its model's registry capabilities (``progressive``, ``multiscale``), never
+from its name; for every other model both stay hidden. Strip files are listed and decoded on the task pool.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from faceforge.config import ConfigError, TrainConfig
+from faceforge.gui.images import PixelView
+from faceforge.gui.snapshots import load_png
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+from faceforge.gui.workers import COL
+from faceforge.models import capabilities
+from faceforge.runs import Run
+
+
+def stage_text(res: float, alpha: float, *, final: int | None = None) -> str:
+    """"Training 16 px, fading in 62%", "Training 16 px, stable", or the final size once it is fully in."""
+    res = int(res)
+    if math.isfinite(alpha) and alpha < 1.0:
+        return f"Training {res} px, fading in {alpha:.0%}"
+    return f"Training {res} px, full size" if final is not None and res >= final else f"Training {res} px, stable"
+
+
+def load_strip(run_dir: str | Path, step: int) -> tuple[int, np.ndarray] | None:
+    """Runs on the pool: the run's strip of ``step``, or of the newest snapshot before it (a strip is written just
+    after its grid, so a run followed live may not have it yet), decoded; None when there is none."""
+    older = [(s, p) for s, p in Run(Path(run_dir)).scales() if s <= step]
+    if not older:
+        return None
+    s, p = older[-1]
+    return s, load_png(p)
+
+
+def _capabilities(config: TrainConfig | None):
+    try:
+        return capabilities(config.model.name) if config is not None else None
+    except ConfigError:  # a run of a model this installation does not have: show what every run shows
+        return None
+
+
+class StageLabel(QLabel):
+    """The resolution a progressive run trains and its fade-in, updated from its stats rows."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setToolTip("ProGAN-style growing: the resolution being trained, and how far its new layers have faded in")
+        self.progressive, self.final = False, None
+        self.hide()
+
+    def reset(self, *, progressive: bool, final: int | None) -> None:
+        self.progressive, self.final = progressive, final
+        self.setText("")
+        self.hide()
+
+    def add_rows(self, rows: np.ndarray) -> None:
+        """The newest row that carries a stage (quality-score rows do not) sets the text."""
+        if not self.progressive or not len(rows):
+            return
+        staged = rows[np.isfinite(rows[:, COL["res"]])]
+        if len(staged):
+            self.setText(stage_text(staged[-1, COL["res"]], staged[-1, COL["alpha"]], final=self.final))
+            self.show()
+
+
+class ScalesView(QWidget):
+    """A multi-scale run's strip at the snapshot on screen: live from the training worker, from the run's
+    ``samples/scales/`` files when a run is opened or the sample scrubber moves."""
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._slot = TaskSlot(runner, self)
+        self.run_dir: Path | None = None
+        self.multiscale = False
+        self._arrays: dict[int, np.ndarray] = {}  # strips that came live (no file read needed)
+        self.shown_step: int | None = None
+        self.title = QLabel("Scales")
+        self.title.setStyleSheet("font-weight: 600")
+        self.title.setToolTip("One face of the grid at every scale G emits, 4 px up to the final size, each enlarged "
+                              "to the final size: the coarse scales settle first")
+        self.view = PixelView(empty_text="The scales appear at the first snapshot.", min_side=48)
+        self.view.setMinimumSize(160, 48)
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.view.setMaximumHeight(180)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view)
+        self.hide()
+
+    def reset(self, run_dir: Path | None, *, multiscale: bool) -> None:
+        self._slot.cancel()
+        self.run_dir, self.multiscale = run_dir, multiscale
+        self._arrays, self.shown_step = {}, None
+        self.view.set_array(None)
+        self.title.setText("Scales")
+        self.setVisible(multiscale and run_dir is not None)
+
+    def show_live(self, step: int, strip: np.ndarray, *, follow: bool) -> None:
+        """A strip straight from the training worker's sample event; shown when the scrubber follows the newest
+        snapshot (else kept for when it gets there)."""
+        if not self.multiscale:
+            return
+        self._arrays = {int(step): strip}  # only the newest: older ones are read back from their files
+        if follow:
+            self._display(int(step), strip)
+
+    def show_step(self, step: int) -> None:
+        """The sample scrubber shows the grid of ``step``: show the strip of that snapshot (or the newest before)."""
+        if not self.multiscale or self.run_dir is None or step == self.shown_step:
+            return
+        if step in self._arrays:
+            self._display(step, self._arrays[step])
+            return
+        self._slot.start("load scales", load_strip, self.run_dir, int(step),
+                         on_done=lambda found, run=self.run_dir: self._loaded(run, found),
+                         on_failed=lambda exc: self.title.setText("Scales: unreadable"))
+
+    def _loaded(self, run_dir: Path, found) -> None:
+        if run_dir != self.run_dir or found is None:
+            return
+        self._display(*found)
+
+    def _display(self, step: int, strip: np.ndarray) -> None:
+        self.shown_step = step
+        self.view.set_array(strip)
+        self.title.setText(f"Scales at step {step:,}: 4 px … {strip.shape[0]} px")
+
+
+class GrowthView:
+    """The two together, as the Train pane uses them: reset for the run on screen, fed its rows and snapshots."""
+
+    def __init__(self, runner: TaskRunner):
+        self.stage = StageLabel()
+        self.scales = ScalesView(runner)
+
+    def clear(self) -> None:
+        self.stage.reset(progressive=False, final=None)
+        self.scales.reset(None, multiscale=False)
+
+    def open(self, run_dir: Path, config: TrainConfig | None, rows: np.ndarray, shown_step: int | None) -> None:
+        """A run's history is loaded: what its model's capabilities call for, from what is on disk."""
+        caps = _capabilities(config)
+        final = config.model.resolution if config is not None else None
+        self.stage.reset(progressive=bool(caps and caps.progressive), final=final)
+        self.stage.add_rows(rows)
+        self.scales.reset(Path(run_dir), multiscale=bool(caps and caps.multiscale))
+        if shown_step is not None:
+            self.scales.show_step(shown_step)
