@@ -20,6 +20,7 @@ from faceforge.gui import growth_view  # noqa: E402
 from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.gui.snapshots import load_png  # noqa: E402
 from faceforge.gui.tasks import TaskRunner  # noqa: E402
+from faceforge.gui.workers import COL  # noqa: E402
 from faceforge.models import Capabilities, ModelSpec, available_models, register  # noqa: E402
 from faceforge.models.layers import downsample, upsample  # noqa: E402
 from faceforge.models.registry import TrainingDefaults, unregister  # noqa: E402
@@ -210,17 +211,34 @@ def test_the_dialog_offers_every_model_and_choosing_one_applies_its_defaults(qtb
 
 # ------------------------------------------------------------------------------------------------ progressive
 def test_a_progressive_run_shows_the_resolution_it_trains_and_its_fade_in(window, qtbot):
-    pane = window.train_pane
-    run_dir = train_in(window, qtbot, tiny_config(GROWING))
-    last = [r for r in Run(run_dir).stats() if "res" in r][-1]
-    # 11 steps of 8 images before the last: phase 3 of 24 images, 16 px fading in, 16 of 24 images in
-    assert (last["res"], last["alpha"]) == (16, 0.6667)
-    expected = "Training 16 px, fading in 67%"
-    qtbot.waitUntil(lambda: pane.growth.stage.text() == expected, timeout=10_000)
-    assert pane.growth.stage.isVisibleTo(pane) and not pane.growth.scales.isVisibleTo(pane)
+    pane, stage = window.train_pane, window.train_pane.growth.stage
+    expected_live = []
+
+    def live_stage_shown() -> bool:
+        """While the window trains the run (its stats come only from the worker then, none from the folder): the
+        label says the stage of the newest plotted row, one the history read at the start did not have."""
+        if not (window.session.active and pane.monitor.own and pane.history is not None and len(pane.plots.data)):
+            return False
+        row = pane.plots.data.view()[-1]
+        first_rows = pane.history.rows[:, COL["step"]]
+        if len(first_rows) and row[COL["step"]] <= first_rows.max():
+            return False
+        # the stage of the images seen before the row's last step (its grow() came first)
+        res, alpha = toy_stage(int(row[COL["images"]]) - 8, phase_images=24, final=32)
+        expected_live.append(growth_view.stage_text(res, alpha, final=32))
+        return stage.text() == expected_live[-1] and stage.isVisibleTo(pane)
+
+    assert window.start_training(tiny_config(GROWING, steps=100_000))
+    qtbot.waitUntil(live_stage_shown, timeout=LONG)
+    assert expected_live[-1].startswith("Training ") and not pane.growth.scales.isVisibleTo(pane)
+    with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
+        window.stop_training()
+    run_dir = Path(finished.args[0]["run_dir"])
 
     reopen(pane, qtbot, run_dir)
-    assert pane.growth.stage.text() == expected and pane.growth.stage.isVisibleTo(pane)
+    last = [r for r in Run(run_dir).stats() if "res" in r][-1]
+    assert stage.text() == growth_view.stage_text(last["res"], last["alpha"], final=32)
+    assert stage.isVisibleTo(pane) and stage.text().startswith("Training ")
     assert not pane.growth.scales.isVisibleTo(pane)  # nothing for a model that is not multi-scale
 
 
@@ -228,6 +246,8 @@ def test_the_stage_text():
     assert growth_view.stage_text(16, 0.62) == "Training 16 px, fading in 62%"
     assert growth_view.stage_text(16, 1.0, final=64) == "Training 16 px, stable"
     assert growth_view.stage_text(64, 1.0, final=64) == "Training 64 px, full size"
+    # 11 steps of 8 images in, 24 images a phase: the fourth phase, 16 px fading in, 16 of its 24 images in
+    assert growth_view.stage_text(*toy_stage(88, phase_images=24, final=32)) == "Training 16 px, fading in 67%"
 
 
 # ------------------------------------------------------------------------------------------------- multi-scale
