@@ -53,6 +53,9 @@ class StageLabel(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip("ProGAN-style growing: the resolution being trained, and how far its new layers have faded in")
+        # a tag of its own between the run's name and its progress, so the three do not read as one line of text
+        self.setStyleSheet("QLabel { background: palette(alternate-base); border: 1px solid palette(mid); "
+                           "border-radius: 3px; padding: 1px 6px; }")
         self.progressive, self.final = False, None
         self.hide()
 
