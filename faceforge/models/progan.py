@@ -15,9 +15,12 @@ size and average-pools it to the current resolution, as the papers make their lo
 Widths. A 3x3 convolution at resolution r costs 9 multiply-adds per input channel per output pixel; DCGAN's 4x4
 stride-2 transposed convolution costs 4, and it has no convolution at the final resolution. To train at about
 DCGAN's price at equal images seen, the width at resolution r is ``min(8 ch, ch * R / (4 r))`` (half DCGAN's width
-at the same resolution, ``ch`` = g_channels or d_channels) with one 3x3 convolution per block. Measured on a 2-core
-CPU (fp32, 2 threads, batch 64, 64 px, channels 64, bench figures in the branch's report): a full-size training
-step costs {RATIO} DCGAN's; the 4x4..32 px phases cost far less.
+at the same resolution, ``ch`` = g_channels or d_channels) with one 3x3 convolution per block, and D's blocks
+average-pool before their convolution rather than after (the cost of DCGAN's stride-2 convolution, a quarter of the
+paper's order). Measured on a shared 2-core Xeon (fp32, 2 threads, batch 64, 64 px, channels 64, full size, the
+machine loaded so +-20%): a training step costs 0.9-1.0x DCGAN's with the same loss (wgan-gp for both), and
+1.5-1.75x DCGAN's default bce step, the difference being WGAN-GP's gradient penalty (a second pass through D).
+The 4..32 px phases cost far less.
 """
 from __future__ import annotations
 
