@@ -1,0 +1,169 @@
+"""ProGAN (Karras et al., "Progressive Growing of GANs", ICLR 2018) at 32, 64 and 128 px, unconditional or
+conditional (y beside z in G, a projection term in D).
+
+Training starts at 4x4 and doubles the resolution in phases of ``ModelConfig.phase_images`` images: 4x4 stable,
+then for each doubling a fade-in (the new block's output blended in with alpha going linearly 0 -> 1 over the
+images seen) and a stable stretch; the final resolution then stays for ever (:func:`stage_at`). Both networks hold
+their stage (resolution, alpha) in persistent buffers, set by ``grow(images_seen)`` before every step: a
+checkpoint, G_ema (whose buffers are copied from G) and a resume carry it, and nothing about the stage lives in
+Python attributes a resume would not restore.
+
+``G(z, y)`` always returns the final resolution (the current one nearest up-sampled), so sampling, the snapshot
+grids (which show the growth as blocks), the Edit pane and the encoders need not know about stages; D takes any
+size and average-pools it to the current resolution, as the papers make their low-resolution real images.
+
+Widths. A 3x3 convolution at resolution r costs 9 multiply-adds per input channel per output pixel; DCGAN's 4x4
+stride-2 transposed convolution costs 4, and it has no convolution at the final resolution. To train at about
+DCGAN's price at equal images seen, the width at resolution r is ``min(8 ch, ch * R / (4 r))`` (half DCGAN's width
+at the same resolution, ``ch`` = g_channels or d_channels) with one 3x3 convolution per block, and D's blocks
+average-pool before their convolution rather than after (the cost of DCGAN's stride-2 convolution, a quarter of the
+paper's order). Measured on a shared 2-core Xeon (fp32, 2 threads, batch 64, 64 px, channels 64, full size, the
+machine loaded so +-20%): a training step costs 0.9-1.0x DCGAN's with the same loss (wgan-gp for both), and
+1.5-1.75x DCGAN's default bce step, the difference being WGAN-GP's gradient penalty (a second pass through D).
+The 4..32 px phases cost far less.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from faceforge.config import ModelConfig
+from faceforge.models.conditioning import Projection
+from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
+                                     upsample)
+
+BASE = 4  # the first resolution trained
+
+
+def resolutions(final: int) -> list[int]:
+    """4, 8, ... up to the final resolution."""
+    if final not in (32, 64, 128):
+        raise ValueError(f"resolution must be 32, 64 or 128, not {final}")
+    return [BASE * 2**i for i in range(int(math.log2(final // BASE)) + 1)]
+
+
+def widths(channels: int, final: int) -> dict[int, int]:
+    """Feature maps at each resolution: half DCGAN's at the same resolution, capped at 8 * channels (see the
+    module docstring for why)."""
+    return {r: max(1, min(8 * channels, channels * final // (4 * r))) for r in resolutions(final)}
+
+
+def stage_at(images_seen: int, *, phase_images: int, final: int) -> tuple[int, float]:
+    """(resolution, alpha) after ``images_seen`` images: phase 0 is 4x4 stable; phase 2k-1 fades in resolution
+    4 * 2^k (alpha from 0 to 1 linearly in images), phase 2k holds it; from phase 2n on (n doublings) the final
+    resolution is stable for ever. ``phase_images <= 0`` means no growing: the full network from the start."""
+    doublings = len(resolutions(final)) - 1
+    if phase_images <= 0:
+        return final, 1.0
+    phase, into = divmod(max(0, int(images_seen)), phase_images)
+    if phase >= 2 * doublings:
+        return final, 1.0
+    res = BASE * 2 ** ((phase + 1) // 2)
+    return res, (into / phase_images if phase % 2 else 1.0)
+
+
+class _Progressive(nn.Module):
+    """The stage, kept in buffers: ``grow`` sets it, ``stage`` reports it."""
+
+    def _init_stage(self, config: ModelConfig) -> None:
+        self.final = config.resolution
+        self.phase_images = config.phase_images
+        self.register_buffer("stage_res", torch.tensor(BASE, dtype=torch.int64))
+        self.register_buffer("stage_alpha", torch.tensor(1.0, dtype=torch.float32))
+
+    @torch.no_grad()
+    def grow(self, images_seen: int) -> None:
+        res, alpha = stage_at(images_seen, phase_images=self.phase_images, final=self.final)
+        self.stage_res.fill_(res)
+        self.stage_alpha.fill_(alpha)
+
+    def stage(self) -> dict[str, float]:
+        return {"res": int(self.stage_res), "alpha": round(float(self.stage_alpha), 4)}
+
+    def _current(self) -> tuple[int, float]:
+        return int(self.stage_res), float(self.stage_alpha)
+
+
+def _act() -> nn.Module:
+    return nn.LeakyReLU(0.2)
+
+
+class Generator(_Progressive):
+    """G(z, y) -> image in [-1, 1], shape (N, 3, R, R) at the final resolution whatever the stage."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self._init_stage(config)
+        self.z_dim = config.z_dim
+        self.n_attributes = config.n_attributes
+        w = widths(config.g_channels, config.resolution)
+        self.res = resolutions(config.resolution)
+        self.norm = PixelNorm()
+        # 4x4 block: the latent to 4x4 maps (the paper's dense layer, gain sqrt(2)/4), then a 3x3 convolution
+        self.latent = EqualizedLinear(self.z_dim + self.n_attributes, w[BASE] * BASE * BASE, gain=math.sqrt(2) / 4)
+        self.base = nn.Sequential(EqualizedConv2d(w[BASE], w[BASE], 3, padding=1), _act(), PixelNorm())
+        self.blocks = nn.ModuleList(  # blocks[i] makes resolution res[i + 1] from res[i]
+            nn.Sequential(EqualizedConv2d(w[a], w[b], 3, padding=1), _act(), PixelNorm())
+            for a, b in zip(self.res[:-1], self.res[1:]))
+        self.to_rgb = nn.ModuleList(EqualizedConv2d(w[r], 3, 1, gain=1.0) for r in self.res)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        res, alpha = self._current()
+        x = self.norm(z)
+        if self.n_attributes:
+            if y is None:
+                raise ValueError("this conditional generator needs an attribute vector y")
+            x = torch.cat([x, y.to(x.dtype)], dim=1)
+        h = self.norm(nn.functional.leaky_relu(self.latent(x), 0.2).view(z.shape[0], -1, BASE, BASE))
+        h = self.base(h)
+        last = self.res.index(res)
+        prev = h
+        for i in range(last):
+            prev = h
+            h = self.blocks[i](upsample(h, self.res[i + 1]))
+        rgb = self.to_rgb[last](h)
+        if alpha < 1.0 and last > 0:  # fade-in: the previous stage's image, enlarged, gives way to the new block's
+            rgb = torch.lerp(upsample(self.to_rgb[last - 1](prev), res), rgb, alpha)
+        return torch.tanh(upsample(rgb, self.final))
+
+
+class Discriminator(_Progressive):
+    """D(x, y) -> one critic score per image, shape (N,); x of any size, pooled to the current resolution."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self._init_stage(config)
+        self.n_attributes = config.n_attributes
+        w = widths(config.d_channels, config.resolution)
+        self.res = resolutions(config.resolution)
+        self.from_rgb = nn.ModuleList(nn.Sequential(EqualizedConv2d(3, w[r], 1), _act()) for r in self.res)
+        self.blocks = nn.ModuleList(  # blocks[i] takes resolution res[i + 1] down to res[i]
+            nn.Sequential(nn.AvgPool2d(2), EqualizedConv2d(w[b], w[a], 3, padding=1), _act())
+            for a, b in zip(self.res[:-1], self.res[1:]))
+        c = w[BASE]
+        self.head = nn.Sequential(MinibatchStdDev(config.mbstd_group), EqualizedConv2d(c + 1, c, 3, padding=1),
+                                  _act(), EqualizedConv2d(c, c, BASE), _act())
+        self.out = EqualizedLinear(c, 1, gain=1.0)
+        self.projection = Projection(self.n_attributes, c) if self.n_attributes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        res, alpha = self._current()
+        first = self.res.index(res)
+        h = self.from_rgb[first](downsample(x, res))
+        if first > 0:
+            h = self.blocks[first - 1](h)
+            if alpha < 1.0:  # fade-in: the new block's features blend in over the pooled image's
+                h = torch.lerp(self.from_rgb[first - 1](downsample(x, res // 2)), h, alpha)
+        for i in range(first - 2, -1, -1):
+            h = self.blocks[i](h)
+        h = self.head(h)  # (N, C, 1, 1)
+        out = self.out(h.flatten(1)).flatten()
+        if self.projection is not None:
+            if y is None:
+                raise ValueError("this conditional discriminator needs an attribute vector y")
+            out = out + self.projection(h, y)
+        return out

@@ -1,0 +1,124 @@
+"""ProGAN: the growth schedule, what G and D give at every stage and across a fade-in, training through the phases,
+a bit-identical resume in the middle of a fade-in, and sampling a mid-growth checkpoint at its own stage."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from faceforge.checkpoints import load_checkpoint
+from faceforge.editing.generator import LoadedGenerator
+from faceforge.models import build_models
+from faceforge.runs import Run
+from faceforge.training import resume_run, start_run
+from helpers import assert_same_weights, random_dataset, tiny_config
+
+PHASE = 16  # images per fade-in and per stable stretch; at batch 8 a phase is 2 steps
+
+
+def _model_config(*, n_attributes=0, phase_images=PHASE):
+    cfg = tiny_config(model="progan", loss="wgan-gp").model
+    cfg.n_attributes, cfg.phase_images = n_attributes, phase_images
+    return cfg
+
+
+def _grown(images_seen, **kw):
+    torch.manual_seed(0)
+    G, D = build_models(_model_config(**kw), loss_kind="wgan-gp")
+    for m in (G, D):
+        m.grow(images_seen)
+    return G, D
+
+
+@pytest.mark.parametrize("images, res, alpha", [
+    (0, 4, 1.0), (PHASE - 1, 4, 1.0),                                 # 4x4 stable
+    (PHASE, 8, 0.0), (PHASE + 4, 8, 0.25), (2 * PHASE - 1, 8, 0.9375),  # 8 fading in, linear in images
+    (2 * PHASE, 8, 1.0), (3 * PHASE - 1, 8, 1.0),                     # 8 stable
+    (3 * PHASE, 16, 0.0), (4 * PHASE, 16, 1.0),
+    (5 * PHASE + 8, 32, 0.5), (6 * PHASE, 32, 1.0), (10**12, 32, 1.0),  # final: stable for ever
+])
+def test_the_schedule_at_the_phase_boundaries(images, res, alpha):
+    G, D = _grown(images)
+    assert G.stage() == D.stage() == {"res": res, "alpha": alpha}
+    state = G.state_dict()  # the stage is in the state, so checkpoints and G_ema carry it
+    assert int(state["stage_res"]) == res and float(state["stage_alpha"]) == alpha
+
+
+def test_outputs_at_every_stage_and_a_continuous_fade_in():
+    z, x = torch.randn(8, 16, generator=torch.Generator().manual_seed(1)), torch.rand(8, 3, 32, 32) * 2 - 1
+    G, D = _grown(0)
+
+    def at(images):
+        G.grow(images)
+        D.grow(images)
+        return G(z), D(x)
+
+    with torch.no_grad():
+        for images in range(0, 7 * PHASE, PHASE):
+            out, score = at(images)
+            assert out.shape == (8, 3, 32, 32) and out.abs().max() <= 1
+            assert score.shape == (8,) and D(out).shape == (8,)
+            block = 32 // G.stage()["res"]  # nearest up-sampled from the current resolution: flat over blocks
+            tiles = out.unfold(2, block, block).unfold(3, block, block)
+            assert torch.equal(tiles, tiles[..., :1, :1].expand_as(tiles)), images
+        # the fade-in to 8 px: alpha 0 is the 4x4 stage exactly; from there to the stable 8 px stage the image
+        # and D's scores move in small steps (no jump anywhere)
+        start = at(PHASE - 1)
+        path = [at(PHASE + i) for i in range(0, PHASE, 2)] + [at(2 * PHASE)]
+        assert torch.equal(path[0][0], start[0]) and torch.equal(path[0][1], start[1])
+        images = torch.stack([p[0] for p in path])
+        steps, total = (images[1:] - images[:-1]).abs(), (images[-1] - images[0]).abs()
+        assert total.max() > 0.01
+        torch.testing.assert_close(steps.sum(0), total, atol=1e-4, rtol=1e-4)  # each pixel moves monotonically
+        assert steps.max() < total.max() / 3
+        scores = torch.stack([p[1] for p in path])  # D is not monotone in alpha, but it does not jump either
+        assert (scores - scores[0]).abs().max() > 0.01
+        assert (scores[1:] - scores[:-1]).abs().max() < (scores - scores[0]).abs().max() / 3
+
+
+def _config(steps, *, attrs=(), phase_images=PHASE):
+    cfg = tiny_config(model="progan", loss="wgan-gp", steps=steps, attrs=attrs)
+    cfg.model.phase_images = phase_images
+    cfg.loss.drift = 0.001
+    cfg.model.conditioning = "projection"
+    return cfg
+
+
+def test_training_grows_through_the_phases_with_finite_losses(tmp_path):
+    result = start_run(_config(14), run_dir=tmp_path / "run", dataset=random_dataset(n_attr=0))
+    assert result.state == "finished" and result.step == 14
+    rows = Run(tmp_path / "run").stats()
+    assert all(torch.isfinite(torch.tensor([r["loss_g"], r["loss_d"]])).all() for r in rows)
+    # each row reports the stage its step trained at: step s starts with (s - 1) * 8 images seen
+    assert [(r["step"], r["res"], r["alpha"]) for r in rows] == [
+        (2, 4, 1.0), (4, 8, 0.5), (6, 8, 1.0), (8, 16, 0.5), (10, 16, 1.0), (12, 32, 0.5), (14, 32, 1.0)]
+
+
+def test_a_resume_in_the_middle_of_a_fade_in_is_bit_identical_and_its_checkpoint_samples_at_its_stage(tmp_path):
+    ds = random_dataset(n_attr=3)
+    attrs = ("attr0", "attr1", "attr2")
+    straight = start_run(_config(6, attrs=attrs, phase_images=12), run_dir=tmp_path / "a", dataset=ds)
+    start_run(_config(3, attrs=attrs, phase_images=12), run_dir=tmp_path / "b", dataset=ds)
+    saved = load_checkpoint(Run(tmp_path / "b").latest_checkpoint())
+    assert int(saved["G_ema"]["stage_res"]) == 8 and 0 < float(saved["G_ema"]["stage_alpha"]) < 1  # mid-fade
+    resumed = resume_run(tmp_path / "b", dataset=ds, steps=6)
+    assert straight.step == resumed.step == 6 and straight.config.model.n_attributes == 3
+    assert_same_weights(tmp_path / "a", tmp_path / "b")
+    rows = [{r["step"]: r for r in Run(d).stats()} for d in (tmp_path / "a", tmp_path / "b")]
+    assert [(r["res"], r["alpha"]) for r in rows[0].values()] == [(4, 1.0), (8, 1.0), (16, 0.3333)]
+    for step in (2, 4, 6):  # same stages; the same losses where a row averages the same steps (the stop logs step 3)
+        assert (rows[0][step]["res"], rows[0][step]["alpha"]) == (rows[1][step]["res"], rows[1][step]["alpha"])
+    assert all(rows[0][s]["loss_d"] == rows[1][s]["loss_d"] for s in (2, 6))
+
+    # the step-3 checkpoint, loaded into a freshly built G, samples at 8 px fading in (alpha 1/3): 4x4 pixel
+    # blocks of the 32 px image are flat, 8x8 ones are not
+    gen = LoadedGenerator.from_checkpoint(Run(tmp_path / "b").checkpoint_path(3))
+    assert gen.G.stage() == {"res": 8, "alpha": 0.3333}
+    on, z, _ = gen.sample(n=4, seed=1, settings={"attr0": 1.0})
+    images = torch.from_numpy(on).float()  # (N, H, W, 3)
+    assert images.shape == (4, 32, 32, 3)
+    tiles4 = images.unfold(1, 4, 4).unfold(2, 4, 4)
+    assert torch.equal(tiles4, tiles4[..., :1, :1].expand_as(tiles4))
+    tiles8 = images.unfold(1, 8, 8).unfold(2, 8, 8)
+    assert not torch.equal(tiles8, tiles8[..., :1, :1].expand_as(tiles8))
+    off = gen.images(z, gen.make_y(4, {"attr0": -1.0}))
+    assert not (on == off).all()  # the conditional model responds to y
