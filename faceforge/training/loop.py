@@ -23,7 +23,7 @@ from faceforge.checkpoints import load_checkpoint, save_checkpoint
 from faceforge.config import TrainConfig, is_builtin
 from faceforge.data.label_scales import apply_scales, scales_for
 from faceforge.imaging import make_grid, to_uint8, write_png
-from faceforge.models import attributes_used, build_models, capabilities, config_problem
+from faceforge.models import attributes_used, available_models, build_models, capabilities, config_problem
 from faceforge.models.layers import downsample, upsample
 from faceforge.models.sampling import fixed_grid_inputs, generate
 from faceforge.runs import Run
@@ -78,6 +78,9 @@ class Trainer:
         if len(ds) == 0:
             raise ValueError("the dataset has no usable images")
         offered = 0 if ds.labels is None else ds.labels.shape[1]
+        conditionings = capabilities(cfg.model.name).conditionings if cfg.model.name in available_models() else ()
+        if len(conditionings) == 1:  # a model with one way of taking attributes takes them its way
+            cfg.model.conditioning = conditionings[0]
         problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=offered)
         if problem:
             raise ValueError(problem)
