@@ -33,7 +33,7 @@ from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample
 
-WIDTH_DIVISOR = 4  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
+WIDTH_DIVISOR = 5  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
 WIDTH_CAP = 4  # ... and at most WIDTH_CAP * channels
 
 
