@@ -40,7 +40,7 @@ def _time(layer: nn.Module, x: torch.Tensor, dtype: torch.dtype | None, reps: in
 def _pair(plain: nn.Module, equalised: nn.Module, x: torch.Tensor, dtype, reps: int) -> tuple[float, float]:
     """Alternate the two so a change in the machine's load hits both alike."""
     a, b = float("inf"), float("inf")
-    for _ in range(3):
+    for _ in range(2):
         a = min(a, _time(plain, x, dtype, reps))
         b = min(b, _time(equalised, x, dtype, reps))
     return a, b
@@ -57,7 +57,7 @@ def main() -> None:
             x = torch.randn(BATCH, cin, res, res, requires_grad=True)
             plain = nn.Conv2d(cin, cout, k, padding=k // 2)
             eq = EqualizedConv2d(cin, cout, k, padding=k // 2)
-            a, b = _pair(plain, eq, x, dtype, reps=3)
+            a, b = _pair(plain, eq, x, dtype, reps=2)
             print(f"conv {cin:>3}->{cout:<3} {k}x{k} at {res:>2} px: nn {a * 1e3:7.2f} ms  equalised {b * 1e3:7.2f} ms"
                   f"  ratio {b / a:.3f}")
         for fin, fout in LINEARS:
