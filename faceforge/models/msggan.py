@@ -16,10 +16,11 @@ pixel-normalised z in G, and D adds the projection term <W y, pooled features> t
 Widths are set by cost, not copied from the paper: the model is compared with DCGAN at equal images seen on a
 2-core CPU. A 3x3 convolution after nearest up-sampling does ~2.25x the multiply-adds of DCGAN's 4x4 stride-2
 transposed one at the same widths, and MSG-GAN also needs features at the full resolution (DCGAN's last layer
-outputs RGB directly), so the width at resolution r is ``min(4 * ch, ch / 4 * R / r)`` with one 3x3 convolution
-per block (ch = g_channels or d_channels). Measured (fp32, 2 threads, batch 64, G+D forward and backward of a
-hinge step, default 64 channels, Intel Xeon @ 2.1 GHz / Sapphire Rapids): MSG-GAN's step costs 1.03x DCGAN's at
-32 px and 1.17x at 64 px (lincat: 1.12x / 1.26x).
+outputs RGB directly), so the width at resolution r is ``min(4 * ch, ch / 5 * R / r)`` with one 3x3 convolution
+per block (ch = g_channels or d_channels; 12, 24, 48, 96, 192 at 64 px with the default 64). Measured (fp32,
+2 threads, batch 64, G+D forward and backward of a hinge step, default channels, "Intel(R) Xeon(R) Processor"
+shared with other work, so +-20%): MSG-GAN's step costs 1.32x DCGAN's at 32 px and 0.94x at 64 px (lincat 1.39x
+and 1.12x); with ch / 4 it was 1.6-1.8x at 64 px.
 """
 from __future__ import annotations
 
