@@ -14,13 +14,13 @@ features as ``config.msg_combine`` says: "simple" concatenates the 3 RGB channel
 pixel-normalised z in G, and D adds the projection term <W y, pooled features> to its logit.
 
 Widths are set by cost, not copied from the paper: the model is compared with DCGAN at equal images seen on a
-2-core CPU. A 3x3 convolution after nearest up-sampling does ~2.25x the multiply-adds of DCGAN's 4x4 stride-2
-transposed one at the same widths, and MSG-GAN also needs features at the full resolution (DCGAN's last layer
-outputs RGB directly), so the width at resolution r is ``min(4 * ch, ch / 5 * R / r)`` with one 3x3 convolution
-per block (ch = g_channels or d_channels; 12, 24, 48, 96, 192 at 64 px with the default 64). Measured (fp32,
-2 threads, batch 64, G+D forward and backward of a hinge step, default channels, "Intel(R) Xeon(R) Processor"
-shared with other work, so +-20%): MSG-GAN's step costs 1.32x DCGAN's at 32 px and 0.94x at 64 px (lincat 1.39x
-and 1.12x); with ch / 4 it was 1.6-1.8x at 64 px.
+2-core CPU. The width at resolution r is ``min(8 ch, ch * R / (4 r))`` (half DCGAN's at each resolution; 256, 128,
+64, 32, 16 at 64 px with the default 64, as ProGAN here) with one 3x3 convolution per block, and D pools *before*
+each block's convolution (as progan.py does), so its convolutions run at the lower resolution; the paper's
+convolve-then-pool made D four times dearer here. Measured in one process (64 px, batch 64, fp32, 2 threads,
+Trainer.train_step, best of 2, "Intel(R) Xeon(R) Processor" with AMX, other work paused): DCGAN bce 1,291 ms;
+MSG-GAN rahinge 1,035 ms (0.80x), hinge 956 ms (0.74x), wgan-gp 1,485 ms (1.15x); ProGAN wgan-gp at full size
+1,345 ms (1.04x).
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample
 
-WIDTH_DIVISOR = 5  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
-WIDTH_CAP = 4  # ... and at most WIDTH_CAP * channels
+WIDTH_DIVISOR = 4  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
+WIDTH_CAP = 8  # ... and at most WIDTH_CAP * channels
 
 
 def resolutions(resolution: int) -> list[int]:
@@ -47,8 +47,7 @@ def resolutions(resolution: int) -> list[int]:
 
 def width(channels: int, *, res: int, resolution: int) -> int:
     """Feature maps at ``res`` px: doubling per halving of the resolution, so every block costs about the same."""
-    base = max(2, channels // WIDTH_DIVISOR)
-    return min(WIDTH_CAP * channels, base * resolution // res)
+    return max(2, min(WIDTH_CAP * channels, channels * resolution // (WIDTH_DIVISOR * res)))
 
 
 def _act(x: torch.Tensor) -> torch.Tensor:
@@ -138,7 +137,7 @@ class Discriminator(nn.Module):
         images = self.pyramid(x)
         h = _act(self.from_rgb(images[-1]))
         for block, index in zip(self.blocks, range(len(self.sizes) - 2, -1, -1)):
-            h = F.avg_pool2d(_act(block(h)), 2)
+            h = _act(block(F.avg_pool2d(h, 2)))  # pooled first: the 3x3 conv runs at the lower resolution
             h = self._combine(h, images[index], index)
         h = _act(self.final_conv(self.mbstd(h)))
         return _act(self.final_4x4(h))
