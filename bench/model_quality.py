@@ -6,8 +6,10 @@ each model and loss, on the CelebA sample beside the project, unconditional and 
     python bench/model_quality.py --report-only      # tables and figures from the runs already made
 
 Each run is an ordinary FaceForge run folder under --runs (beside the project, never in it), named after its
-settings: a finished run is reused, an interrupted one resumed, so the bench can be run a few configurations at a
-time and the report always covers every run made so far. "dcgan" with attributes is its conditional twin (cdcgan);
+settings: a finished run is reused, an interrupted one resumed. What the report needs of each run (its config,
+SWD curve, img/s and final grid crop) is kept in bench/results/model_quality/ and committed, so the bench can be
+run a few configurations at a time, even in different sessions on different machines, and the report always
+covers every run made so far (each summary names its CPU). "dcgan" with attributes is its conditional twin (cdcgan);
 msggan and progan take the attributes themselves. Losses and learning rates are each model's registry defaults
 unless the loss is named. The report (--out): a markdown table (SWD at equal images seen, mean over seeds; the
 worst rise of one evaluation over the one before after the first 20,000 images; img/s), an SVG plot of SWD against
@@ -84,6 +86,38 @@ def train_one(cfg, folder: Path) -> None:
     else:
         print(f"{cfg.name}: training", flush=True)
         start_run(cfg, run_dir=folder, progress=progress)
+
+
+SUMMARIES = OUT / "model_quality"
+
+
+def summarise(folder: Path, cpu: str) -> None:
+    """Keep what the report needs of a run (a few KB) where it can be committed; the run folder may not last."""
+    from PIL import Image
+
+    r = collect(folder)
+    if r is None or not r["swd"]:
+        return
+    SUMMARIES.mkdir(parents=True, exist_ok=True)
+    name = folder.name
+    if r["grid"] is not None:
+        res = r["config"]["model"]["resolution"]
+        side = 4 * (res + 2) + 2
+        Image.open(r["grid"]).convert("RGB").crop((0, 0, side, side)).save(SUMMARIES / f"{name}.png")
+    summary = {"cpu": cpu, "config": r["config"], "swd": r["swd"], "img_s": r["img_s"], "wall": r["wall"],
+               "step": r["step"]}
+    (SUMMARIES / f"{name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+
+def load_summaries(resolution: int, steps: int) -> list[dict]:
+    out = []
+    for path in sorted(SUMMARIES.glob(f"*-{resolution}px-{steps}.json")):
+        r = json.loads(path.read_text())
+        r["swd"] = [tuple(p) for p in r["swd"]]
+        png = path.with_suffix(".png")
+        r["grid"] = png if png.exists() else None
+        out.append(r)
+    return out
 
 
 def collect(folder: Path) -> dict | None:
@@ -202,7 +236,7 @@ def grids_figure(groups: dict[str, list[dict]], path: Path, *, faces: int = 4) -
             continue
         grid = Image.open(r["grid"]).convert("RGB")
         res = r["config"]["model"]["resolution"]
-        side = faces * (res + 2) + 2  # make_grid pads 2 px between faces
+        side = faces * (res + 2) + 2  # make_grid pads 2 px between faces (a summary keeps just this corner)
         tiles.append((f"{label}, {r['config']['schedule']['batch_size'] * r['step'] // 1000}k images",
                       grid.crop((0, 0, min(side, grid.width), min(side, grid.height)))))
     if not tiles:
@@ -231,6 +265,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--runs", type=Path, default=RUNS, help="where the run folders go (never inside the project)")
     ap.add_argument("--out", type=Path, default=OUT, help="where the table, plot and grids go")
+    ap.add_argument("--summarise", action="store_true", help="(re)write the summaries of the runs under --runs")
     ap.add_argument("--report-only", action="store_true", help="train nothing; report the runs already made")
     args = ap.parse_args()
 
@@ -243,6 +278,9 @@ def main() -> int:
             attributes = [] if cond in ("", "none") else cond.split("+")
             for seed in (int(s) for s in args.seeds.split(",")):
                 plan.append((model, loss or None, attributes, seed))
+    if args.summarise:
+        for folder in sorted(args.runs.glob(f"*-{args.resolution}px-{args.steps}")):
+            summarise(folder, cpu_name())
     if not args.report_only:
         if not (args.data / "images").is_dir():
             print(f"skipped: {args.data} has no images/ folder")
@@ -251,14 +289,16 @@ def main() -> int:
             cfg = make_config(model, loss, attributes, seed=seed, resolution=args.resolution, steps=args.steps,
                               data=args.data)
             train_one(cfg, args.runs / cfg.name)
-    results = [r for folder in sorted(args.runs.glob(f"*-{args.resolution}px-{args.steps}")) if (r := collect(folder))]
+            summarise(args.runs / cfg.name, cpu_name())
+    results = load_summaries(args.resolution, args.steps)
     if not results:
         print("no runs yet")
         return 0
     groups = group(results)
     images = args.steps * 64
     marks = sorted({images // 10, images // 5, images * 2 // 5, images * 3 // 5, images * 4 // 5, images})
-    text = (f"CPU: {cpu_name()}; {args.resolution} px, batch 64, {args.steps} steps; SWD x1e3 of G_ema's samples "
+    cpus = sorted({r["cpu"] for r in results})
+    text = (f"CPU: {'; '.join(cpus)}; {args.resolution} px, batch 64, {args.steps} steps; SWD x1e3 of G_ema's samples "
             f"(1,024) against 1,024 real faces, mean over seeds, at images seen:\n\n" + table(groups, marks) + "\n")
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
