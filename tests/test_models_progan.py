@@ -122,3 +122,13 @@ def test_a_resume_in_the_middle_of_a_fade_in_is_bit_identical_and_its_checkpoint
     assert not torch.equal(tiles8, tiles8[..., :1, :1].expand_as(tiles8))
     off = gen.images(z, gen.make_y(4, {"attr0": -1.0}))
     assert not (on == off).all()  # the conditional model responds to y
+
+
+def test_the_estimate_times_the_full_size_network_not_its_4x4_start():
+    from faceforge.training.estimate import estimate_run, format_estimate
+
+    cfg = tiny_config(model="progan", loss="wgan-gp", attrs=(), steps=4)
+    cfg.model.phase_images = 16
+    result = estimate_run(cfg, dataset=random_dataset(n=32, res=32, n_attr=0), steps=1)
+    assert result["stage"] == {"res": 32, "alpha": 1.0}
+    assert "at full size" in format_estimate(result)

@@ -56,6 +56,9 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
     rss0 = _rss_mb()
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(Run(tmp), config, dataset=ds)
+        progressive = trainer.caps.progressive
+        if progressive:  # time the full-size network the run grows into: its 4x4 start would promise far too much
+            trainer.images_seen = 1 << 62
         if trainer.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         acc = torch.zeros(5, device=trainer.device)
@@ -86,6 +89,9 @@ def estimate_run(config: TrainConfig, *, dataset=None, steps: int = 3) -> dict:
             "device": trainer.perf.device,
             "precision": trainer.perf.precision,
             "reason": trainer.perf_reason,
+            # a growing model was timed at its final size: the early, smaller phases go faster than this
+            "full_size_only": progressive,
+            "stage": trainer.stage(),
         }
 
 
@@ -114,6 +120,8 @@ def format_estimate(result: dict) -> str:
     if where:
         parts.append(where)
     text = " · ".join(parts) or "Estimate returned nothing"
+    if result.get("full_size_only"):
+        text += " (at full size; the smaller early phases go faster)"
     others = result.get("others_busy_cores")
     if isinstance(others, (int, float)) and others >= cpu_share.BUSY_CORES:
         text += (f". Measured while other programs used {others:.1f} of {result.get('cores', '?')} cores: training "
