@@ -154,6 +154,9 @@ class LossConfig(JsonConfig):
     kind: str = "bce"  # bce (non-saturating) | wgan-gp | hinge | rahinge (relativistic average hinge, MSG-GAN's)
     gp_weight: float = 10.0
     drift: float = 0.0  # ProGAN's drift term: + drift * E[D(x)^2] in D's loss keeps a WGAN critic near zero (0.001)
+    # R1 on real images (StyleGAN 2), lazily every r1_every D steps; 0 = off, negative = 0.0002 * res^2 / batch
+    r1_gamma: float = 0.0
+    r1_every: int = 16
     n_critic: int = 1  # discriminator steps per generator step (5 is usual for wgan-gp)
 
 
@@ -220,6 +223,8 @@ class TrainConfig(JsonConfig):
             raise ConfigError("data.resolution and model.resolution differ")
         if self.loss.kind not in LOSS_KINDS:
             raise ConfigError(f"loss must be one of {', '.join(LOSS_KINDS)}, not {self.loss.kind!r}")
+        if self.loss.r1_every < 1:
+            raise ConfigError("r1_every must be at least 1")
         if self.model.mbstd_group < 1:
             raise ConfigError("mbstd_group must be at least 1")
         if self.model.msg_combine not in ("simple", "lincat"):

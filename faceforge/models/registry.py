@@ -32,6 +32,7 @@ class TrainingDefaults:
     beta1: float = 0.5
     beta2: float = 0.999
     drift: float = 0.0  # ProGAN's drift term for a WGAN critic
+    r1_gamma: float = 0.0  # R1 on reals (negative: StyleGAN 2's 0.0002 * res^2 / batch)
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,9 @@ class Trainer:
         # what the first half of a step changes before any weight moves: noise RNG and BatchNorm statistics.
         # Saving them (a few KB) lets a Stop abandon the step half-way and still resume bit-identically.
         self._grow(self.G, self.D, images_seen=self.images_seen)
-        undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())])
+        # (and the global RNG, which a model may draw from while training: StyleGAN's mixing and per-pixel noise)
+        undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())],
+                torch.get_rng_state())
         for c in range(cfg.loss.n_critic):
             real, y = self.data.batch(self.step * cfg.loss.n_critic + c)
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
@@ -260,6 +262,11 @@ class Trainer:
                 loss_d = loss_d + auxiliary_loss(aux_real, y, self.label_kinds)
             if kind == "wgan-gp":
                 loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
+            d_step = self.step * cfg.loss.n_critic + c
+            if cfg.loss.r1_gamma and d_step % cfg.loss.r1_every == 0:
+                # lazy R1 (StyleGAN 2): every r1_every-th D step, scaled up by r1_every to keep its weight
+                gamma = losses.r1_gamma(cfg.loss.r1_gamma, resolution=cfg.model.resolution, batch=B)
+                loss_d = loss_d + (gamma / 2 * cfg.loss.r1_every) * losses.r1_penalty(self.D, real, y)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             if c == 0:
@@ -296,6 +303,7 @@ class Trainer:
             return
         self.opt_d.zero_grad(set_to_none=True)
         self.noise.set_state(undo[0])
+        torch.set_rng_state(undo[2])
         with torch.no_grad():
             for b, saved in zip((*self.G.buffers(), *self.D.buffers()), undo[1]):
                 b.copy_(saved)

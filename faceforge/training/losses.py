@@ -58,3 +58,18 @@ def gradient_penalty(D, real, fake, y: torch.Tensor | None, generator=None) -> t
     grads = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)
     norm = torch.cat([g.flatten(1) for g in grads], dim=1).norm(2, dim=1)
     return ((norm - 1.0) ** 2).mean()
+
+
+def r1_gamma(setting: float, *, resolution: int, batch: int) -> float:
+    """R1's weight: the setting, or for a negative setting StyleGAN 2's heuristic 0.0002 * resolution^2 / batch."""
+    return setting if setting > 0 else 0.0002 * resolution**2 / batch
+
+
+def r1_penalty(D, real, y: torch.Tensor | None) -> torch.Tensor:
+    """||grad_x D(x)||^2 on real images (Mescheder et al. 2018): keeps D flat where the data is, without WGAN-GP's
+    interpolates. ``real`` may be a multi-scale list."""
+    many = isinstance(real, (list, tuple))
+    reals = [r.detach().float().requires_grad_(True) for r in (real if many else [real])]
+    out = D(reals if many else reals[0], y)
+    grads = torch.autograd.grad(out.float().sum(), reals, create_graph=True)
+    return sum(g.pow(2).flatten(1).sum(1) for g in grads).mean()

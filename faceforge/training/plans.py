@@ -43,7 +43,8 @@ def apply_model_defaults(config: TrainConfig) -> TrainConfig:
     choices of loss or learning rate are applied over it."""
     caps = capabilities(config.model.name)
     d = caps.defaults
-    config.loss.kind, config.loss.n_critic, config.loss.drift = d.loss, d.n_critic, d.drift
+    config.loss.kind, config.loss.n_critic, config.loss.drift, config.loss.r1_gamma = d.loss, d.n_critic, d.drift, \
+        d.r1_gamma
     o = config.optim
     o.lr_g, o.lr_d, o.beta1, o.beta2 = d.lr_g, d.lr_d, d.beta1, d.beta2
     if config.model.conditioning not in caps.conditionings:

@@ -101,7 +101,7 @@ def choose_gemm_layers(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig,
     reason = ""
     if not capabilities(cfg.model.name).gemm_conv:
         names = []
-    elif cfg.loss.kind == "wgan-gp":  # the penalty differentiates D's backward, which the GEMM form does not
+    elif cfg.loss.kind == "wgan-gp" or cfg.loss.r1_gamma:  # a penalty differentiates D's backward; GEMM form cannot
         names = []
     if names is None:
         names = []
