@@ -11,12 +11,16 @@ is better) of each run says what the placement costs in image quality.
     python bench/conditioning_control.py --steps 20 --channels 16 --faces 128 --classifier-stub   # smoke test
 
 Prints a markdown table with the CPU's name (and writes it to --out if given). Skips, saying why, when the data
-folder is absent. ``--classifier-stub`` replaces the classifier by a fixed brightness rule, only to check the
+folder is absent. Each (placement, seed) result is kept in bench/results/conditioning_control/ (committed) and not
+trained again, so the table, a few CPU hours at 64 px on 2 cores, can be filled over several sessions; the table
+covers every result kept for these settings and names each CPU. The classifier is kept under --cache (beside the
+project) and reused while it lasts. ``--classifier-stub`` replaces the classifier by a fixed brightness rule, only to check the
 plumbing: its numbers mean nothing.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import inspect
 import statistics
 import sys
@@ -30,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "celeba-10k"  # beside the project, never in it
 HELD_OUT = 1000  # real faces kept from the classifier: its ceiling on unseen data
+RESULTS = Path(__file__).resolve().parent / "results" / "conditioning_control"
+CACHE = Path(__file__).resolve().parents[2] / "bench-runs" / "conditioning_control"
 
 
 # -------------------------------------------------------------------------------- the project's moving APIs
@@ -127,6 +133,7 @@ def main() -> int:
     ap.add_argument("--classifier-stub", action="store_true", help="smoke test only: a fixed rule, not a classifier")
     ap.add_argument("--classifier-epochs", type=float, help="default: the classifier's own")
     ap.add_argument("--out", type=Path, help="also write the markdown table here")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where the classifier is kept between runs")
     args = ap.parse_args()
 
     images_dir, labels_file = args.data / "images", args.data / "list_attr_celeba.txt"
@@ -159,15 +166,24 @@ def main() -> int:
 
     t0 = time.time()
     train_images, train_labels = np.asarray(ds.images[:-HELD_OUT]), labels[:-HELD_OUT]
-    classifier = _classifier(train_images, train_labels, names=list(ds.attributes), kinds=kinds,
-                             resolution=args.resolution, seed=0, stub=args.classifier_stub,
-                             epochs=args.classifier_epochs)
+    kept = args.cache / f"classifier-{args.resolution}px-{'+'.join(names)}"
+    if not args.classifier_stub and (kept / "classifier.pt").exists():
+        from faceforge.models.classifier import load_classifier
+
+        classifier = load_classifier(kept)
+    else:
+        classifier = _classifier(train_images, train_labels, names=list(ds.attributes), kinds=kinds,
+                                 resolution=args.resolution, seed=0, stub=args.classifier_stub,
+                                 epochs=args.classifier_epochs)
+        if not args.classifier_stub:
+            classifier.save(kept)
     ceiling = real_control(classifier, np.asarray(ds.images[-HELD_OUT:]), labels[-HELD_OUT:])
     print(f"classifier ready in {time.time() - t0:.0f} s; on held-out real faces: "
           + ", ".join(f"{a} {c:+.2f}" for a, c in zip(ds.attributes, ceiling)), flush=True)
 
     aux_ok = _loop_trains_auxiliary_classifier()
     results: dict[str, list[tuple[list[float], float, float]]] = {}
+    stem = f"{args.resolution}px-{args.channels}ch-{args.steps}x{args.batch}-{'+'.join(names)}"
     for placement in placements:
         label = placement
         if placement == "acgan" and not aux_ok:
@@ -175,6 +191,10 @@ def main() -> int:
             print("acgan: Trainer.train_step does not call conditioning_loss.auxiliary_loss yet, so its D head is "
                   "never trained: this row measures the missing lines, not the placement", flush=True)
         for seed in seeds:
+            saved = RESULTS / f"{stem}-{placement}-s{seed}.json"
+            if saved.exists() and not args.classifier_stub:
+                print(f"{placement} seed {seed}: kept from before ({saved.name})", flush=True)
+                continue
             cfg = TrainConfig.from_dict(base.to_dict())
             cfg.seed, cfg.model.conditioning = seed, placement
             with tempfile.TemporaryDirectory() as tmp:
@@ -187,10 +207,23 @@ def main() -> int:
                 swd = [r for r in Run(run_dir).stats() if "swd" in r][-1]["swd"]
                 gen = LoadedGenerator.from_run(run_dir)
                 scores = control(classifier, gen, labels, n=args.faces, seed=seed)
-            results.setdefault(label, []).append((scores, swd, minutes))
+            if not args.classifier_stub:
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                saved.write_text(json.dumps({"cpu": cpu_name(), "placement": placement, "seed": seed,
+                                             "attributes": list(ds.attributes), "control": scores, "swd": swd,
+                                             "minutes": minutes}, indent=1) + "\n")
+            else:
+                results.setdefault(label, []).append((scores, swd, minutes))
             print(f"{placement} seed {seed}: control " + ", ".join(f"{a} {c:+.2f}" for a, c in
                   zip(ds.attributes, scores)) + f"; SWD {swd:.1f}; {minutes:.1f} min", flush=True)
 
+    cpus = {cpu_name()}
+    for path in sorted(RESULTS.glob(f"{stem}-*.json")) if not args.classifier_stub else []:
+        kept_result = json.loads(path.read_text())
+        if kept_result["placement"] in placements:
+            cpus.add(kept_result["cpu"])
+            results.setdefault(kept_result["placement"], []).append(
+                (kept_result["control"], kept_result["swd"], kept_result["minutes"]))
     header = ["placement", "seeds", *(f"{a} on-off" for a in ds.attributes), "mean on-off", "SWD", "min/run"]
     rows = []
     for placement, runs in results.items():
@@ -200,8 +233,8 @@ def main() -> int:
     rows.append(["real faces (held out)", "-", *(f"{c:+.2f}" for c in ceiling),
                  f"{statistics.mean(ceiling):+.2f}", "-", "-"])
     stub = " **STUB classifier: the control numbers mean nothing**" if args.classifier_stub else ""
-    text = (f"CPU: {cpu_name()}. cdcgan {args.resolution} px, {args.channels} channels, {args.steps} steps of "
-            f"{args.batch}, seeds {args.seeds}; {args.faces} faces per attribute and value.{stub}\n\n"
+    text = (f"CPU: {'; '.join(sorted(cpus))}. cdcgan {args.resolution} px, {args.channels} channels, {args.steps} steps of "
+            f"{args.batch} (seeds per row: the table's column); {args.faces} faces per attribute and value.{stub}\n\n"
             + _table(rows, header))
     print("\n" + text)
     if args.out:
