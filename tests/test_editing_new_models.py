@@ -102,7 +102,7 @@ def test_generate_and_its_recipe_give_the_same_pixels(trained, tmp_path):
     assert first.shape[-1] == 3 and np.array_equal(first, second)
 
 
-def test_edit_pane_shows_faces_and_a_slider_changes_the_face(trained, qtbot):
+def test_edit_pane_shows_faces_a_slider_changes_the_face_and_interpolates(trained, qtbot):
     pytest.importorskip("pytestqt")
     from faceforge.gui.edit import EditPane
 
@@ -126,5 +126,16 @@ def test_edit_pane_shows_faces_and_a_slider_changes_the_face(trained, qtbot):
         z, y, _ = pane.current_latent()
         expected = pane._gen.images(z, y)[0]
         assert np.abs(pane.face_image.astype(int) - expected.astype(int)).max() <= 1
+        # interpolation between two sample faces: its ends are those faces
+        pane.reset_attributes()
+        pane.select_face(0)
+        pane.set_end("A")
+        pane.select_face(3)
+        with qtbot.waitSignal(pane.interpolationRendered, timeout=LONG):
+            pane.set_end("B")
+        strip = pane.interp_tab.interpolation.images
+        assert np.abs(strip[0].astype(int) - pane.images[0].astype(int)).max() <= 1
+        assert np.abs(strip[-1].astype(int) - pane.images[3].astype(int)).max() <= 1
+        assert not np.array_equal(strip[0], strip[-1])
     finally:
         pane.shutdown()
