@@ -103,7 +103,6 @@ def test_generate_and_its_recipe_give_the_same_pixels(trained, tmp_path):
 
 
 def test_edit_pane_shows_faces_a_slider_changes_the_face_and_interpolates(trained, qtbot):
-    pytest.importorskip("pytestqt")
     from faceforge.gui.edit import EditPane
 
     pane = EditPane()
