@@ -175,13 +175,13 @@ class MixingView(SnapshotFigureView):
     empty_text = "The style-mixing figure appears at the first snapshot."
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None):
-        super().__init__(runner, parent, max_height=320)
+        super().__init__(runner, parent, max_height=240)
 
     def _load(self, run_dir: Path, step: int):
         return load_figure(run_dir, step, listing="mixings")
 
     def _caption(self, step: int, figure: np.ndarray) -> str:
-        return f"Style mixing at step {step:,}: rows' coarse styles × columns' middle and fine"
+        return f"Style mixing, step {step:,}: coarse from rows, the rest from columns"
 
 
 class GrowthView:
