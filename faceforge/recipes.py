@@ -2,6 +2,11 @@
 
 ``NAME.png`` (or ``.gif``) gets ``NAME.recipe.json`` (checkpoint, seed, z, y, truncation, edits, and for a GIF
 how its frames play); ``faceforge generate --recipe`` rebuilds the same pixels from it. z and y are stored as numbers, so a recipe does not depend on RNG details.
+
+For a model with a W space (version 2) the recipe also keeps ``ws``, the per-layer styles exactly as the synthesis
+network used them after truncation and style mixing, and ``mix`` (the second face's seed and the layers it gave);
+rebuilding then runs only the synthesis network on ``ws`` with its constant noise. Version 1 recipes have no ``ws``
+and still rebuild from z and y.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import numpy as np
 
 from faceforge.fileio import atomic_write_text
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # 2: ws and mix for W-space models (version 1 recipes load unchanged)
 
 
 @dataclass
@@ -33,6 +38,10 @@ class Recipe:
     kind: str = "grid"
     # for an animation (GIF or MP4): how its frames play (frame_ms or fps, boomerang, scale), to rebuild it as it was
     animation: dict[str, Any] | None = None
+    # a W-space model: the styles synthesis used, (N, num_ws, w_dim), after truncation (psi = ``truncation``) and mixing
+    ws: list[list[list[float]]] | None = None
+    # style mixing: {"seed": the second faces' z seed, "layers": as asked ("coarse", "0-3"), "range": [start, stop)}
+    mix: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
 
     def save(self, path: Path) -> None:

@@ -154,6 +154,17 @@ class Run:
             return []
         return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))
 
+    def mixing_path(self, step: int) -> Path:
+        """A W-space model's style-mixing figure (rows' coarse styles x columns' middle and fine) at a snapshot."""
+        return self.samples_dir / "mixing" / f"{step:08d}.png"
+
+    def mixings(self) -> list[tuple[int, Path]]:
+        """(step, png) for every style-mixing figure, in step order (none for models without a W space)."""
+        folder = self.samples_dir / "mixing"
+        if not folder.is_dir():
+            return []
+        return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))
+
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints_dir / checkpoint_name(step)
 

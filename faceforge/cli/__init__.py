@@ -122,7 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--labels", choices=("data", "mean"), default="data",
                      help="attributes of the faces not set: rows drawn (by the seed) from the training labels the "
                           "checkpoint kept, or the data's mean label for every face")
-    gen.add_argument("--truncation", type=float, default=1.0, help="scale z towards the mean (0..1: more typical)")
+    gen.add_argument("--truncation", type=float, default=1.0,
+                     help="towards the average face (0..1: more typical): a W model lerps w towards its mean w "
+                          "(0 = one face for every seed), other models scale z")
+    gen.add_argument("--mix", metavar="SEED:LAYERS",
+                     help="style mixing (W models): these style layers come from seed SEED's faces (same "
+                          "attributes): coarse, middle, fine or a range such as 0-3, e.g. --mix 5:coarse")
     gen.add_argument("--ncols", type=int, help="grid columns [square]")
     gen.add_argument("--out", required=True, help="output PNG, or GIF or MP4 to animate the faces (a NAME.recipe.json "
                      "is written beside it)")

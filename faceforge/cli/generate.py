@@ -3,7 +3,11 @@ the recipe that regenerates it written beside it.
 
 Default faces take their attributes from the label rows the checkpoint kept (``--labels data``: drawn by the seed,
 so a grid shows the data's own mix), or all from the data's mean (``--labels mean``); ``--set`` values are in each
-column's units (``--set Age=60`` means 60 years)."""
+column's units (``--set Age=60`` means 60 years).
+
+For a model with a W space, ``--truncation`` lerps w towards the average w (0: the same average face for every
+seed) and ``--mix SEED:LAYERS`` gives the named style layers (coarse, middle, fine or a range "a-b") from seed
+SEED's faces; the recipe keeps the styles synthesis used, so ``--recipe`` rebuilds the pixels from them."""
 from __future__ import annotations
 
 import argparse
@@ -27,11 +31,23 @@ def save_animation(images, out: Path, recipe, *, default: dict) -> None:
                  scale=int(animation.get("scale", 1)), recipe=recipe)
 
 
+def parse_mix(text: str) -> tuple[int, str]:
+    """``--mix 5:coarse`` -> (5, "coarse"); the layers are checked against the model by ``layer_range``."""
+    seed, sep, layers = str(text).partition(":")
+    try:
+        if not sep or not layers.strip():
+            raise ValueError
+        return int(seed), layers.strip()
+    except ValueError:
+        raise ValueError(f"--mix takes SEED:LAYERS, e.g. 5:coarse, 5:middle, 5:fine or 5:0-3, not {text!r}") from None
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import torch
     from PIL import Image
 
     from faceforge.editing import LoadedGenerator, parse_settings
+    from faceforge.editing.generator import seeded_z
     from faceforge.editing.edits import enlarge
     from faceforge.fileio import atomic_open
     from faceforge.recipes import Recipe, as_lists, recipe_path
@@ -43,7 +59,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=args.device)
         z = torch.tensor(recipe.z, dtype=torch.float32)
         y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
-        images = gen.images(z, y, truncation=recipe.truncation)
+        if recipe.ws is not None:  # the styles as synthesis used them: no mapping, truncation or mixing again
+            images = gen.synthesize(torch.tensor(recipe.ws, dtype=torch.float32))
+        else:
+            images = gen.images(z, y, truncation=recipe.truncation)
         ncols = recipe.ncols
         scale = recipe.scale
     else:
@@ -56,12 +75,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
             gen = LoadedGenerator.from_checkpoint(Path(args.checkpoint), device=args.device)
         settings = parse_settings(args.set, gen.attributes)
         labels = args.labels if gen.conditional else None
-        images, z, y = gen.sample(n=args.n, seed=args.seed, settings=settings, truncation=args.truncation,
-                                  labels=labels or "mean")
+        z, y = gen.inputs(n=args.n, seed=args.seed, settings=settings, labels=labels or "mean")
+        ws, mix = None, None
+        if args.mix is not None:
+            mix_seed, layers = parse_mix(args.mix)
+            mix = {"seed": mix_seed, "layers": layers, "range": list(gen.layer_range(layers))}
+        if gen.w_space:
+            z2 = seeded_z(mix["seed"], args.n, gen.z_dim) if mix else None
+            ws = gen.styles(z, y, truncation=args.truncation, mix=(z2, mix["layers"]) if mix else None)
+            images = gen.synthesize(ws)
+        else:
+            images = gen.images(z, y, truncation=args.truncation)
         ncols, scale = args.ncols, 1
         recipe = Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(args.run).resolve()) if args.run else None,
                         seed=args.seed, n=args.n, z=as_lists(z), y=as_lists(y), truncation=args.truncation,
-                        edits=settings, labels=labels, ncols=ncols)
+                        edits=settings, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix)
         if labels == "data" and not gen.has_label_sample:
             print("note: this checkpoint keeps no label sample (an older run): every face has the mean label")
     if out.suffix.lower() in ANIMATIONS:  # an animation: frames play as the recipe says (or plainly for a grid's)

@@ -11,12 +11,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from faceforge.imaging import to_uint8
+
 from faceforge.checkpoints import CheckpointError, load_checkpoint
-from faceforge.config import TrainConfig
+from faceforge.config import ConfigError, TrainConfig
 from faceforge.data.label_scales import IDENTITY, LabelScale, scales_from_config
-from faceforge.models import build_generator
-from faceforge.runs import Run
+from faceforge.imaging import to_uint8
+from faceforge.models import build_generator, capabilities
 from faceforge.models.sampling import generate
+from faceforge.models.styles import broadcast, mix_styles, parse_layers
+from faceforge.runs import Run
+
+Mix = tuple[torch.Tensor, str]  # (the second faces' z, the layers they give: "coarse" | "middle" | "fine" | "a-b")
 
 
 def seeded_z(seed: int, n: int, z_dim: int) -> torch.Tensor:
@@ -144,13 +150,80 @@ class LoadedGenerator:
             y[:, self.attributes.index(name)] = self.to_network(name, value)
         return y
 
-    def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0) -> np.ndarray:
-        """(N,H,W,3) uint8. Truncation scales z towards the mean: lower = more typical faces, less variety."""
+    @property
+    def w_space(self) -> bool:
+        """The model has an intermediate latent W (registry capabilities): truncation lerps w towards w_avg and
+        faces can mix styles per layer; otherwise truncation scales z and mixing is refused."""
+        try:
+            return capabilities(self.config.model.name).w_space
+        except ConfigError:  # a model this installation does not have cannot have been built either
+            return False
+
+    @property
+    def num_ws(self) -> int:
+        return int(self.G.num_ws) if self.w_space else 0
+
+    def layer_range(self, layers: str) -> tuple[int, int]:
+        """A named range or "a-b" -> half-open style layers (the rule: :mod:`faceforge.models.styles`)."""
+        self._need_w("mixing styles")
+        return parse_layers(layers, self.num_ws)
+
+    def _need_w(self, what: str) -> None:
+        if not self.w_space:
+            raise ValueError(f"{what} needs a model with a W space (a style-based generator); "
+                             f"{self.config.model.name} maps z straight to pixels")
+
+    @torch.no_grad()
+    def styles(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0,
+               mix: Mix | None = None) -> torch.Tensor:
+        """The per-layer styles ws (N, num_ws, w_dim) as synthesis uses them: w = mapping(z, y) lerped towards
+        w_avg by ``truncation`` at every layer, then the layers ``mix`` names taken from its z's (same y, same
+        truncation). What a recipe records, so it rebuilds the pixels without the mapping network."""
+        self._need_w("styles")
+        device = next(self.G.parameters()).device
+        yy = y.to(device) if y is not None else None
+
+        def ws_of(zz: torch.Tensor) -> torch.Tensor:
+            w = self.G.mapping(zz.to(device), yy)
+            return self.G.truncate(w, float(truncation)) if truncation != 1.0 else broadcast(w, self.num_ws)
+
+        ws = ws_of(z)
+        if mix is not None:
+            ws = mix_styles(ws, ws_of(mix[0]), self.layer_range(mix[1]))
+        return ws.float().cpu()
+
+    @torch.no_grad()
+    def synthesize(self, ws: torch.Tensor, *, batch: int = 64) -> np.ndarray:
+        """(N,H,W,3) uint8 from per-layer styles, eval mode and the model's constant noise: one ws, one image."""
+        self._need_w("synthesis from styles")
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            device = next(self.G.parameters()).device
+            return np.concatenate([to_uint8(self.G.synthesis(ws[i : i + batch].to(device), noise="const"))
+                                   for i in range(0, len(ws), batch)])
+        finally:
+            self.G.train(was_training)
+
+    def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0,
+               mix: Mix | None = None) -> np.ndarray:
+        """(N,H,W,3) uint8. Truncation: lower = more typical faces, less variety. A W model lerps w towards w_avg
+        (0 gives the average face for every z) and renders with constant noise; other models scale z towards 0.
+        ``mix`` (W models only): the named layers take their styles from the second z's."""
+        if self.w_space:
+            return self.synthesize(self.styles(z, y, truncation=truncation, mix=mix))
+        if mix is not None:
+            self._need_w("style mixing")
         return generate(self.G, z * float(truncation), y)
+
+    def inputs(self, *, n: int, seed: int, settings: dict[str, float] | None = None,
+               labels: str = "mean") -> tuple[torch.Tensor, torch.Tensor | None]:
+        """z from the seed, y from ``default_y(labels=)`` with ``settings`` (in units) set."""
+        z = seeded_z(seed, n, self.z_dim)
+        return z, self.make_y(n, settings, base=self.default_y(n, seed=seed, labels=labels))
 
     def sample(self, *, n: int, seed: int, settings: dict[str, float] | None = None, truncation: float = 1.0,
                labels: str = "mean") -> tuple[np.ndarray, torch.Tensor, torch.Tensor | None]:
         """n faces for ``seed``: z from the seed, y from ``default_y(labels=)`` with ``settings`` (in units) set."""
-        z = seeded_z(seed, n, self.z_dim)
-        y = self.make_y(n, settings, base=self.default_y(n, seed=seed, labels=labels))
+        z, y = self.inputs(n=n, seed=seed, settings=settings, labels=labels)
         return self.images(z, y, truncation=truncation), z, y

@@ -126,9 +126,8 @@ class TrainPane(QWidget):
         self.samples = SampleScrubber(runner)
         self.samples.exported.connect(self.exported)
         self.samples.statusMessage.connect(self.statusMessage)
-        self.growth = GrowthView(runner)  # a progressive run's stage, a multi-scale run's strip (else hidden)
-        self.samples.shown.connect(self.growth.scales.show_step)
-        self.samples.add_below_grid(self.growth.scales)
+        self.growth = GrowthView(runner)  # a progressive run's stage; a multi-scale strip, a mixing figure (or hidden)
+        self.growth.attach(self.samples)
         self.run_title = QLabel("No run selected")
         self.run_title.setStyleSheet("font-weight: 600; font-size: 12pt")
         self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -354,8 +353,7 @@ class TrainPane(QWidget):
         if len(rows) or len(losses):
             self.plots.append_rows(rows, losses)
             self.growth.stage.add_rows(rows)
-        if update.scales is not None:  # before the grid: showing it asks for the strip of its step
-            self.growth.scales.show_live(*update.scales, follow=self.samples.following)
+        self.growth.show_live(update, follow=self.samples.following)  # before the grid: it asks for its step's
         if update.samples:
             self.samples.add_samples(update.samples)
         if update.grid is not None:

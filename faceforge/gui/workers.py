@@ -56,6 +56,7 @@ class TrainUpdate:
     cpu: dict[str, Any] | None = None  # the newest "cpu" event: busy, others, threads, text
     eval_s: float | None = None  # how long the newest quality measurement took
     scales: tuple[int, np.ndarray] | None = None  # a multi-scale model's newest strip (one face at every scale)
+    mixing: tuple[int, np.ndarray] | None = None  # a W-space model's newest style-mixing figure
 
 
 class _Outbox:
@@ -73,6 +74,7 @@ class _Outbox:
         self.cpu: dict[str, Any] | None = None
         self.eval_s: float | None = None
         self.scales: tuple[int, np.ndarray] | None = None
+        self.mixing: tuple[int, np.ndarray] | None = None
 
     def empty(self) -> bool:
         return not (self.rows or self.samples or self.grid is not None or self.messages or self.health
@@ -82,7 +84,8 @@ class _Outbox:
         rows = np.asarray(self.rows, np.float64).reshape(-1, len(STATS_COLUMNS))
         losses = np.concatenate(self.step_losses) if self.step_losses else np.zeros((0, 3))
         update = TrainUpdate(rows, self.samples, self.grid, self.messages, self.data_progress, self.checkpoint_step,
-                             losses, self.health, self.cpu, self.eval_s, self.scales)
+                             losses, self.health, self.cpu, self.eval_s, self.scales,
+                             self.mixing)
         self.__init__()
         return update
 
@@ -210,6 +213,8 @@ class TrainWorker(QThread):
                 box.grid = (int(event["step"]), event["grid"])
             if event.get("scales") is not None:
                 box.scales = (int(event["step"]), event["scales"])
+            if event.get("mixing") is not None:
+                box.mixing = (int(event["step"]), event["mixing"])
         elif kind == "message":
             box.messages.append((str(event.get("level", "info")), str(event.get("text", ""))))
         elif kind == "health":  # the core's plain-language health monitor (collapse, D winning, ...)

@@ -26,6 +26,7 @@ from faceforge.imaging import make_grid, to_uint8, write_png
 from faceforge.models import attributes_used, available_models, build_models, capabilities, config_problem
 from faceforge.models.layers import downsample, upsample
 from faceforge.models.sampling import fixed_grid_inputs, generate
+from faceforge.models.styles import mixing_figure
 from faceforge.runs import Run
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.training import losses
@@ -320,6 +321,10 @@ class Trainer:
             strip = self._scales_strip()
             write_png(self.run_folder.scales_path(self.step), strip, compress_level=1)
             extra["scales"] = strip
+        if self.caps.w_space:  # fixed z's: rows' coarse styles x columns' middle and fine ones (models/styles.py)
+            extra["mixing"] = mixing_figure(self.G_ema, z_dim=self.config.model.z_dim, seed=self.config.seed,
+                                            y=self.grid_y[:1] if self.grid_y is not None else None)
+            write_png(self.run_folder.mixing_path(self.step), extra["mixing"], compress_level=1)
         self._emit("sample", step=self.step, path=str(path), grid=grid, **extra)
         return path
 
