@@ -81,13 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--z-dim", type=int, help="latent size [100]")
     from faceforge.config import LOSS_KINDS
 
+    from faceforge.models import capabilities
+
+    own = {name: capabilities(name).defaults for name in models}
     t.add_argument("--loss", choices=LOSS_KINDS, help="GAN objective: bce (non-saturating), wgan-gp, hinge, rahinge "
-                   "(relativistic average hinge) [the model's own: bce for the DCGAN family]")
+                   "(relativistic average hinge); each model has its own default ("
+                   + ", ".join(f"{name} {d.loss}" for name, d in own.items()) + ") [bce]")
     t.add_argument("--n-critic", type=int, help="D steps per G step [1; 5 is usual for wgan-gp]")
     t.add_argument("--steps", type=int, help="total generator steps [2000]; with --resume, the new total")
     t.add_argument("--batch-size", type=int, help="images per step [64]")
-    t.add_argument("--lr-g", type=float, help="generator learning rate [2e-4]")
-    t.add_argument("--lr-d", type=float, help="discriminator learning rate [2e-4]")
+    t.add_argument("--lr-g", type=float, help="generator learning rate; each model has its own ("
+                   + ", ".join(f"{name} {d.lr_g:g}" for name, d in own.items()) + ") [2e-4]")
+    t.add_argument("--lr-d", type=float, help="discriminator learning rate; each model has its own ("
+                   + ", ".join(f"{name} {d.lr_d:g}" for name, d in own.items()) + ") [2e-4]")
     t.add_argument("--seed", type=int, help="random seed [0]")
     t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train [auto: cuda > mps > cpu]")
     t.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),

@@ -22,11 +22,11 @@ import torch
 from faceforge.checkpoints import load_checkpoint, save_checkpoint
 from faceforge.config import TrainConfig, is_builtin
 from faceforge.data.label_scales import apply_scales, scales_for
-from faceforge.imaging import make_grid, to_uint8, write_png
+from faceforge.imaging import make_grid, write_png
 from faceforge.models import attributes_used, available_models, build_models, capabilities, config_problem
-from faceforge.models.layers import downsample, upsample
+from faceforge.models.figures import snapshot_figures
+from faceforge.models.layers import downsample
 from faceforge.models.sampling import fixed_grid_inputs, generate
-from faceforge.models.styles import mixing_figure
 from faceforge.runs import Run
 from faceforge.tasks import ProgressFn, StopFn
 from faceforge.training import losses
@@ -36,6 +36,7 @@ from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
 from faceforge.training.sharing import CpuSharing
 from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
+from faceforge.training.step_undo import StepAbandoned, StepUndo
 
 
 @dataclass
@@ -45,10 +46,6 @@ class TrainResult:
     state: str  # finished | stopped | disk-full | failed
     config: TrainConfig  # the run's resolved config, as config.json holds it
     message: str = ""
-
-
-class StepAbandoned(Exception):
-    """Stop was asked for half-way through a step; the step was undone and the run is at the previous step."""
 
 
 class Trainer:
@@ -237,12 +234,8 @@ class Trainer:
         self.G.train()
         self.D.train()
         self.D.requires_grad_(True)
-        # what the first half of a step changes before any weight moves: noise RNG and BatchNorm statistics.
-        # Saving them (a few KB) lets a Stop abandon the step half-way and still resume bit-identically.
         self._grow(self.G, self.D, images_seen=self.images_seen)
-        # (and the global RNG, which a model may draw from while training: StyleGAN's mixing and per-pixel noise)
-        undo = (self.noise.get_state(), [b.clone() for b in (*self.G.buffers(), *self.D.buffers())],
-                torch.get_rng_state())
+        undo = StepUndo(noise=self.noise, modules=(self.G, self.D))  # a Stop half-way drops the step exactly
         for c in range(cfg.loss.n_critic):
             real, y = self.data.batch(self.step * cfg.loss.n_critic + c)
             z = torch.randn(B, zd, device=self.device, generator=self.noise)
@@ -297,18 +290,10 @@ class Trainer:
                 torch.ones((), device=acc.device),
             ])
 
-    def _abandon_if_stopped(self, undo) -> None:
-        """Before any weight has moved, a Stop can drop the step: restore what its first half changed (noise RNG,
-        BatchNorm statistics), drop its gradients and raise StepAbandoned, so a resume replays it exactly."""
-        if not self.should_stop():
-            return
-        self.opt_d.zero_grad(set_to_none=True)
-        self.noise.set_state(undo[0])
-        torch.set_rng_state(undo[2])
-        with torch.no_grad():
-            for b, saved in zip((*self.G.buffers(), *self.D.buffers()), undo[1]):
-                b.copy_(saved)
-        raise StepAbandoned
+    def _abandon_if_stopped(self, undo: StepUndo) -> None:
+        """Before any weight has moved, a Stop can drop the step (training/step_undo.py)."""
+        if self.should_stop():
+            undo.abandon(self.opt_d)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self) -> Path:
@@ -316,27 +301,13 @@ class Trainer:
         grid = make_grid(images)
         path = self.run_folder.sample_path(self.step)
         write_png(path, grid, compress_level=1)  # zlib level 1: a quarter of the encoding time, about the same size
-        extra = {}
-        if self.caps.multiscale:
-            strip = self._scales_strip()
-            write_png(self.run_folder.scales_path(self.step), strip, compress_level=1)
-            extra["scales"] = strip
-        if self.caps.w_space:  # fixed z's: rows' coarse styles x columns' middle and fine ones (models/styles.py)
-            extra["mixing"] = mixing_figure(self.G_ema, z_dim=self.config.model.z_dim, seed=self.config.seed,
-                                            y=self.grid_y[:1] if self.grid_y is not None else None)
-            write_png(self.run_folder.mixing_path(self.step), extra["mixing"], compress_level=1)
+        extra = snapshot_figures(self.G_ema, self.caps, grid_z=self.grid_z, grid_y=self.grid_y,
+                                 z_dim=self.config.model.z_dim, seed=self.config.seed)
+        paths = {"scales": self.run_folder.scales_path, "mixing": self.run_folder.mixing_path}
+        for name, figure in extra.items():
+            write_png(paths[name](self.step), figure, compress_level=1)
         self._emit("sample", step=self.step, path=str(path), grid=grid, **extra)
         return path
-
-    @torch.no_grad()
-    def _scales_strip(self) -> np.ndarray:
-        """The first grid face at every scale G emits (4 px up to the final size), each enlarged to the final size
-        without smoothing and laid side by side: how a person sees MSG-GAN settle coarse shapes before fine ones."""
-        y = self.grid_y[:1].to(self.device) if self.grid_y is not None else None
-        scales = self.G_ema(self.grid_z[:1].to(self.device), y, scales=True)
-        size = scales[-1].shape[-1]
-        strip = torch.cat([upsample(s.float(), size) for s in scales], dim=3)
-        return to_uint8(strip)[0]
 
     def evaluate(self) -> dict[str, float]:
         """Quality scores of G_ema's samples against a fixed real subset (same z, y and patches every time)."""
