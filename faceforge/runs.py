@@ -135,10 +135,7 @@ class Run:
     # samples and checkpoints
     def samples(self) -> list[tuple[int, Path]]:
         """(step, png) for every fixed-noise snapshot, in step order."""
-        if not self.samples_dir.is_dir():
-            return []
-        found = [(int(m.group(1)), p) for p in self.samples_dir.iterdir() if (m := _SAMPLE.match(p.name))]
-        return sorted(found)
+        return _numbered_pngs(self.samples_dir)
 
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"{step:08d}.png"
@@ -149,10 +146,7 @@ class Run:
 
     def scales(self) -> list[tuple[int, Path]]:
         """(step, png) for every multi-scale strip, in step order (none for other models)."""
-        folder = self.samples_dir / "scales"
-        if not folder.is_dir():
-            return []
-        return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))
+        return _numbered_pngs(self.samples_dir / "scales")
 
     def mixing_path(self, step: int) -> Path:
         """A W-space model's style-mixing figure (rows' coarse styles x columns' middle and fine) at a snapshot."""
@@ -160,10 +154,7 @@ class Run:
 
     def mixings(self) -> list[tuple[int, Path]]:
         """(step, png) for every style-mixing figure, in step order (none for models without a W space)."""
-        folder = self.samples_dir / "mixing"
-        if not folder.is_dir():
-            return []
-        return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))
+        return _numbered_pngs(self.samples_dir / "mixing")
 
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints_dir / checkpoint_name(step)
@@ -358,3 +349,10 @@ def find_run(spec: str | Path) -> Run:
             if run.name.startswith(f"{int(spec):05d}-"):
                 return run
     raise FileNotFoundError(f"{spec} is not a FaceForge run folder (no config.json in it)")
+
+
+def _numbered_pngs(folder: Path) -> list[tuple[int, Path]]:
+    """(step, path) of the NNNNNNNN.png files in ``folder``, in step order; [] when it does not exist."""
+    if not folder.is_dir():
+        return []
+    return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _SAMPLE.match(p.name)))

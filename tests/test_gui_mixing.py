@@ -14,10 +14,10 @@ pytest.importorskip("pytestqt")
 
 from faceforge.config import TrainConfig  # noqa: E402
 from faceforge.gui import growth_view  # noqa: E402
-from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.gui.snapshots import load_png  # noqa: E402
 from faceforge.runs import Run  # noqa: E402
 from toy_w_model import toy_w_registered  # noqa: E402
+from gui_helpers import main_window
 
 LONG = 120_000
 OLD_RUN = Path(__file__).parent / "data" / "old-run" / "runs" / "00000-builtin-faces-cdcgan32"
@@ -25,17 +25,8 @@ OLD_RUN = Path(__file__).parent / "data" / "old-run" / "runs" / "00000-builtin-f
 
 @pytest.fixture
 def window(qtbot):
-    with toy_w_registered():
-        w = MainWindow(initial_dataset=None, warm_up=False)
-        w.confirm_stop_on_close = lambda: True
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
+    with toy_w_registered(), main_window(qtbot) as w:
         yield w
-        if w.session.active:
-            w.session.stop()
-            w.session.wait(60_000)
-        w.shutdown()
 
 
 def toy_config() -> TrainConfig:

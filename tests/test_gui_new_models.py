@@ -17,7 +17,6 @@ pytest.importorskip("pytestqt")
 
 from faceforge.config import TrainConfig  # noqa: E402
 from faceforge.gui import growth_view  # noqa: E402
-from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.gui.snapshots import load_png  # noqa: E402
 from faceforge.gui.tasks import TaskRunner  # noqa: E402
 from faceforge.gui.workers import COL  # noqa: E402
@@ -25,6 +24,7 @@ from faceforge.models import Capabilities, ModelSpec, available_models, register
 from faceforge.models.layers import downsample, upsample  # noqa: E402
 from faceforge.models.registry import TrainingDefaults, unregister  # noqa: E402
 from faceforge.runs import Run  # noqa: E402
+from gui_helpers import main_window
 
 LONG = 120_000
 GROWING, MULTI = "toy-growing", "toy-multiscale"
@@ -139,16 +139,8 @@ def tiny_config(model: str, *, steps: int = 12) -> TrainConfig:
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(initial_dataset=None, warm_up=False)
-    w.confirm_stop_on_close = lambda: True
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    yield w
-    if w.session.active:
-        w.session.stop()
-        w.session.wait(60_000)
-    w.shutdown()
+    with main_window(qtbot) as w:
+        yield w
 
 
 def train_in(window, qtbot, cfg: TrainConfig) -> Path:

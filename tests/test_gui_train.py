@@ -14,9 +14,9 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from faceforge.config import TrainConfig  # noqa: E402
-from faceforge.gui.main_window import MainWindow  # noqa: E402
 from faceforge.runs import Run  # noqa: E402
 from faceforge.training import resume_run, start_run  # noqa: E402
+from gui_helpers import main_window
 
 LONG = 120_000  # ms; generous for a loaded 2-core machine, the runs themselves take a few seconds
 
@@ -40,16 +40,8 @@ def tiny_config(steps: int = 30, *, sample_every: int = 10) -> TrainConfig:
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(initial_dataset=None, warm_up=False)
-    w.confirm_stop_on_close = lambda: True
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    yield w
-    if w.session.active:
-        w.session.stop()
-        w.session.wait(60_000)
-    w.shutdown()
+    with main_window(qtbot) as w:
+        yield w
 
 
 def train_single_threaded(run_fn, *args, **kwargs):

@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from faceforge.imaging import to_uint8
-
 from faceforge.checkpoints import CheckpointError, load_checkpoint
 from faceforge.config import ConfigError, TrainConfig
 from faceforge.data.label_scales import IDENTITY, LabelScale, scales_from_config

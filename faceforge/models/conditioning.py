@@ -24,6 +24,13 @@ from torch import nn
 from faceforge.config import CONDITIONINGS  # noqa: F401  (kept importable from here)
 
 
+def require_y(y: torch.Tensor | None, like: torch.Tensor, who: str) -> torch.Tensor:
+    """A conditional network's y in ``like``'s dtype; a clear error when it was not given."""
+    if y is None:
+        raise ValueError(f"this conditional {who} needs an attribute vector y")
+    return y.to(like.dtype)
+
+
 def check_conditioning(name: str) -> None:
     if name not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {name!r}; choose one of {', '.join(CONDITIONINGS)}")

@@ -18,7 +18,7 @@ from torch import nn
 
 from faceforge.config import ModelConfig
 from faceforge.models.conditioning import (ConditionalBatchNorm2d, Projection, check_conditioning,
-                                           discriminator_kind, generator_input_takes_y)
+                                           discriminator_kind, generator_input_takes_y, require_y)
 
 
 def _n_blocks(resolution: int) -> int:
@@ -47,12 +47,6 @@ def _conditioning(config: ModelConfig, n_attributes: int) -> str:
         return "none"
     check_conditioning(config.conditioning)
     return config.conditioning
-
-
-def _y(y: torch.Tensor | None, like: torch.Tensor, who: str) -> torch.Tensor:
-    if y is None:
-        raise ValueError(f"this conditional {who} needs an attribute vector y")
-    return y.to(like.dtype)
 
 
 class Generator(nn.Module):
@@ -84,7 +78,7 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.n_attributes:
-            y = _y(y, z, "generator")
+            y = require_y(y, z, "generator")
             if self.y_at_input:
                 z = torch.cat([z, y], dim=1)
         x = z[:, :, None, None]
@@ -132,7 +126,7 @@ class Discriminator(nn.Module):
 
     def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.y_maps:
-            maps = _y(y, x, "discriminator")[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+            maps = require_y(y, x, "discriminator")[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
             x = torch.cat([x, maps], dim=1)
         return self.body(self.first(x))
 
@@ -140,7 +134,7 @@ class Discriminator(nn.Module):
         h = self.features(x, y)
         out = self.head(h).flatten()
         if self.projection is not None:
-            out = out + self.projection(h, _y(y, h, "discriminator"))
+            out = out + self.projection(h, require_y(y, h, "discriminator"))
         if not with_aux:
             return out
         return out, (self.aux_head(h).flatten(1) if self.aux_head is not None else None)

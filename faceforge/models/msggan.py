@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceforge.config import ModelConfig
-from faceforge.models.conditioning import Projection
+from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample
 
 WIDTH_DIVISOR = 4  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
@@ -54,12 +54,6 @@ def _act(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, 0.2)
 
 
-def _y(y: torch.Tensor | None, like: torch.Tensor, who: str) -> torch.Tensor:
-    if y is None:
-        raise ValueError(f"this conditional {who} needs an attribute vector y")
-    return y.to(like.dtype)
-
-
 class Generator(nn.Module):
     """G(z, y) -> image in [-1, 1], shape (N, 3, R, R); ``scales=True`` -> the list of images at 4, 8, ..., R px."""
 
@@ -80,7 +74,7 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, *, scales: bool = False):
         x = self.norm(z)
         if self.n_attributes:
-            x = torch.cat([x, _y(y, x, "generator")], dim=1)
+            x = torch.cat([x, require_y(y, x, "generator")], dim=1)
         h = self.norm(_act(self.latent(x).view(x.shape[0], -1, 4, 4)))
         h = self.norm(_act(self.base(h)))
         if not scales:  # sampling: the final image only, so the ToRGB of the lower scales is skipped
@@ -146,5 +140,5 @@ class Discriminator(nn.Module):
         h = self.features(x)
         out = self.head(h.flatten(1)).flatten()
         if self.projection is not None:
-            out = out + self.projection(h, _y(y, h, "discriminator"))
+            out = out + self.projection(h, require_y(y, h, "discriminator"))
         return out

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from faceforge.config import ModelConfig
-from faceforge.models.conditioning import Projection
+from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
                                      upsample)
 
@@ -114,9 +114,7 @@ class Generator(_Progressive):
         res, alpha = self._current()
         x = self.norm(z)
         if self.n_attributes:
-            if y is None:
-                raise ValueError("this conditional generator needs an attribute vector y")
-            x = torch.cat([x, y.to(x.dtype)], dim=1)
+            x = torch.cat([x, require_y(y, x, "generator")], dim=1)
         h = self.norm(nn.functional.leaky_relu(self.latent(x), 0.2).view(z.shape[0], -1, BASE, BASE))
         h = self.base(h)
         last = self.res.index(res)
@@ -163,7 +161,5 @@ class Discriminator(_Progressive):
         h = self.head(h)  # (N, C, 1, 1)
         out = self.out(h.flatten(1)).flatten()
         if self.projection is not None:
-            if y is None:
-                raise ValueError("this conditional discriminator needs an attribute vector y")
-            out = out + self.projection(h, y)
+            out = out + self.projection(h, require_y(y, h, "discriminator"))
         return out

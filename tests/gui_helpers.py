@@ -1,0 +1,22 @@
+"""The main window as the GUI tests open it: headless, 1280x800, no warm-up, and stopped and shut down after."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+
+@contextmanager
+def main_window(qtbot):
+    from faceforge.gui.main_window import MainWindow
+
+    w = MainWindow(initial_dataset=None, warm_up=False)
+    w.confirm_stop_on_close = lambda: True
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    try:
+        yield w
+    finally:
+        if w.session.active:
+            w.session.stop()
+            w.session.wait(60_000)
+        w.shutdown()
