@@ -49,6 +49,8 @@ class EqualizedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bias = self.bias * self.lr_multiplier if self.bias is not None else None
+        if x.numel() < self.weight.numel():  # scale the smaller tensor: (x c) W^T = c (x W^T), one pass fewer
+            return F.linear(x * self.scale, self.weight, bias)
         return F.linear(x, self.weight * self.scale, bias)
 
     def extra_repr(self) -> str:
