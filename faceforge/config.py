@@ -127,7 +127,7 @@ class DataConfig(JsonConfig):
 class ModelConfig(JsonConfig):
     """Architecture; ``name`` picks the builder in :mod:`faceforge.models.registry`."""
 
-    name: str = "cdcgan"  # a registry name: dcgan | cdcgan | msggan | progan (faceforge/models/registry.py)
+    name: str = "cdcgan"  # a registry name: dcgan | cdcgan | msggan | progan | stylegan (faceforge/models/registry.py)
     resolution: int = 32
     z_dim: int = 100
     n_attributes: int = 0
@@ -147,6 +147,11 @@ class ModelConfig(JsonConfig):
     # progressive growing (progan): images for each resolution's fade-in and again for its stable stretch,
     # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer)
     phase_images: int = 6400
+    # StyleGAN (models/stylegan.py): the intermediate latent's size, the mapping network's depth (2 is enough on a
+    # CPU; the paper's 8 is an option) and the probability that a training batch mixes two w's styles
+    w_dim: int = 256
+    mapping_layers: int = 2
+    style_mixing: float = 0.9
 
 
 @dataclass

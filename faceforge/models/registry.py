@@ -244,3 +244,35 @@ register("progan", ModelSpec(
                                            drift=0.001),
                  **_NORM_FREE),
     _progan_generator, _progan_discriminator))
+
+
+# ------------------------------------------------------------------------------------------------------ StyleGAN
+def _stylegan_generator(config: ModelConfig) -> nn.Module:
+    from faceforge.models.stylegan import Generator
+
+    return Generator(config)
+
+
+def _stylegan_discriminator(config: ModelConfig, d_norm: str) -> nn.Module:
+    from faceforge.models.stylegan import Discriminator
+
+    return Discriminator(config)
+
+
+def _check_stylegan(config: ModelConfig) -> None:
+    if config.mapping_layers < 1:
+        raise ConfigError(f"stylegan's mapping network needs at least one layer, not {config.mapping_layers}")
+    if config.w_dim < 1:
+        raise ConfigError(f"stylegan's w_dim must be positive, not {config.w_dim}")
+    if not 0.0 <= config.style_mixing <= 1.0:
+        raise ConfigError(f"style_mixing is a probability (0..1), not {config.style_mixing}")
+
+
+# style_layers is the count at 128 px, the largest resolution (2 * log2(R) - 2); G.num_ws has the exact one
+register("stylegan", ModelSpec(
+    Capabilities("StyleGAN 2 (Karras et al.): mapping network to W, modulated convolutions, noise, style mixing; "
+                 "unconditional or conditional", conditioning="optional", conditionings=("projection",),
+                 w_space=True, style_layers=12, minibatch_stddev=True, eval_sampling=True,
+                 defaults=TrainingDefaults(loss="bce", lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99,
+                                           r1_gamma=-1.0)),
+    _stylegan_generator, _stylegan_discriminator, check=_check_stylegan))

@@ -1,0 +1,140 @@
+"""StyleGAN: shapes, constant vs random noise, truncation to w_avg, style mixing through W+, training (with lazy
+R1) that moves w_avg, a stop half-way through a step and a resume that are bit-identical, sampling from the
+checkpoint through the editing layer, and a conditional G that follows y."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from faceforge.checkpoints import load_checkpoint
+from faceforge.config import ModelConfig
+from faceforge.editing.generator import LoadedGenerator
+from faceforge.models import build_models, capabilities
+from faceforge.runs import Run
+from faceforge.training import resume_run, start_run
+from helpers import assert_same_weights, random_dataset, tiny_config
+
+ATTRS = ("attr0", "attr1", "attr2")
+
+
+def _config(res=32, n_attributes=0, style_mixing=0.9):
+    return ModelConfig(name="stylegan", resolution=res, z_dim=16, w_dim=16, g_channels=8, d_channels=8,
+                       n_attributes=n_attributes, conditioning="projection", style_mixing=style_mixing)
+
+
+def _run_config(*, steps, conditional=False):
+    cfg = tiny_config(model="stylegan", loss="bce", steps=steps, attrs=ATTRS if conditional else ())
+    cfg.model.conditioning = "projection"
+    cfg.model.w_dim = 16
+    cfg.loss.r1_gamma, cfg.loss.r1_every = -1.0, 2
+    return cfg
+
+
+def _models(res=32, n_attributes=0, **kwargs):
+    torch.manual_seed(0)
+    G, D = build_models(_config(res=res, n_attributes=n_attributes, **kwargs))
+    with torch.no_grad():  # a w_avg away from zero, so truncation has somewhere to go
+        G.w_avg.normal_()
+    return G, D
+
+
+@pytest.mark.parametrize("res", [32, 64])
+def test_shapes_styles_and_noise_modes(res):
+    G, D = _models(res=res)
+    assert G.num_ws == 2 * (res.bit_length() - 1) - 2 <= capabilities("stylegan").style_layers
+    z = torch.randn(8, 16)
+    with torch.no_grad():
+        G.eval()
+        image = G(z)
+        assert image.shape == (8, 3, res, res) and image.abs().max() <= 1
+        assert D(image).shape == (8,)
+        assert torch.equal(G(z), image)  # eval: constant noise buffers, one z gives one image
+        for layer in (G.base, *G.convs):
+            layer.noise.strength.fill_(0.5)
+        assert torch.equal(G(z, noise="const"), G(z, noise="const"))
+        assert not torch.allclose(G(z, noise="random"), G(z, noise="const"), atol=1e-4)
+        assert not torch.allclose(G(z, noise="none"), G(z, noise="const"), atol=1e-4)
+
+
+def test_truncation_zero_gives_w_avg_for_every_z():
+    G, _ = _models()
+    G.eval()
+    with torch.no_grad():
+        images = G(torch.randn(4, 16), truncation=0.0)
+        average = G.synthesis(G.w_avg.expand(1, G.num_ws, -1))
+        assert torch.allclose(images, average.expand(4, -1, -1, -1), atol=1e-6)
+        w = G.mapping(torch.randn(2, 16))
+        ws = G.truncate(w, 0.5, layers=3)  # only the styles below 3 move towards w_avg
+        assert torch.allclose(ws[:, :3], G.w_avg.lerp(w, 0.5)[:, None].expand(-1, 3, -1))
+        assert torch.equal(ws[:, 3:], w[:, None].expand(-1, G.num_ws - 3, -1))
+
+
+def test_mixing_takes_the_second_faces_styles_from_layer_k():
+    G, _ = _models()
+    G.eval()
+    z1, z2, k = torch.randn(2, 16), torch.randn(2, 16), 3
+    with torch.no_grad():
+        mixed = G(z1, mix=(z2, k))
+        w1, w2 = G.truncate(G.mapping(z1), 1.0), G.truncate(G.mapping(z2), 1.0)
+        manual = G.synthesis(torch.cat([w1[:, :k], w2[:, k:]], dim=1))
+        assert torch.allclose(mixed, manual, atol=1e-6)
+        assert not torch.allclose(mixed, G(z1), atol=1e-4) and not torch.allclose(mixed, G(z2), atol=1e-4)
+
+
+@pytest.mark.parametrize("probability,mixes", [(1.0, True), (0.0, False)])
+def test_training_forward_mixes_styles_and_tracks_w_avg(probability, mixes):
+    G, _ = _models(style_mixing=probability)
+    seen = []
+    synthesis = G.synthesis
+    G.synthesis = lambda ws, **kw: seen.append(ws) or synthesis(ws, **kw)
+    before = G.w_avg.clone()
+    G.train()
+    G(torch.randn(4, 16))
+    ws = seen[0]
+    assert (not torch.allclose(ws[:, 0], ws[:, -1])) == mixes  # a second w takes over from a random layer
+    assert not torch.allclose(G.w_avg, before)
+    G.eval()
+    G(torch.randn(4, 16))
+    assert torch.allclose(seen[1][:, 0], seen[1][:, -1])  # eval never mixes
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_trains_with_r1_and_moves_w_avg(tmp_path, conditional):
+    ds = random_dataset(n_attr=3 if conditional else 0)
+    result = start_run(_run_config(steps=3, conditional=conditional), run_dir=tmp_path / "run", dataset=ds)
+    assert result.state == "finished" and result.config.model.n_attributes == (3 if conditional else 0)
+    rows = [r for r in Run(tmp_path / "run").stats() if "loss_d" in r]
+    assert rows and all(torch.isfinite(torch.tensor([r["loss_g"], r["loss_d"]])).all() for r in rows)
+    state = load_checkpoint(Run(tmp_path / "run").latest_checkpoint())
+    assert state["G"]["w_avg"].abs().sum() > 0 and torch.equal(state["G"]["w_avg"], state["G_ema"]["w_avg"])
+
+
+def test_stop_mid_step_and_resume_is_bit_identical_and_samples(tmp_path):
+    ds = random_dataset(n_attr=3)
+    start_run(_run_config(steps=4, conditional=True), run_dir=tmp_path / "a", dataset=ds)
+    polls = []
+
+    def stop_in_step_two() -> bool:  # polled at a step's top, after D's forward and after its backward
+        polls.append(1)
+        return len(polls) == 5
+    stopped = start_run(_run_config(steps=4, conditional=True), run_dir=tmp_path / "b", dataset=ds,
+                        should_stop=stop_in_step_two)
+    assert stopped.state == "stopped" and stopped.step == 1
+    resumed = resume_run(tmp_path / "b", steps=4, dataset=ds)
+    assert resumed.state == "finished" and resumed.step == 4
+    assert_same_weights(tmp_path / "a", tmp_path / "b")
+
+    gen = LoadedGenerator.from_run(tmp_path / "b")
+    first, z, _ = gen.sample(n=4, seed=1, settings={"attr0": 1.0})
+    assert first.shape == (4, 32, 32, 3)
+    assert (gen.images(z, gen.make_y(4, {"attr0": 1.0})) == first).all()  # constant noise: one z, one image
+
+
+def test_conditional_generator_follows_y():
+    G, D = _models(n_attributes=3)
+    G.eval()
+    z = torch.randn(4, 16)
+    with torch.no_grad():
+        on, off = G(z, torch.ones(4, 3)), G(z, -torch.ones(4, 3))
+        assert not torch.allclose(on, off, atol=1e-4)
+        assert not torch.allclose(D(on, torch.ones(4, 3)), D(on, -torch.ones(4, 3)), atol=1e-5)
