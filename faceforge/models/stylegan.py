@@ -100,7 +100,7 @@ class Generator(nn.Module):
 
     def truncate(self, w: torch.Tensor, psi: float, *, layers: int | None = None) -> torch.Tensor:
         """(N, w_dim) -> (N, num_ws, w_dim), styles < ``layers`` (all when None) lerped towards w_avg by psi."""
-        ws = w.unsqueeze(1).expand(-1, self.num_ws, -1)
+        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)  # a tensor of its own, so an editor may change it in place
         if psi == 1.0:
             return ws
         n = self.num_ws if layers is None else max(0, min(self.num_ws, int(layers)))
