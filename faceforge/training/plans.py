@@ -126,6 +126,9 @@ PRESETS: dict[str, Preset] = {
     # MSG-GAN sees every scale from the first step: a quick look shows the coarse scales settle within minutes
     "MSG-GAN quick look, CPU, 32 px": Preset(resolution=32, channels=32, steps=2000, sample_every=100,
                                              checkpoint_every=500, device="cpu", model="msggan"),
+    # StyleGAN's W (truncation, style mixing) in minutes on a CPU; 32 px is its quick size
+    "StyleGAN quick look, CPU, 32 px": Preset(resolution=32, channels=32, steps=2000, sample_every=100,
+                                              checkpoint_every=500, device="cpu", model="stylegan"),
     "MSG-GAN, faces 64 px": Preset(resolution=64, channels=64, steps=20000, sample_every=250, checkpoint_every=1000,
                                    device="auto", batch_size=32, model="msggan"),
     # the growth to 64 px completes in the first 60% of the images; the rest trains the whole network
