@@ -18,7 +18,7 @@ def _config_from_args(args: argparse.Namespace):
                                           fit_model)
 
     cfg = TrainConfig.load(Path(args.config)) if args.config else TrainConfig()
-    args._config_model = cfg.model.name if args.config else None  # --model of the config's own model keeps its loss
+    config_model = cfg.model.name if args.config else None  # --model naming the config's own model keeps its loss
     d, m, s, o = cfg.data, cfg.model, cfg.schedule, cfg.optim
     if args.data is not None:
         d.source = args.data
@@ -36,7 +36,7 @@ def _config_from_args(args: argparse.Namespace):
         m.resolution = d.resolution = args.resolution
     if args.model is not None:
         m.name = args.model
-        if args.model != getattr(args, "_config_model", None):
+        if args.model != config_model:
             apply_model_defaults(cfg)  # its loss and learning rates; --loss, --lr-g... below still win
     elif not args.config:
         fit_model(cfg, requested=DEFAULT_MODEL)

@@ -213,13 +213,17 @@ class GrowthView:
         for view, _ in self.figures:
             view.reset(None, enabled=False)
 
-    def open(self, run_dir: Path, config: TrainConfig | None, rows: np.ndarray, shown_step: int | None) -> None:
-        """A run's history is loaded: what its model's capabilities call for, from what is on disk."""
+    def open(self, run_dir: Path, config: TrainConfig | None, rows: np.ndarray) -> None:
+        """A run's history is loaded: what its model's capabilities call for; then ``show_step`` the snapshot on
+        screen (after any live figures have come in, so those are not read back from their files)."""
         caps = _capabilities(config)
         final = config.model.resolution if config is not None else None
         self.stage.reset(progressive=bool(caps and caps.progressive), final=final)
         self.stage.add_rows(rows)
         for view, capability in self.figures:
             view.reset(Path(run_dir), enabled=bool(caps and getattr(caps, capability)))
-            if shown_step is not None:
-                view.show_step(shown_step)
+
+    def show_step(self, step: int | None) -> None:
+        if step is not None:
+            for view, _ in self.figures:
+                view.show_step(step)

@@ -213,10 +213,11 @@ class TrainPane(QWidget):
         self._total_steps = int(history.status.get("total_steps") or (cfg.schedule.steps if cfg else 0))
         self.plots.set_total_steps(self._total_steps)
         self.run_info.setText(self._describe(history))
-        self.growth.open(history.path, cfg, history.rows, self.samples.current_step)
+        self.growth.open(history.path, cfg, history.rows)
         buffered, self._buffer = self._buffer, []
         for update in buffered:
             self._apply_update(update, buffered=True)
+        self.growth.show_step(self.samples.current_step)  # after the live figures: no file read for those
         self._update_progress()
         self._update_buttons()
         self.runShown.emit(str(history.path))
