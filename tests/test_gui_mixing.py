@@ -54,14 +54,15 @@ def test_a_w_run_shows_the_style_mixing_figure_live_and_when_opened_and_a_dcgan_
     mixing = pane.growth.mixing
     reads = []
     real_load = growth_view.load_figure
-    monkeypatch.setattr(growth_view, "load_figure", lambda *a, **k: reads.append(a))  # live: from the event
+    # live: from the event (the first snapshot may come before the pane opened the run: read from its file)
+    monkeypatch.setattr(growth_view, "load_figure", lambda *a, **k: reads.append(a[1]))
     with qtbot.waitSignal(window.trainingFinished, timeout=LONG) as finished:
         assert window.start_training(toy_config())
     assert finished.args[0]["state"] == "finished", finished.args[0]
     run_dir = Path(finished.args[0]["run_dir"])
     qtbot.waitUntil(lambda: mixing.shown_step == 12, timeout=10_000)
     on_disk = load_png(Run(run_dir).mixing_path(12))
-    assert np.array_equal(mixing.view.array(), on_disk) and not reads
+    assert np.array_equal(mixing.view.array(), on_disk) and set(reads) <= {0}
     assert mixing.isVisibleTo(pane) and mixing.title.text().startswith("Style mixing, step 12:")
     assert varied(mixing.view) and not pane.growth.scales.isVisibleTo(pane)
     if os.environ.get("FACEFORGE_SHOTS"):

@@ -125,6 +125,7 @@ class SnapshotFigureView(QWidget):
             return
         self._arrays = {int(step): figure}  # only the newest: older ones are read back from their files
         if follow:
+            self._slot.cancel()  # a file read of an older snapshot still on its way must not cover this one
             self._display(int(step), figure)
 
     def show_step(self, step: int) -> None:
@@ -132,6 +133,7 @@ class SnapshotFigureView(QWidget):
         if not self.enabled or self.run_dir is None or step == self.shown_step:
             return
         if step in self._arrays:
+            self._slot.cancel()
             self._display(step, self._arrays[step])
             return
         self._slot.start(f"load {self.title_text.lower()}", self._load, self.run_dir, int(step),
