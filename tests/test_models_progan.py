@@ -75,6 +75,33 @@ def test_outputs_at_every_stage_and_a_continuous_fade_in():
         assert (scores[1:] - scores[:-1]).abs().max() < (scores - scores[0]).abs().max() / 3
 
 
+def test_in_a_fade_in_d_sees_the_reals_blended_between_two_resolutions_as_g_makes_its_images():
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    _, D = _grown(PHASE + 4)  # 8 px fading in, alpha 0.25
+    seen = D.blend_reals(x)
+    assert seen.shape == x.shape
+    at8, at4 = torch.nn.functional.avg_pool2d(x, 4), torch.nn.functional.avg_pool2d(x, 8)
+    expected = 0.75 * torch.nn.functional.interpolate(at4, size=8) + 0.25 * at8
+    torch.testing.assert_close(torch.nn.functional.avg_pool2d(seen, 4), expected)
+    for stable in (0, 2 * PHASE, 10**9):  # a stable stage: the reals as they are
+        D.grow(stable)
+        assert D.blend_reals(x) is x
+
+
+def test_training_gives_d_the_blended_reals(tmp_path, monkeypatch):
+    from faceforge.models import progan
+    stages = []
+    real_blend = progan.Discriminator.blend_reals
+
+    def spy(self, x):
+        stages.append(self.stage()["alpha"])
+        return real_blend(self, x)
+
+    monkeypatch.setattr(progan.Discriminator, "blend_reals", spy)
+    start_run(_config(4), run_dir=tmp_path / "run", dataset=random_dataset(n_attr=0))
+    assert stages == [1.0, 1.0, 0.0, 0.5]  # every D step, at the stage it trains
+
+
 def _config(steps, *, attrs=(), phase_images=PHASE):
     cfg = tiny_config(model="progan", loss="wgan-gp", steps=steps, attrs=attrs)
     cfg.model.phase_images = phase_images

@@ -148,6 +148,17 @@ class Discriminator(_Progressive):
         self.out = EqualizedLinear(c, 1, gain=1.0)
         self.projection = Projection(self.n_attributes, c) if self.n_attributes else None
 
+    def blend_reals(self, x: torch.Tensor) -> torch.Tensor:
+        """The real batch as D should see it at this stage: during a fade-in G's image is the previous resolution's
+        enlarged, giving way to the new one with alpha, so the reals are blended the same way (the paper's
+        ``process_reals``); without it a fading-in G is told apart by its blur alone and the critic runs away at
+        every new resolution. Returned at the input's size (the gradient penalty mixes it with G's images)."""
+        res, alpha = self._current()
+        if alpha >= 1.0 or res == BASE:
+            return x
+        low = upsample(downsample(x, res // 2), res)
+        return upsample(torch.lerp(low, downsample(x, res), alpha), x.shape[-1])
+
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         res, alpha = self._current()
         first = self.res.index(res)

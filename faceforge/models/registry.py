@@ -58,7 +58,8 @@ class Capabilities:
     minibatch_stddev: bool = False  # D couples samples through minibatch standard deviation (group size matters)
     eval_sampling: bool = True  # sample with G in eval mode (BatchNorm running statistics)
     # trains through a schedule of growing resolutions: G and D have ``grow(images_seen)`` (the stage is kept in
-    # their buffers, so checkpoints and G_ema carry it) and ``stage() -> {"res": .., "alpha": ..}`` for the stats
+    # their buffers, so checkpoints and G_ema carry it), ``stage() -> {"res": .., "alpha": ..}`` for the stats, and D
+    # has ``blend_reals(x)``: the real batch as D should see it in a fade-in
     progressive: bool = False
     # G emits an image at every scale: ``G(z, y, scales=True)`` is a list from 4 px up to the final size, and D
     # takes such a list (or one image, which it pools down to each scale itself)

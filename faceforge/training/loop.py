@@ -245,6 +245,8 @@ class Trainer:
                     real = [downsample(real, f.shape[-1]) for f in fake]
                 else:
                     fake = self.G(z, y)
+                    if self.caps.progressive:  # in a fade-in the reals blend two resolutions as G's images do
+                        real = self.D.blend_reals(real)
                 out_real, aux_real = discriminate(self.D, real, y)
                 out_fake = self.D(_detached(fake), y)
             if c == 0:  # Stop lands within a quarter of a step, not a whole one (1 s at 64 px)
