@@ -115,3 +115,11 @@ def upsample(x: torch.Tensor, size: int) -> torch.Tensor:
     if x.shape[-1] == size:
         return x
     return F.interpolate(x, size=(size, size), mode="nearest")
+
+
+def upsample2x_smooth(x: torch.Tensor) -> torch.Tensor:
+    """Bilinear 2x up-sampling for G's blocks (StyleGAN 2 filters its up-sampling too): with one 3x3 convolution
+    per block, nearest up-sampling leaves the lower resolution's blocks visible in the faces (MSG-GAN and ProGAN on
+    CelebA, bench/model_quality.py)."""
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+

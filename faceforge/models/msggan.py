@@ -37,7 +37,8 @@ from torch import nn
 
 from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection, require_y
-from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample
+from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
+                                     upsample2x_smooth)
 
 WIDTH_DIVISOR = 4  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
 WIDTH_CAP = 8  # ... and at most WIDTH_CAP * channels
@@ -57,10 +58,6 @@ def width(channels: int, *, res: int, resolution: int) -> int:
 
 def _act(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, 0.2)
-
-
-def _up(h: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
 class Generator(nn.Module):
@@ -88,11 +85,11 @@ class Generator(nn.Module):
         h = self.norm(_act(self.base(h)))
         if not scales:  # sampling: the final image only, so the ToRGB of the lower scales is skipped
             for block in self.blocks:
-                h = self.norm(_act(block(_up(h))))
+                h = self.norm(_act(block(upsample2x_smooth(h))))
             return torch.tanh(self.to_rgb[-1](h))
         images = [torch.tanh(self.to_rgb[0](h))]
         for block, rgb in zip(self.blocks, self.to_rgb[1:]):
-            h = self.norm(_act(block(_up(h))))
+            h = self.norm(_act(block(upsample2x_smooth(h))))
             images.append(torch.tanh(rgb(h)))
         return images
 

@@ -32,7 +32,7 @@ from torch import nn
 from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
-                                     upsample)
+                                     upsample, upsample2x_smooth)
 
 BASE = 4  # the first resolution trained
 
@@ -121,7 +121,7 @@ class Generator(_Progressive):
         prev = h
         for i in range(last):
             prev = h
-            h = self.blocks[i](upsample(h, self.res[i + 1]))
+            h = self.blocks[i](upsample2x_smooth(h))
         rgb = self.to_rgb[last](h)
         if alpha < 1.0 and last > 0:  # fade-in: the previous stage's image, enlarged, gives way to the new block's
             rgb = torch.lerp(upsample(self.to_rgb[last - 1](prev), res), rgb, alpha)
