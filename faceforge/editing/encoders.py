@@ -352,20 +352,20 @@ def reconstruct(gen, encoders: Encoders, image: np.ndarray) -> np.ndarray:
 
 def refine(gen, image: np.ndarray, z0: torch.Tensor, y: torch.Tensor | None, steps: int = 200, *,
            lr: float = 0.05, prior: float = 0.01, optimise_y: bool = False, progress: ProgressFn | None = None,
-           should_stop: StopFn | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+           should_stop: StopFn | None = None, seconds: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Improve E_z's guess by gradient descent on z: Adam on ``pixel MSE(G(z, y), x) + prior * mean(z**2)`` (the
     second term is the Gaussian prior's log-density, which keeps z where the generator was trained, so edits
     stay faces). With ``optimise_y`` y is fitted too (kept in [-1.5, 1.5]); the caller's y is then only a start.
 
     Returns (z, y) as new tensors (y unchanged unless optimised). Stops early, returning the best so far, when
-    ``should_stop()`` turns true. ``progress`` gets ``{"kind": "refine", "step", "total_steps", "loss"}``.
+    ``should_stop()`` turns true or after ``seconds`` of wall time (comparisons at equal compute). ``progress`` gets ``{"kind": "refine", "step", "total_steps", "loss"}``.
     """
     with torch.inference_mode(False), torch.enable_grad():  # works even when called under inference_mode
         return _refine(gen, image, z0, y, steps, lr=lr, prior=prior, optimise_y=optimise_y, progress=progress,
-                       should_stop=should_stop)
+                       should_stop=should_stop, seconds=seconds)
 
 
-def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should_stop):
+def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should_stop, seconds=None):
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     G = gen.G
@@ -382,6 +382,7 @@ def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should
     opt = torch.optim.Adam(params, lr=lr)
     best = (float("inf"), z.detach().clone(), None if y_var is None else y_var.detach().clone())
     every = max(1, steps // 50)
+    t0 = time.perf_counter()
     for step in range(steps + 1):
         out = G(z, y_var)
         pix = nn.functional.mse_loss(out, target)
@@ -390,7 +391,7 @@ def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should
             best = (loss.item(), z.detach().clone(), None if y_var is None else y_var.detach().clone())
         if step % every == 0 or step == steps:
             emit({"kind": "refine", "step": step, "total_steps": steps, "loss": float(pix.item())})
-        if step == steps or stop():
+        if step == steps or stop() or (seconds is not None and time.perf_counter() - t0 >= seconds):
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
