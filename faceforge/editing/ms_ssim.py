@@ -73,7 +73,7 @@ def _as_tensor(images) -> torch.Tensor:
     arr = np.asarray(images)
     if arr.ndim == 3:
         arr = arr[None]
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return torch.from_numpy(np.array(arr, dtype=np.uint8)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 @torch.no_grad()
