@@ -389,9 +389,10 @@ def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should
         loss = pix + prior * z.pow(2).mean()
         if loss.item() < best[0]:
             best = (loss.item(), z.detach().clone(), None if y_var is None else y_var.detach().clone())
-        if step % every == 0 or step == steps:
+        out_of_time = seconds is not None and time.perf_counter() - t0 >= seconds
+        if step % every == 0 or step == steps or out_of_time:
             emit({"kind": "refine", "step": step, "total_steps": steps, "loss": float(pix.item())})
-        if step == steps or stop() or (seconds is not None and time.perf_counter() - t0 >= seconds):
+        if step == steps or stop() or out_of_time:
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
