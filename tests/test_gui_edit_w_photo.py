@@ -1,7 +1,7 @@
 """The Edit pane's Photo tab on a run whose model has a W space (the toy W model, tests/toy_w_model.py): the same
 workflow as for a DCGAN-family run - no encoders yet, Train encoders (here the W+ encoder), encode, Refine
-(projection in W+) to the 'refined' state - and the photo's W+ code renders in the current face and moves with
-an attribute slider."""
+(projection in W+) to the 'refined' state - and the photo's W+ code renders in the current face, moves with
+an attribute slider, exports with a recipe of its styles and interpolates to a sampled face."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,7 +43,7 @@ def pane(qtbot, w_run):
     p.shutdown()
 
 
-def test_a_photo_is_encoded_into_w_plus_refined_and_edited_in_the_photo_tab(pane, qtbot, w_run):
+def test_a_photo_is_encoded_into_w_plus_refined_edited_exported_and_interpolated(pane, qtbot, w_run, tmp_path):
     from faceforge.gui.edit import photo as photo_module
 
     pane.set_run(w_run)
@@ -81,3 +81,19 @@ def test_a_photo_is_encoded_into_w_plus_refined_and_edited_in_the_photo_tab(pane
     pane.set_attribute("attr0", flip)
     qtbot.waitUntil(lambda: not np.array_equal(pane.face_image, shown), timeout=LONG)
     pane.grab().save("/tmp/faceforge-w-photo-tab.png")
+    # the edited photo exports with a recipe of its styles, and interpolates to a sampled face
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.current.export_png(tmp_path / "photo.png")
+    from faceforge.editing.edits import regenerate
+    from faceforge.recipes import Recipe
+
+    recipe = Recipe.load(tmp_path / "photo.recipe.json")
+    assert recipe.ws is not None and np.array_equal(regenerate(recipe, gen), gen.images(*pane.current_latent()[:2])[0])
+    edited = pane.face_image.copy()
+    pane.set_end("A")
+    pane.select_face(0)
+    with qtbot.waitSignal(pane.interpolationRendered, timeout=LONG):
+        pane.set_end("B")
+    frames = pane.interp_tab.interpolation.images
+    assert np.abs(frames[0].astype(int) - edited.astype(int)).max() <= 1 and not np.array_equal(frames[0], frames[-1])
+    pane.grab().save("/tmp/faceforge-w-photo-interp.png")
