@@ -88,8 +88,7 @@ def _encoders(run_dir: Path, gen, data, args):
     run = Run(run_dir)
     if run.encoder_path(gen.step) not in run.encoder_files():
         t0 = time.time()
-        extra = {} if gen.w_space else {"dataset": data}
-        photo_latents.train(run_dir, gen=gen, steps=args.encoder_steps, batch_size=args.encoder_batch, **extra)
+        photo_latents.train(run_dir, gen=gen, steps=args.encoder_steps, batch_size=args.encoder_batch, dataset=data)
         print(f"{gen.config.model.name}: encoders trained in {time.time() - t0:.0f} s", flush=True)
     return photo_latents.load(run_dir, gen=gen)
 

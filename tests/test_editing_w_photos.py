@@ -34,11 +34,11 @@ def toy_w():
 def _w_run(name, root, attrs):
     torch.manual_seed(0)
     run_dir = root / "run"
-    result = start_run(tiny_config(model=name, steps=6, attrs=attrs), run_dir=run_dir,
-                       dataset=random_dataset(n_attr=len(attrs)))
+    data = random_dataset(n=256, n_attr=len(attrs))
+    result = start_run(tiny_config(model=name, steps=6, attrs=attrs), run_dir=run_dir, dataset=data)
     assert result.state == "finished"
     gen = LoadedGenerator.from_run(run_dir)
-    train = photo_latents.train(run_dir, gen=gen, steps=ENCODER_STEPS, batch_size=16, log_every=50)
+    train = photo_latents.train(run_dir, gen=gen, steps=ENCODER_STEPS, batch_size=16, log_every=50, dataset=data)
     assert train.state == "finished" and train.path is not None
     return run_dir, gen, photo_latents.load(run_dir, gen=gen)
 
@@ -115,6 +115,7 @@ def test_a_photo_code_takes_edits_interpolates_and_exports_a_recipe(cw_run, tmp_
     face = _faces(gen, 1, seed=4)[0]
     code, y = photo_latents.encode(gen, enc, face)
     assert y is not None and y.shape == (1, 2)
+    assert set(enc.reliability) == {"attr0", "attr1"}  # E_y learnt from the real rows, scored on held-out ones
     own = gen.images(code, y)[0]
     edited = gen.images(code, gen.make_y(1, {"attr0": -float(y[0, 0].sign() or 1) * 1.0}, base=y))[0]
     assert not np.array_equal(own, edited)  # the slider moves the face (through the mean w of y')

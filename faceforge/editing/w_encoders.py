@@ -12,8 +12,9 @@ zero, so an untrained encoder guesses the average face, not noise). Its loss has
 - in pixels: the mean squared error between synthesis(predicted ws) and x, because equal errors in W do not
   matter equally to the picture, and the photo workflow judges the picture.
 
-E_y (conditional runs) learns y from the same generated faces (binary cross-entropy, as E_y's fallback when the
-run's data is not at hand). Files: ``RUN/encoders/encoders-<generator step>.pt`` as today, weights only through the
+E_y (conditional runs) is the IcGAN's: trained on the run's real labelled data with a tenth held out for its
+reliability score (:func:`~faceforge.editing.encoders.real_labelled_data`), or on the generated faces when the
+data is not at hand (and the user is told). Files: ``RUN/encoders/encoders-<generator step>.pt`` as today, weights only through the
 project's checkpoint IO, marked with their own ``kind`` so neither loader takes the other's file.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from torch import nn
 
 from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from faceforge.editing.encoder_nets import ConvEncoder
-from faceforge.editing.encoder_quality import y_from_output, y_losses
+from faceforge.editing.encoder_quality import measure_reliability, split_holdout, y_from_output, y_losses
 from faceforge.editing.w_codes import ws_to_code
 from faceforge.runs import Run
 from faceforge.tasks import Eta, ProgressFn, StopFn
@@ -71,7 +72,9 @@ class WEncoders:
     generator_step: int
     path: Path | None = None
     steps: int = 0
-    reliability: dict | None = None  # none measured on real data (E_y learns from generated faces)
+    reliability: dict | None = None  # E_y's held-out score per attribute (empty: none measured)
+    continuous: list[bool] | None = None  # per attribute: a standardised continuous column
+    y_loss: str = "bce"
 
     def predict_ws(self, x: torch.Tensor) -> torch.Tensor:
         return self.w_avg.to(x.device) + self.E_w(x).reshape(-1, self.spec.num_ws, self.spec.w_dim)
@@ -79,7 +82,8 @@ class WEncoders:
     def predict_y(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.E_y is None:
             return None
-        return y_from_output(self.E_y(x), torch.zeros(self.spec.n_attributes, dtype=torch.bool), "bce")
+        mask = torch.tensor(self.continuous or [False] * self.spec.n_attributes, dtype=torch.bool)
+        return y_from_output(self.E_y(x), mask, self.y_loss)
 
     def matches(self, gen) -> bool:
         return int(gen.step) == self.generator_step
@@ -122,14 +126,17 @@ class WEncoderTrainResult:
 
 def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32, lr: float = 5e-4,
                     pixel_weight: float = 1.0, mix: float = 0.5, progress: ProgressFn | None = None,
-                    should_stop: StopFn | None = None, gen=None, channels: int | None = None, log_every: int = 20,
-                    seed: int | None = None, device: str = "cpu", keep: int = 2) -> WEncoderTrainResult:
+                    should_stop: StopFn | None = None, gen=None, dataset=None, y_loss: str = "bce",
+                    channels: int | None = None, log_every: int = 20, seed: int | None = None, device: str = "cpu",
+                    keep: int = 2) -> WEncoderTrainResult:
     """Train E_w (and E_y for a conditional run) for the run's latest generator, on generated pairs.
 
     Events as :func:`~faceforge.editing.encoders.train_encoders` (``started``, ``stats`` with ``loss_z`` = the W+
     term, ``loss_pixel``, ``loss_y``, ``img_s``, ``eta``; ``checkpoint``, ``finished``), so the CLI's printer and
-    the GUI's progress bar take both. Stopping (``should_stop``) saves nothing.
+    the GUI's progress bar take both. Stopping (``should_stop``) saves nothing. ``dataset`` (images and labels)
+    is E_y's real data; by default the run's own.
     """
+    from faceforge.editing.encoders import images_to_tensor, real_labelled_data
     from faceforge.editing.generator import LoadedGenerator
 
     run = run if isinstance(run, Run) else Run(Path(run))
@@ -154,10 +161,17 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
     with torch.no_grad():  # w's variance, so the W+ term's weight does not depend on the mapping's scale
         probe, _ = _pairs(gen, 512, torch.Generator().manual_seed(seed + 13), 0.0, dev)
         w_var = probe[:, 0].var(dim=0).mean().clamp_min(1e-8)
-    no_cont = torch.zeros(n_attr, dtype=torch.bool)
+    labels_np, images_np = real_labelled_data(gen, dataset, emit, stop)
+    real_y = labels_np is not None
+    train_rows = held_out = None
+    if real_y:  # E_y never sees the held-out rows; it is scored on them at the end
+        train_rows, held_out = split_holdout(len(labels_np), seed=seed + 31)
+        labels_t = torch.from_numpy(labels_np)
+    continuous = [gen.scale(a).in_units for a in gen.attributes]
+    cont_mask = torch.tensor(continuous, dtype=torch.bool)
     emit({"kind": "started", "step": 0, "total_steps": steps, "run_dir": str(run.path), "generator_step": gen.step,
-          "attributes": list(gen.attributes), "y_source": "generated faces" if n_attr else "none",
-          "target": "W+"})
+          "attributes": list(gen.attributes),
+          "y_source": "real data" if real_y else ("generated faces" if n_attr else "none"), "target": "W+"})
     acc = torch.zeros(4, device=dev)
     eta = Eta()
     t_start = tick_t0 = time.perf_counter()
@@ -178,7 +192,14 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
             loss = loss_w + pixel_weight * loss_pix
             loss_y = torch.zeros((), device=dev)
             if E_y is not None:
-                loss_y = y_losses(E_y(x), y, no_cont, "bce")
+                if real_y:
+                    pick = torch.randint(0, len(train_rows), (batch_size,), generator=noise).numpy()
+                    idx = np.sort(train_rows[pick])
+                    x_y = images_to_tensor(np.asarray(images_np[idx])).to(dev)
+                    target = labels_t[torch.from_numpy(idx)].to(dev)
+                else:
+                    x_y, target = x, y
+                loss_y = y_losses(E_y(x_y), target, cont_mask, y_loss)
                 loss = loss + loss_y
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -194,8 +215,14 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
                       "loss_y": last[2], "img_s": (step - tick_step) * batch_size / max(now - tick_t0, 1e-9),
                       "wall": round(now - t_start, 3), "eta": eta.update(step, steps, now - t_start)})
                 tick_t0, tick_step = now, step
-    path, message = None, ""
+    path, message, reliability = None, "", {}
     if state == "finished":
+        for net in nets:
+            net.eval()
+        if E_y is not None and held_out is not None and len(held_out):
+            reliability = measure_reliability(
+                lambda xx: y_from_output(E_y(xx.to(dev)), cont_mask, y_loss), np.asarray(images_np[held_out]),
+                labels_np[held_out], gen.attributes, continuous, [gen.scale(a).std for a in gen.attributes])
         path = run.encoder_path(gen.step)
         save_checkpoint(path, {
             "kind": W_ENCODER_FORMAT, "spec": spec.to_dict(),
@@ -204,6 +231,8 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
             "w_avg": w_avg.cpu(), "attributes": list(gen.attributes), "generator_step": int(gen.step),
             "generator_checkpoint": Path(gen.source).name, "steps": step, "loss_w": last[0],
             "loss_pixel": last[1], "loss_y": last[2] if last[2] is not None else float("nan"),
+            "y_source": "real" if real_y else "generated", "y_loss": y_loss, "continuous": continuous,
+            "reliability": reliability,
         })
         run.prune_encoders(keep)
         run.log_event(f"W+ encoder trained for generator step {gen.step}: {step} steps, loss_w {last[0]:.4f}, "
@@ -246,7 +275,8 @@ def load_w_encoder(run: Run | Path, *, generator_step: int | None = None, path: 
             net.to(device).eval().requires_grad_(False)
     return WEncoders(E_w=E_w, E_y=E_y, spec=spec, w_avg=w_avg.to(device), attributes=list(state.get("attributes", [])),
                      generator_step=int(state.get("generator_step", -1)), path=Path(path),
-                     steps=int(state.get("steps", 0)))
+                     steps=int(state.get("steps", 0)), reliability=dict(state.get("reliability") or {}),
+                     continuous=state.get("continuous"), y_loss=str(state.get("y_loss", "bce")))
 
 
 @torch.no_grad()
