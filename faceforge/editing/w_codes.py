@@ -28,10 +28,15 @@ def is_code(z: torch.Tensor | None) -> bool:
     return z is not None and z.dim() == 3
 
 
-@torch.no_grad()
 def mean_w(G, y: torch.Tensor | None, n: int = 1) -> torch.Tensor:
     """(n, w_dim): the mean of ``G.mapping(z, y_i)`` over MEAN_W_SAMPLES fixed z, for each row of y (or the one
-    unconditional mean). Remembered on G per y row (sliders ask for the same rows again and again)."""
+    unconditional mean). Remembered on G per y row (sliders ask for the same rows again and again); made as
+    ordinary tensors even when a renderer asks under inference mode, so a later optimisation may use them."""
+    with torch.inference_mode(False), torch.no_grad():
+        return _mean_w(G, None if y is None else y.clone(), n)
+
+
+def _mean_w(G, y: torch.Tensor | None, n: int) -> torch.Tensor:
     device = next(G.parameters()).device
     cache = G.__dict__.setdefault("_faceforge_mean_w", {})
     z = cache.get("z")
@@ -48,8 +53,8 @@ def mean_w(G, y: torch.Tensor | None, n: int = 1) -> torch.Tensor:
             yy = None if row is None else row.reshape(1, -1).expand(len(z), -1).to(device)
             hit = G.mapping(z.to(device), yy).float().mean(dim=0).cpu()
             if len(cache) > _CACHE_LIMIT:
-                for k in [k for k in cache if k not in ("z", "z_dim")]:
-                    del cache[k]
+                for k in [k for k in list(cache) if k not in ("z", "z_dim")]:  # list(): atomic, other threads insert
+                    cache.pop(k, None)
             cache[("w", key)] = hit
         out.append(hit)
     return torch.stack(out)
