@@ -17,7 +17,11 @@ target > others for every attribute.
     python bench/w_projection.py --smoke                           # toy sizes, a minute: checks the plumbing only
 
 Writes JSON (per-face scores, means, settings, CPU) to bench/results/w_projection/<stem>.json and prints a table.
-Skips, saying why, when ../shared/data/celeba-10k is absent.
+Skips, saying why, when ../shared/data/celeba-10k is absent (from a git worktree, pass --data). Everything runs on
+--threads torch threads (1 by default): on a loaded 2-core machine a second thread made a tiny generator's step
+100x slower, which would decide an equal-time comparison by itself. The cdcgan path refines z with pixel MSE (today's
+refine), the W+ path with pixel MSE + MS-SSIM, so its MS-SSIM is partly optimised for: compare the MSE and PSNR
+columns and the classifier's reading of the edits too. --smoke numbers mean nothing (10 training steps).
 """
 from __future__ import annotations
 
