@@ -149,9 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list the runs in a folder")
     runs.add_argument("folder", nargs="?", help="folder of runs [user documents]")
 
-    enc = sub.add_parser("encoder", help="IcGAN encoders (photo -> z, y) for editing photos with a run's model")
+    enc = sub.add_parser("encoder", help="IcGAN encoders (photo -> z, y; a W+ encoder for a model with W) for editing "
+                         "photos with a run's model")
     esub = enc.add_subparsers(dest="encoder_command", metavar="ACTION", required=True)
-    etr = esub.add_parser("train", help="train E_z (on generated faces) and E_y (on the run's labelled data)",
+    etr = esub.add_parser("train", help="train E_z (on generated faces) and E_y (on the run's labelled data); for a model with "
+                          "W a W+ encoder on generated faces",
                           formatter_class=_HelpFormatter)
     etr.add_argument("--run", required=True, help="the run folder whose latest generator the encoders invert")
     etr.add_argument("--steps", type=int, default=2000, help="training steps (one batch for each encoder per step)")
@@ -167,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="set an attribute in its own units, e.g. --set Smiling=1 or --set Age=60 (repeatable; "
                          "binary: -1 off, +1 on, -2..2 works)")
     ed.add_argument("--refine", type=int, default=200, metavar="STEPS",
-                    help="latent optimisation steps after the encoder (keeps identity; 0 = encoder only)")
+                    help="latent optimisation steps after the encoder (keeps identity; 0 = encoder only); "
+                         "projection in W+ for a model with W")
     ed.add_argument("--crop", type=_crop, help="crop box LEFT,TOP,RIGHT,BOTTOM around the face instead of automatic "
                     "alignment")
     ed.add_argument("--face", type=int, help="which face to use when the photo has several (0 = leftmost)")

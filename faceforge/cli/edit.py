@@ -12,8 +12,7 @@ from faceforge.cli.interrupts import stop_on_ctrl_c
 
 def cmd_encoder_train(args: argparse.Namespace) -> int:
     from faceforge.editing import LoadedGenerator
-    from faceforge.editing.encoder_quality import measure_step_seconds
-    from faceforge.editing.encoders import train_encoders
+    from faceforge.editing import photo_latents
     from faceforge.runs import find_run
     from faceforge.tasks import format_duration
     from faceforge.training import dump_event
@@ -21,7 +20,7 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
     run = find_run(args.run)
     gen = LoadedGenerator.from_run(run)
     if not args.quiet and not args.json:  # an honest estimate before committing, from a few measured steps
-        per_step = measure_step_seconds(gen, batch_size=args.batch_size)
+        per_step = photo_latents.measure_step_seconds(gen, batch_size=args.batch_size)
         print(f"about {format_duration(per_step * args.steps)} for {args.steps} steps on this machine "
               f"(measured {per_step:.2f} s a step; more if other programs take the CPU)", flush=True)
     should_stop = stop_on_ctrl_c("stopping at the next step")
@@ -32,8 +31,9 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
         elif args.quiet:
             return
         elif event["kind"] == "started":
-            print(f"run: {event['run_dir']} (generator step {event['generator_step']}); E_y learns from "
-                  f"{event['y_source']}", flush=True)
+            target = "a W+ encoder" if event.get("target") == "W+" else "E_z"
+            print(f"run: {event['run_dir']} (generator step {event['generator_step']}); training {target}; E_y "
+                  f"learns from {event['y_source']}", flush=True)
         elif event["kind"] == "stats":
             ly = f"  loss_y {event['loss_y']:.4f}" if event.get("loss_y") is not None else ""
             eta = f"  ETA {format_duration(event['eta'])}" if event.get("eta") is not None else ""
@@ -42,8 +42,8 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
         elif event["kind"] == "message":
             print(f"  [{event['level']}] {event['text']}", flush=True)
 
-    result = train_encoders(run, steps=args.steps, batch_size=args.batch_size, gen=gen, progress=progress,
-                            should_stop=should_stop)
+    result = photo_latents.train(run, steps=args.steps, batch_size=args.batch_size, gen=gen, progress=progress,
+                                 should_stop=should_stop)
     if result.path is None:
         print(f"{result.state} at step {result.step}: {result.message}")
         return 1
@@ -55,14 +55,14 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
 def cmd_edit(args: argparse.Namespace) -> int:
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.editing.align import align_face, crop_box, load_photo, template_for_data
+    from faceforge.editing import photo_latents
     from faceforge.editing.edits import edit_photo, save_png
-    from faceforge.editing.encoders import load_encoders
     from faceforge.runs import find_run
 
     run = find_run(args.run)
     gen = LoadedGenerator.from_run(run, device=args.device)
     settings = parse_settings(args.set, gen.attributes)
-    encoders = load_encoders(run, generator_step=gen.step, device=args.device)
+    encoders = photo_latents.load(run, gen=gen, device=args.device)
     if not encoders.matches(gen):
         print(f"  note: these encoders were trained for generator step {encoders.generator_step}, the model is at "
               f"step {gen.step}; retrain them (faceforge encoder train --run {run.path}) for the best match",
@@ -77,12 +77,15 @@ def cmd_edit(args: argparse.Namespace) -> int:
         aligned = result.aligned
         print(result.message)
     last = [0.0]
+    from faceforge.tasks import format_duration
 
     def progress(event: dict) -> None:
         now = time.monotonic()
         if event["kind"] == "refine" and (now - last[0] > 1.0 or event["step"] == event["total_steps"]):
             last[0] = now
-            print(f"  refining: step {event['step']}/{event['total_steps']}  pixel MSE {event['loss']:.4f}",
+            extra = f"  MS-SSIM {event['ms_ssim']:.3f}" if event.get("ms_ssim") is not None else ""
+            eta = f"  ETA {format_duration(event['eta'])}" if event.get("eta") is not None else ""
+            print(f"  refining: step {event['step']}/{event['total_steps']}  pixel MSE {event['loss']:.4f}{extra}{eta}",
                   file=sys.stderr, flush=True)
 
     edit = edit_photo(gen, encoders, aligned, settings, refine_steps=max(0, args.refine), progress=progress)

@@ -53,7 +53,15 @@ class Rendered:
     def recipe(self, gen, *, run: str | Path | None = None, seed: int | None = None) -> Recipe:
         return Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(run).resolve()) if run else None,
                       seed=seed, n=len(self.images), z=as_lists(self.z), y=as_lists(self.y),
-                      truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind)
+                      truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind,
+                      ws=_code_styles(gen, self.z, self.y, self.truncation))
+
+
+def _code_styles(gen, z, y, truncation: float = 1.0):
+    """A photo's W+ code as the styles synthesis used (what ``generate --recipe`` rebuilds), else None."""
+    from faceforge.editing.w_codes import is_code
+
+    return as_lists(gen.styles(z, y, truncation=truncation)) if is_code(z) else None
 
 
 def enlarge(image: np.ndarray, scale: int = 1) -> np.ndarray:
@@ -75,6 +83,9 @@ def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
         from faceforge.editing.generator import LoadedGenerator
 
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=device)
+    if recipe.ws is not None:  # the styles as synthesis used them
+        images = gen.synthesize(torch.tensor(recipe.ws, dtype=torch.float32))
+        return enlarge(compose(images, recipe.ncols), recipe.scale)
     z = torch.tensor(recipe.z, dtype=torch.float32)
     y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
     return enlarge(compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols), recipe.scale)
@@ -138,13 +149,37 @@ def interpolate(gen, start: Latent, end: Latent, steps: int = 8, *, truncation: 
     (z0, y0), (z1, y1) = start, end
     t = torch.linspace(0.0, 1.0, steps)
     t[0], t[-1] = 0.0, 1.0
-    z = slerp(z0, z1, t)
+    from faceforge.editing.w_codes import is_code
+
+    if is_code(z0) or is_code(z1):  # a photo's W+ code at either end: both as codes, a straight line in W+
+        z = _code_line(gen, (z0, y0), (z1, y1), t, truncation)
+        truncation = 1.0
+    else:
+        z = slerp(z0, z1, t)
     y = lerp(y0, y1, t)
     if gen.conditional and y is None:
         y = gen.make_y(steps)
     images = gen.images(z, y, truncation=truncation)
     return Rendered(images, z, y, ncols=steps, kind="interpolation", truncation=truncation,
                     columns=[f"{float(v):.2f}" for v in t])
+
+
+def _code_line(gen, start: Latent, end: Latent, t: torch.Tensor, truncation: float) -> torch.Tensor:
+    """Codes (T, num_ws, w_dim) on the straight line between two ends, a z end turned into a code first (its
+    styles at ``truncation`` less the mean w of its y). W is not a Gaussian's sphere: the line is the path."""
+    from faceforge.editing.w_codes import is_code, ws_to_code
+
+    def as_code(z, y):
+        if is_code(z):
+            return z.reshape(1, gen.num_ws, -1).float()
+        yy = None if y is None else y.reshape(1, -1)
+        return ws_to_code(gen.G, gen.styles(z.reshape(1, -1), yy, truncation=truncation), yy)
+
+    c0, c1 = as_code(*start), as_code(*end)
+    tt = t.reshape(-1, 1, 1)
+    out = (1 - tt) * c0 + tt * c1
+    out[0], out[-1] = c0[0], c1[0]
+    return out
 
 
 def save_gif(frames: np.ndarray | Sequence[np.ndarray], path: Path, *, frame_ms: int = 80, boomerang: bool = True,
@@ -286,6 +321,11 @@ class FastRenderer:
         try:
             with torch.inference_mode():
                 device = self.device
+                if z.dim() == 3:  # a photo's W+ code (editing/w_codes.py)
+                    from faceforge.editing.w_codes import code_to_ws
+
+                    ws = code_to_ws(self.model, z.float(), y, truncation)
+                    return to_uint8(self.model.synthesis(ws.to(device), noise="const"))
                 out = self.model(z.to(device) * float(truncation), None if y is None else y.to(device))
                 return to_uint8(out)
         finally:
@@ -363,17 +403,19 @@ class PhotoEdit:
         ck = str(Path(gen.source).resolve())
         rr = str(Path(run).resolve()) if run else None
         edit = Recipe(checkpoint=ck, run=rr, n=1, z=as_lists(self.z), y=as_lists(self.y_edit), edits=self.settings,
-                      kind="edit")
-        recon = Recipe(checkpoint=ck, run=rr, n=1, z=as_lists(self.z), y=as_lists(self.y), kind="reconstruction")
+                      kind="edit", ws=_code_styles(gen, self.z, self.y_edit))
+        recon = Recipe(checkpoint=ck, run=rr, n=1, z=as_lists(self.z), y=as_lists(self.y), kind="reconstruction",
+                       ws=_code_styles(gen, self.z, self.y))
         return edit, recon
 
 
 def edit_photo(gen, encoders, aligned: np.ndarray, settings: dict[str, float] | None = None, *,
                refine_steps: int = 0, optimise_y: bool = False, progress: ProgressFn | None = None,
                should_stop: StopFn | None = None) -> PhotoEdit:
-    """Encode an aligned face (E_z, E_y), optionally refine z by ``refine_steps`` of latent optimisation, then set
-    the attributes: the IcGAN edit ``G(z, y')``."""
-    from faceforge.editing.encoders import encode, refine
+    """Encode an aligned face (E_z, E_y; or the W+ encoder for a W model), optionally refine the latent by
+    ``refine_steps`` of optimisation (projection in W+ for a W model), then set the attributes: the IcGAN edit
+    ``G(z, y')`` (a W+ code moves with the mean w of y', editing/w_codes.py)."""
+    from faceforge.editing.photo_latents import encode, refine
 
     z, y = encode(gen, encoders, aligned)
     if refine_steps > 0:

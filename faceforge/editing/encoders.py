@@ -97,6 +97,47 @@ def _sample_labels(labels: np.ndarray | None, means: torch.Tensor | None, n_attr
     return torch.where(torch.rand(n, n_attr, generator=gen) < p, 1.0, -1.0)
 
 
+def real_labelled_data(gen, dataset, emit, stop) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(labels on the network's scale, images) of the run's real labelled data for E_y, in the model's attribute
+    order: ``dataset`` if given, else the run's own data (from the cache when it was built before); (None, None)
+    for a model without attributes or when the data cannot be had (E_y then learns from generated faces, and the
+    user is told)."""
+    labels_np = images_np = None
+    if gen.attributes:
+        if dataset is None:
+            try:
+                from faceforge.data import load_dataset
+
+                emit({"kind": "message", "level": "info", "text": "Loading the run's labelled data for E_y…"})
+                dataset = load_dataset(gen.config.data, should_stop=stop,
+                                       progress=lambda d, t: emit({"kind": "data", "done": d, "total": t}))
+            except Exception as exc:  # noqa: BLE001 - any failure to find the data: fall back, and say so
+                if stop():
+                    raise
+                emit({"kind": "message", "level": "warning",
+                      "text": f"The run's data is not available ({exc}); E_y is trained on generated faces "
+                              "instead (usually a little less accurate on real photos)."})
+                dataset = None
+        if dataset is not None and getattr(dataset, "labels", None) is not None:
+            names = list(getattr(dataset, "attributes", gen.attributes))
+            if names != list(gen.attributes):
+                try:
+                    order = [names.index(a) for a in gen.attributes]
+                except ValueError:
+                    raise ValueError(f"the dataset's attributes {names} do not include the model's "
+                                     f"{gen.attributes}") from None
+                labels_np = np.asarray(dataset.labels, np.float32)[:, order]
+            else:
+                labels_np = np.asarray(dataset.labels, np.float32)
+            if gen.scales:  # the labels as the generator saw them (a continuous column standardised)
+                labels_np = apply_scales(gen.attributes, labels_np, gen.scales)
+            images_np = dataset.images
+            if images_np.shape[1] != gen.resolution:
+                raise ValueError(f"the dataset's images are {images_np.shape[1]} px, the model's {gen.resolution}")
+
+    return labels_np, images_np
+
+
 @dataclass
 class EncoderTrainResult:
     path: Path | None  # the saved encoders (None when stopped before any were saved)
@@ -132,38 +173,7 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
     if y_loss not in ("bce", "mse"):
         raise ValueError(f"y_loss must be bce or mse, not {y_loss!r}")
 
-    labels_np = images_np = None
-    if n_attr:
-        if dataset is None:
-            try:
-                from faceforge.data import load_dataset
-
-                emit({"kind": "message", "level": "info", "text": "Loading the run's labelled data for E_y…"})
-                dataset = load_dataset(config.data, should_stop=stop,
-                                       progress=lambda d, t: emit({"kind": "data", "done": d, "total": t}))
-            except Exception as exc:  # noqa: BLE001 - any failure to find the data: fall back, and say so
-                if stop():
-                    raise
-                emit({"kind": "message", "level": "warning",
-                      "text": f"The run's data is not available ({exc}); E_y is trained on generated faces "
-                              "instead (usually a little less accurate on real photos)."})
-                dataset = None
-        if dataset is not None and getattr(dataset, "labels", None) is not None:
-            names = list(getattr(dataset, "attributes", gen.attributes))
-            if names != list(gen.attributes):
-                try:
-                    order = [names.index(a) for a in gen.attributes]
-                except ValueError:
-                    raise ValueError(f"the dataset's attributes {names} do not include the model's "
-                                     f"{gen.attributes}") from None
-                labels_np = np.asarray(dataset.labels, np.float32)[:, order]
-            else:
-                labels_np = np.asarray(dataset.labels, np.float32)
-            if gen.scales:  # the labels as the generator saw them (a continuous column standardised)
-                labels_np = apply_scales(gen.attributes, labels_np, gen.scales)
-            images_np = dataset.images
-            if images_np.shape[1] != gen.resolution:
-                raise ValueError(f"the dataset's images are {images_np.shape[1]} px, the model's {gen.resolution}")
+    labels_np, images_np = real_labelled_data(gen, dataset, emit, stop)
 
     spec = EncoderSpec(resolution=gen.resolution, z_dim=gen.z_dim, n_attributes=n_attr,
                        channels=channels or config.model.d_channels, y_loss=y_loss)
@@ -352,20 +362,20 @@ def reconstruct(gen, encoders: Encoders, image: np.ndarray) -> np.ndarray:
 
 def refine(gen, image: np.ndarray, z0: torch.Tensor, y: torch.Tensor | None, steps: int = 200, *,
            lr: float = 0.05, prior: float = 0.01, optimise_y: bool = False, progress: ProgressFn | None = None,
-           should_stop: StopFn | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+           should_stop: StopFn | None = None, seconds: float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Improve E_z's guess by gradient descent on z: Adam on ``pixel MSE(G(z, y), x) + prior * mean(z**2)`` (the
     second term is the Gaussian prior's log-density, which keeps z where the generator was trained, so edits
     stay faces). With ``optimise_y`` y is fitted too (kept in [-1.5, 1.5]); the caller's y is then only a start.
 
     Returns (z, y) as new tensors (y unchanged unless optimised). Stops early, returning the best so far, when
-    ``should_stop()`` turns true. ``progress`` gets ``{"kind": "refine", "step", "total_steps", "loss"}``.
+    ``should_stop()`` turns true or after ``seconds`` of wall time (comparisons at equal compute). ``progress`` gets ``{"kind": "refine", "step", "total_steps", "loss"}``.
     """
     with torch.inference_mode(False), torch.enable_grad():  # works even when called under inference_mode
         return _refine(gen, image, z0, y, steps, lr=lr, prior=prior, optimise_y=optimise_y, progress=progress,
-                       should_stop=should_stop)
+                       should_stop=should_stop, seconds=seconds)
 
 
-def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should_stop):
+def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should_stop, seconds=None):
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     G = gen.G
@@ -382,15 +392,17 @@ def _refine(gen, image, z0, y, steps, *, lr, prior, optimise_y, progress, should
     opt = torch.optim.Adam(params, lr=lr)
     best = (float("inf"), z.detach().clone(), None if y_var is None else y_var.detach().clone())
     every = max(1, steps // 50)
+    t0 = time.perf_counter()
     for step in range(steps + 1):
         out = G(z, y_var)
         pix = nn.functional.mse_loss(out, target)
         loss = pix + prior * z.pow(2).mean()
         if loss.item() < best[0]:
             best = (loss.item(), z.detach().clone(), None if y_var is None else y_var.detach().clone())
-        if step % every == 0 or step == steps:
+        out_of_time = seconds is not None and time.perf_counter() - t0 >= seconds
+        if step % every == 0 or step == steps or out_of_time:
             emit({"kind": "refine", "step": step, "total_steps": steps, "loss": float(pix.item())})
-        if step == steps or stop():
+        if step == steps or stop() or out_of_time:
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()

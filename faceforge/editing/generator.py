@@ -63,6 +63,12 @@ class LoadedGenerator:
     attribute_sample: torch.Tensor | None = None  # up to 1,024 training label rows, on the network's scale
     scales: dict[str, LabelScale] | None = None  # units <-> network per attribute (identity for older runs)
 
+    def __post_init__(self) -> None:
+        if self.w_space:  # photos' W+ codes need the mean w of their attributes (editing/w_codes.py)
+            from faceforge.editing.w_codes import remember_z_dim
+
+            remember_z_dim(self.G, self.z_dim)
+
     def scale(self, name: str) -> LabelScale:
         """How attribute ``name`` maps between the user's units and the network (identity when not recorded)."""
         return (self.scales or {}).get(name, IDENTITY)
@@ -178,6 +184,12 @@ class LoadedGenerator:
         w_avg by ``truncation`` at every layer, then the layers ``mix`` names taken from its z's (same y, same
         truncation). What a recipe records, so it rebuilds the pixels without the mapping network."""
         self._need_w("styles")
+        if z.dim() == 3:  # a photo's W+ code (editing/w_codes.py): its styles under y, no mapping of a z
+            from faceforge.editing.w_codes import code_to_ws
+
+            if mix is not None:
+                raise ValueError("style mixing takes sampled faces (a z), not a photo's W+ code")
+            return code_to_ws(self.G, z.float(), y, truncation).float().cpu()
         device = next(self.G.parameters()).device
         yy = y.to(device) if y is not None else None
 
@@ -205,11 +217,14 @@ class LoadedGenerator:
 
     def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0,
                mix: Mix | None = None) -> np.ndarray:
-        """(N,H,W,3) uint8. Truncation: lower = more typical faces, less variety. A W model lerps w towards w_avg
+        """(N,H,W,3) uint8 from z (N, z_dim), or for a W model a photo's W+ code (N, num_ws, w_dim; see
+        editing/w_codes.py). Truncation: lower = more typical faces, less variety. A W model lerps w towards w_avg
         (0 gives the average face for every z) and renders with constant noise; other models scale z towards 0.
         ``mix`` (W models only): the named layers take their styles from the second z's."""
         if self.w_space:
             return self.synthesize(self.styles(z, y, truncation=truncation, mix=mix))
+        if z.dim() == 3:
+            self._need_w("a W+ code")
         if mix is not None:
             self._need_w("style mixing")
         return generate(self.G, z * float(truncation), y)

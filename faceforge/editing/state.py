@@ -279,7 +279,8 @@ class FaceState(Observable):
         """(z (1, z_dim), y (1, A) or None, truncation) of the current face with the edits applied: the photo's own
         latent at truncation 1, or the grid cell's z at the chosen truncation; None before there is a face."""
         if self.showing_photo:
-            z, base, truncation = self.photo.z.reshape(1, -1), self.photo.y, 1.0
+            z = self.photo.z if self.photo.z.dim() == 3 else self.photo.z.reshape(1, -1)  # a W+ code, or z
+            base, truncation = self.photo.y, 1.0
         elif self.grid_z is None:
             return None
         else:

@@ -304,8 +304,8 @@ class EditPane(QWidget):
             return
         z, y, trunc = latent
         self.modes.setCurrentWidget(self.interp_tab)
-        self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
-                      image=self.face_image)
+        end = z if z.dim() == 3 else z.reshape(-1) * float(trunc)  # a photo's W+ code keeps its shape (w_codes.py)
+        self.ends.set(which, end, None if y is None else y.reshape(-1), image=self.face_image)
 
     def import_photo(self, path: str | Path) -> None:
         self.photo_tab.import_photo(path)

@@ -1,5 +1,5 @@
 """The Photo tab: a real photo (imported, dropped or pasted) aligned like the training images, encoded by the run's
-IcGAN encoders into z and y, then edited with the same sliders as a sampled face.
+IcGAN encoders into z and y (a style-based model: its W+ encoder, into per-layer styles), then edited with the same sliders as a sampled face.
 
 Alignment may need the user: with no face found (or no OpenCV) a crop box or the whole image, with several faces
 a choice. A run without encoders for its checkpoint offers to train them (with a measured duration before, and an ETA
@@ -119,7 +119,8 @@ class PhotoTab(QWidget):
         self.encoder_steps.setSuffix(" steps")
         self.encoder_steps.valueChanged.connect(lambda _v: self._show_estimate())
         self.refine_button = QPushButton(f"Refine ({REFINE_STEPS} steps)")
-        self.refine_button.setToolTip("Improve the reconstruction by optimising z against the photo")
+        self.refine_button.setToolTip("Improve the reconstruction by optimising the latent against the photo (z, or the per-layer "
+                                      "styles W+ for a style-based model)")
         self.refine_button.clicked.connect(self.refine)
         self.export_edit_button = QPushButton("Export edit…")
         actions = QHBoxLayout()
@@ -377,7 +378,9 @@ class PhotoTab(QWidget):
         if self.gen is None or self.run is None:
             return
         self._start_progress("Training encoders")
-        self.message.setText("Training the encoders (E_z on generated faces, E_y on the run's labelled data)"
+        from faceforge.editing.photo_latents import describe
+
+        self.message.setText(f"Training {describe(self.gen)}"
                              + (f", about {format_duration(self.encoder_steps.value() * self._step_seconds)}…"
                                 if self._step_seconds else "…"))
         self._long_slot.start("train encoders", train_run_encoders, self.run, self.gen, self.encoder_steps.value(),

@@ -210,15 +210,14 @@ def align_photo(image, resolution: int, data, face: int | None = None):
 
 
 def encode_photo(gen, run: Path, aligned) -> dict[str, Any]:
-    """Encode with the run's encoders for this generator. A run without encoders is the ordinary first visit,
-    not an error: the result says ``missing`` (and nothing is logged)."""
-    from faceforge.editing.encoders import encode, load_encoders
-    from faceforge.runs import Run
+    """Encode with the run's encoders for this generator (a W+ encoder for a model with W). A run without encoders
+    is the ordinary first visit, not an error: the result says ``missing`` (and nothing is logged)."""
+    from faceforge.editing import photo_latents
 
-    if not Run(Path(run)).encoder_files():
+    if not photo_latents.has_encoders(run):
         return {"missing": True}
-    enc = load_encoders(run, generator_step=gen.step)
-    z, y = encode(gen, enc, aligned)
+    enc = photo_latents.load(run, gen=gen)
+    z, y = photo_latents.encode(gen, enc, aligned)
     return {"z": z, "y": y, "reconstruction": gen.images(z, y)[0], "encoder_step": enc.generator_step,
             "reliability": dict(enc.reliability or {})}
 
@@ -229,15 +228,15 @@ def redraw_photo(gen, z, y) -> Any:
 
 
 def measure_encoder_step(gen, batch_size: int) -> float:
-    from faceforge.editing.encoder_quality import measure_step_seconds
+    from faceforge.editing import photo_latents
     from faceforge.gui.workers import lower_this_thread_priority
 
     lower_this_thread_priority()
-    return measure_step_seconds(gen, batch_size=batch_size)
+    return photo_latents.measure_step_seconds(gen, batch_size=batch_size)
 
 
 def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
-    from faceforge.editing.encoders import train_encoders
+    from faceforge.editing import photo_latents
     from faceforge.gui.workers import lower_this_thread_priority
 
     lower_this_thread_priority()  # minutes of work on a pool thread: the window goes first (Linux)
@@ -246,13 +245,14 @@ def train_run_encoders(run: Path, gen, steps: int, batch_size: int, *, state):
         if event.get("kind") == "stats":
             state.set_progress(int(event.get("step", 0)), steps)
 
-    return train_encoders(run, steps=steps, batch_size=batch_size, gen=gen, progress=progress,
-                          should_stop=state.should_stop)
+    return photo_latents.train(run, steps=steps, batch_size=batch_size, gen=gen, progress=progress,
+                               should_stop=state.should_stop)
 
 
 def refine_photo(gen, aligned, z, y, steps: int, stop: threading.Event, *, state) -> dict[str, Any]:
-    """Latent refinement; ``stop`` ends it early and keeps the best so far (a task cancel drops the result)."""
-    from faceforge.editing.encoders import refine
+    """Latent refinement (projection in W+ for a model with W); ``stop`` ends it early and keeps the best so far (a
+    task cancel drops the result)."""
+    from faceforge.editing.photo_latents import refine
     from faceforge.gui.workers import lower_this_thread_priority
 
     lower_this_thread_priority()  # the sliders stay smooth while it runs (Linux)
