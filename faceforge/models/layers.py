@@ -118,8 +118,9 @@ def upsample(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def upsample2x_smooth(x: torch.Tensor) -> torch.Tensor:
-    """Bilinear 2x up-sampling for G's blocks (StyleGAN 2 filters its up-sampling too): with one 3x3 convolution
-    per block, nearest up-sampling leaves the lower resolution's blocks visible in the faces (MSG-GAN and ProGAN on
-    CelebA, bench/model_quality.py)."""
+    """Bilinear 2x up-sampling for MSG-GAN's G blocks (StyleGAN 2 filters its up-sampling too): with one 3x3
+    convolution per block, nearest up-sampling left the 8 px blocks visible in MSG-GAN's 64 px faces. ProGAN keeps
+    nearest: with bilinear its 32 px faces dissolved into blobs (SWD 45.9 and 46.4 against 40.1 and 40.1 with
+    nearest, wgan-gp and rahinge, 64,000 CelebA images, seed 0)."""
     return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 

@@ -241,7 +241,7 @@ register("msggan", ModelSpec(
 register("progan", ModelSpec(
     Capabilities("ProGAN (Karras et al.): grows from 4x4 to R px with fade-ins; unconditional or conditional",
                  losses=("wgan-gp", "rahinge", "hinge"), progressive=True,
-                 defaults=TrainingDefaults(loss="wgan-gp", lr_g=0.001, lr_d=0.001, beta1=0.0, beta2=0.99,
+                 defaults=TrainingDefaults(loss="wgan-gp", lr_g=0.003, lr_d=0.003, beta1=0.0, beta2=0.99,
                                            drift=0.001),
                  **_NORM_FREE),
     _progan_generator, _progan_discriminator))
