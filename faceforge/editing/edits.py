@@ -38,6 +38,10 @@ class Rendered:
     edits: dict[str, float] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)  # a heading per column, for a GUI or a labelled export
     rows: list[str] = field(default_factory=list)
+    # a W model: the styles synthesis was given (N, num_ws, w_dim), and how they were made (faceforge.editing.wspace)
+    ws: torch.Tensor | None = None
+    truncation_layers: dict | None = None
+    mix: dict | None = None
 
     @functools.cached_property
     def labelled_image(self) -> np.ndarray:
@@ -53,7 +57,8 @@ class Rendered:
     def recipe(self, gen, *, run: str | Path | None = None, seed: int | None = None) -> Recipe:
         return Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(run).resolve()) if run else None,
                       seed=seed, n=len(self.images), z=as_lists(self.z), y=as_lists(self.y),
-                      truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind)
+                      truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind,
+                      ws=as_lists(self.ws), truncation_layers=self.truncation_layers, mix=self.mix)
 
 
 def enlarge(image: np.ndarray, scale: int = 1) -> np.ndarray:
@@ -75,9 +80,13 @@ def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
         from faceforge.editing.generator import LoadedGenerator
 
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=device)
-    z = torch.tensor(recipe.z, dtype=torch.float32)
-    y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
-    return enlarge(compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols), recipe.scale)
+    if recipe.ws is not None:  # a W model: the styles as synthesis used them (truncation and mixing included)
+        images = gen.synthesize(torch.tensor(recipe.ws, dtype=torch.float32))
+    else:
+        z = torch.tensor(recipe.z, dtype=torch.float32)
+        y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
+        images = gen.images(z, y, truncation=recipe.truncation)
+    return enlarge(compose(images, recipe.ncols), recipe.scale)
 
 
 def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None, *, scale: int = 1) -> Path:

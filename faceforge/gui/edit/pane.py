@@ -232,8 +232,10 @@ class EditPane(QWidget):
         for part in (self.samples, self.current):
             part.set_generator(self._gen, self._loaded_run)
         self.controls.set_label_sample(bool(info.get("label_sample")))
+        self.controls.styles.set_generator(self._gen)
         # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
-        self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow)
+        self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow,
+                            w_space=bool(info.get("w_space")), num_ws=int(info.get("num_ws") or 0))
         for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # another model: the photo is encoded anew
             part.set_generator(self._gen, self._loaded_run, follow=follow)
         self._set_enabled(True)
@@ -247,6 +249,7 @@ class EditPane(QWidget):
         self._gen = None
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
             part.set_generator(None, None)
+        self.controls.styles.set_generator(None)
         self.info.setText(message)
         self.current.clear()
         self.samples.clear()
@@ -298,12 +301,21 @@ class EditPane(QWidget):
         self.current.export_png(path)
 
     def set_end(self, which: str) -> None:
-        """Use the current face (with the edits, truncation folded into z) as end ``A`` or ``B``."""
+        """Use the current face (with the edits) as end ``A`` or ``B``: without W the truncation folded into z;
+        with W its own z and its styles as shown (truncated, mixed), which an interpolation in W blends."""
         latent = self.current_latent()
         if latent is None:
             return
         z, y, trunc = latent
         self.modes.setCurrentWidget(self.interp_tab)
+        style = self.face.style()
+        if style is not None and self._gen.w_space:
+            from faceforge.editing.wspace import styles_for
+
+            ws = styles_for(self._gen, z, y, style)[0]  # one face's mapping pass: quick enough here
+            self.ends.set(which, z.reshape(-1), None if y is None else y.reshape(-1), image=self.face_image,
+                          ws=ws, style=style)
+            return
         self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
                       image=self.face_image)
 
