@@ -108,7 +108,7 @@ class FaceControls(QWidget):
         self.truncation.setToolTip(Z_TIP)
         self.truncation_label = QLabel(f"{face.truncation:.2f}")
         self.truncation.valueChanged.connect(lambda v: face.set_truncation(v / 100))
-        trunc_row = QHBoxLayout()
+        trunc_row = self.trunc_row = QHBoxLayout()
         trunc_row.addWidget(self.truncation, 1)
         trunc_row.addWidget(self.truncation_label)
 
@@ -125,7 +125,7 @@ class FaceControls(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.attr_box)
 
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow("Seed", seed_row)
         form.addRow("Faces", self.labels)
         form.addRow("Truncation", trunc_row)
@@ -182,6 +182,9 @@ class FaceControls(QWidget):
         self.truncation.blockSignals(False)
         self.truncation.setToolTip(W_TIP if self.face.w_space else Z_TIP)
         self.truncation_label.setText(f"{self.face.truncation:.2f}")
+        label = self.form.labelForField(self.trunc_row)
+        if label is not None:
+            label.setText("Truncation ψ" if self.face.w_space else "Truncation")
 
     def _build_rows(self) -> None:
         names = self.face.attributes

@@ -80,7 +80,8 @@ class StyleControls(QGroupBox):
         self.truncation_layers.setToolTip("The style layers the truncation slider pulls towards the average face: "
                                           "coarse (pose, shape), middle (features), fine (colour, texture) or a "
                                           "range a-b")
-        self.source_view = small_view("no style source", 48)
+        self.source_view = small_view("none", 56)
+        self.source_view.setFixedSize(56, 56)
         self.source_label = QLabel("No style source: “Use as style source” under the current face, or a seed")
         self.source_label.setWordWrap(True)
         self.mix_seed = QSpinBox()
@@ -167,6 +168,7 @@ class StyleControls(QGroupBox):
         mix = face.mix
         self.clear_button.setEnabled(mix is not None)
         self.source_view.set_array(None if mix is None else mix.image)
+        self.source_view.set_empty_text("none" if mix is None else "")
         if mix is None:
             self.source_label.setText("No style source: “Use as style source” under the current face, or a seed")
         else:
