@@ -15,9 +15,10 @@ so its first and last frames are exactly the two faces; z's slerp stays for mode
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: the window imports the state before torch is loaded
+    import torch
 
 ALL_LAYERS = "all"
 INTERPOLATION_SPACES = ("w", "z")  # "w": lerp the ends' styles; "z": slerp z (every model)
@@ -37,6 +38,8 @@ class MixSource:
     def record(self, gen) -> dict[str, Any]:
         """What a recipe keeps: seed and cell (the z is ``seeded_z(seed, index + 1)[index]``), the layers as
         asked and as a half-open range, and the z itself."""
+        import torch
+
         return {"seed": int(self.seed), "index": int(self.index), "layers": self.layers,
                 "range": list(gen.layer_range(self.layers)),
                 "z": torch.as_tensor(self.z, dtype=torch.float32).reshape(-1).tolist()}
@@ -75,6 +78,8 @@ def check_layers(text: str, num_ws: int, *, allow_all: bool) -> str:
 
 def styles_for(gen, z: torch.Tensor, y: torch.Tensor | None, choice: StyleChoice) -> torch.Tensor:
     """ws (N, num_ws, w_dim) for the faces (z, y) drawn with ``choice``: what synthesis is given and recipes keep."""
+    import torch
+
     mix = None if choice.mix is None else (torch.as_tensor(choice.mix.z).reshape(1, -1), choice.mix.layers)
     return gen.styles(z, y, truncation=float(choice.psi), mix=mix, truncation_layers=choice.truncation_layers)
 
@@ -98,6 +103,8 @@ def render(gen, z: torch.Tensor, y: torch.Tensor | None, choice: StyleChoice, *,
 def lerp_styles(ws0: torch.Tensor, ws1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Per-layer linear interpolation of two faces' styles (num_ws, w_dim) at each t (T,): (T, num_ws, w_dim),
     the endpoints exactly. W is roughly flat (the mapping network's output), so a straight line is its geodesic."""
+    import torch
+
     ws0, ws1 = ws0.reshape(1, *ws0.shape[-2:]).float(), ws1.reshape(1, *ws1.shape[-2:]).float()
     t = torch.as_tensor(t, dtype=torch.float32).reshape(-1, 1, 1)
     out = ws0 + t * (ws1 - ws0)
@@ -109,6 +116,8 @@ def lerp_styles(ws0: torch.Tensor, ws1: torch.Tensor, t: torch.Tensor) -> torch.
 def interpolate_w(gen, start, end, steps: int = 8):
     """A strip of ``steps`` faces between two ends (each with ``ws``, ``z``, ``y``) by lerping their styles;
     ``z`` and ``y`` of the frames are slerped / lerped for the record only (the recipe rebuilds from ``ws``)."""
+    import torch
+
     from faceforge.editing.edits import Rendered, lerp, slerp
 
     if steps < 2:
@@ -127,6 +136,8 @@ def interpolate_w(gen, start, end, steps: int = 8):
 def interpolate_z(gen, start, end, steps: int = 8):
     """For a W model: slerp z (and lerp y) between the ends, each frame drawn with end A's style choice (its psi,
     layers and mix), recording the frames' ws."""
+    import torch
+
     from faceforge.editing.edits import Rendered, lerp, slerp
 
     if steps < 2:
