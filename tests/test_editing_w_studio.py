@@ -145,3 +145,32 @@ def test_a_mixed_truncated_export_records_its_styles_and_rebuilds_the_same_pixel
     shown = np.asarray(Image.open(path))
     assert np.array_equal(regenerate(recipe, gen), shown)
     assert not np.array_equal(regenerate(Recipe(checkpoint="-", z=recipe.z, scale=2), gen), shown)
+
+
+def test_a_recipe_reopens_its_face_settings_and_cell():
+    from faceforge.editing.recipe_face import restorable, restore_face
+
+    face = w_face()
+    seen: list[str] = []
+    face.observe(seen.append)
+    grid_z = seeded_z(7, 4, 16)
+    recipe = Recipe(checkpoint="-", seed=7, z=grid_z[2:3].tolist(), truncation=0.5, kind="sample",
+                    truncation_layers={"layers": "middle", "range": [1, 3]}, labels="mean",
+                    mix={"seed": 3, "index": 1, "layers": "fine", "range": [3, 4], "z": seeded_z(3, 2, 16)[1].tolist()})
+    restore_face(face, recipe)
+    assert (face.seed, face.truncation, face.truncation_layers, face.labels) == (7, 0.5, "middle", "mean")
+    assert (face.mix.seed, face.mix.index, face.mix.layers) == (3, 1, "fine") and torch.equal(face.mix.z[0], seeded_z(3, 2, 16)[1])
+    assert seen[-1] == "seed"
+    face.set_grid(np.zeros((4, 8, 8, 3), np.uint8), seeded_z(8, 4, 16))  # another seed's grid: still waiting
+    assert face.index == 0 and face.pending_z is not None
+    face.set_grid(np.zeros((4, 8, 8, 3), np.uint8), grid_z)
+    assert face.index == 2 and face.pending_z is None and seen[-2:] == ["grid", "face"]
+    for bad in (Recipe(checkpoint="-", seed=1, n=2, z=grid_z[:2].tolist(), kind="sample"),
+                Recipe(checkpoint="-", z=grid_z[:1].tolist(), kind="edit")):
+        assert restorable(bad) is not None
+        with pytest.raises(ValueError, match="only a sampled face"):
+            restore_face(face, bad)
+    with pytest.raises(ValueError, match="layers"):  # a range this model lacks: nothing changes
+        restore_face(face, Recipe(checkpoint="-", seed=9, z=grid_z[:1].tolist(), kind="sample",
+                                  truncation_layers={"layers": "0-9"}))
+    assert face.seed == 7

@@ -1,7 +1,7 @@
 """The Edit pane on a run whose model has W, proved with the toy W model (tests/toy_w_model.py; nothing here names a
 real model): the truncation slider is psi towards the average face over a chosen layer range, live in the grid and
 the current face; a face used as the style source mixes its coarse styles into the others, and the export's recipe
-rebuilds the same pixels through ``faceforge generate --recipe``; interpolation in W ends exactly on the two faces
+rebuilds the same pixels through ``faceforge generate --recipe`` and when the pane opens it; interpolation in W ends exactly on the two faces
 and differs from z's slerp."""
 from __future__ import annotations
 
@@ -104,6 +104,20 @@ def test_truncation_mixing_and_w_interpolation_in_the_edit_pane(pane, qtbot, w_r
     exported = np.asarray(Image.open(tmp_path / "mixed.png"))
     assert np.array_equal(exported, np.asarray(Image.open(tmp_path / "again.png")))
     assert np.array_equal(exported, mixed)  # what the user saw
+    # the recipe opened in a fresh pane: its checkpoint, seed, psi, layers and mix come back, and its face
+    fresh = EditPane()
+    qtbot.addWidget(fresh)
+    fresh.resize(1280, 800)
+    fresh.show()
+    try:
+        assert fresh.open_recipe(tmp_path / "mixed.recipe.json")
+        qtbot.waitUntil(lambda: fresh.face.index == 3 and fresh.face.mix is not None, timeout=LONG)
+        settle(qtbot, fresh)
+        assert np.array_equal(fresh.face_image, exported)
+        assert (fresh.truncation.value(), fresh.face.truncation_layers, fresh.face.mix.index) == (70, "coarse", 1)
+        assert fresh.controls.styles.truncation_layers.combo.currentData() == "coarse"
+    finally:
+        fresh.shutdown()
     pane.grab().save("/tmp/shot_edit_w_samples.png")
 
     # interpolation in W: the ends are exactly the two faces, the middle is not z's slerp

@@ -187,6 +187,7 @@ class FaceState(Observable):
         self.truncation_layers = ALL_LAYERS
         self.mix: MixSource | None = None
         self.mix_layers = "coarse"  # the layers a style source gives (chosen before or after picking one)
+        self.pending_z = None  # a recipe's z: the next grid makes its cell current (editing/recipe_face.py)
 
     @property
     def edits(self) -> AttributeEdits:
@@ -313,16 +314,25 @@ class FaceState(Observable):
     def set_grid(self, images: np.ndarray, z, y=None) -> None:
         """A new sample grid: cells, their z and their own label rows (network scale, before edits)."""
         self.grid_images, self.grid_z, self.grid_y = images, z, y
+        wanted = self.pending_z
+        if wanted is not None and not self.showing_photo:  # a recipe's face: the cell whose z it is, once it comes
+            rows = [i for i in range(len(images)) if np.array_equal(np.asarray(z[i]).reshape(-1), wanted)]
+            if rows:
+                self.index, self.pending_z = rows[0], None
+            else:
+                wanted = None
         if not self.showing_photo:
             self.sample_edits.refresh(self.cell_values())
         self.notify("grid")
+        if wanted is not None:
+            self.notify("face")
 
     def select(self, index: int) -> bool:
         """Make cell ``index`` of the grid the current face (a photo being shown gives way); False if no such cell.
         The attributes the user set stay set; the others take the cell's own values."""
         if self.grid_images is None or not 0 <= index < len(self.grid_images):
             return False
-        self.index = index
+        self.index, self.pending_z = index, None
         if self.showing_photo:
             self.showing_photo = False
             self.sample_edits.place(self.cell_values())

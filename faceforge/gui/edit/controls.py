@@ -169,7 +169,15 @@ class FaceControls(QWidget):
             self._show_truncation_range()
             self._build_rows()
         elif change == "truncation":
-            self.truncation_label.setText(f"{self.face.truncation:.2f}")
+            self._show_truncation_range()  # the slider follows a value set elsewhere (a recipe opened)
+        elif change == "seed" and self.seed.value() != self.face.seed:
+            self.seed.blockSignals(True)
+            self.seed.setValue(self.face.seed)
+            self.seed.blockSignals(False)
+        elif change == "labels" and self.labels.currentData() != self.face.labels:
+            self.labels.blockSignals(True)
+            self.labels.setCurrentIndex(max(0, self.labels.findData(self.face.labels)))
+            self.labels.blockSignals(False)
         elif change in ("attribute", "reset", "face", "grid", "refreshed"):
             self._show_values()
 

@@ -78,6 +78,11 @@ class EditPane(QWidget):
         self.open_button = QPushButton("Open run…")
         self.open_button.setToolTip("Choose the run folder this pane edits with")
         self.open_button.clicked.connect(self._open_clicked)
+        self.recipe_button = QPushButton("Open recipe…")
+        self.recipe_button.setToolTip("Reopen a face exported from this pane (NAME.recipe.json): its checkpoint, "
+                                      "seed, truncation, style mix and attributes come back")
+        self.recipe_button.clicked.connect(self._open_recipe_clicked)
+        self._pending_recipe = None
         self.reload_button = QPushButton("Reload latest checkpoint")
         self.reload_button.clicked.connect(self.reload)
         self.follow = QCheckBox("Follow training")
@@ -89,7 +94,7 @@ class EditPane(QWidget):
         self._follow_timer.timeout.connect(self.check_for_checkpoint)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        for w in (self.use_shown_button, self.open_button, self.reload_button, self.follow):
+        for w in (self.use_shown_button, self.open_button, self.recipe_button, self.reload_button, self.follow):
             head.addWidget(w)
 
         self.samples = SamplesTab(self.face, self.worker)
@@ -239,6 +244,9 @@ class EditPane(QWidget):
         for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # another model: the photo is encoded anew
             part.set_generator(self._gen, self._loaded_run, follow=follow)
         self._set_enabled(True)
+        recipe, self._pending_recipe = self._pending_recipe, None
+        if recipe is not None:
+            self._restore(recipe)
         self.modelLoaded.emit(info)
 
     def _on_failed(self, message: str) -> None:
@@ -318,6 +326,58 @@ class EditPane(QWidget):
             return
         self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
                       image=self.face_image)
+
+    def _open_recipe_clicked(self) -> None:
+        start = str(self._run or Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recipe", start, "Recipes (*.recipe.json);;JSON (*.json)")
+        if path:
+            self.open_recipe(path)
+
+    def open_recipe(self, path: str | Path) -> bool:
+        """Reopen an exported face: its checkpoint is loaded (this pane's model changes only if it differs, as
+        Open run… does), then seed, truncation, mix and attributes are set and its cell becomes the current face
+        (:mod:`faceforge.editing.recipe_face`). False with a message when the recipe cannot be opened here."""
+        from faceforge.editing.recipe_face import restorable
+        from faceforge.recipes import Recipe
+
+        try:
+            recipe = Recipe.load(Path(path))
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return False
+        why = restorable(recipe)
+        if why is None and not Path(recipe.checkpoint).exists():
+            why = f"the recipe's checkpoint {recipe.checkpoint} no longer exists"
+        if why is not None:
+            self._show_error(f"Cannot open {Path(path).name}: {why}")
+            return False
+        checkpoint = Path(recipe.checkpoint).resolve()
+        if self._gen is not None and Path(self._gen.source).resolve() == checkpoint:
+            self._restore(recipe)
+            return True
+        run = Path(recipe.run) if recipe.run else checkpoint.parent.parent
+        if self.has_work() and run != self._run and not self.confirm_switch(run):
+            return False
+        self._run = self._loaded_run = run
+        self._show_offer()
+        self._pending_recipe = recipe
+        self._loading = True
+        self.title.setText(run.name)
+        self.info.setText("Loading the recipe's checkpoint…")
+        self._set_enabled(False)
+        self.worker.load(run, checkpoint=checkpoint)
+        return True
+
+    def _restore(self, recipe) -> None:
+        from faceforge.editing.recipe_face import restore_face
+
+        try:
+            restore_face(self.face, recipe)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.modes.setCurrentWidget(self.samples)
+        self.statusMessage.emit(f"Opened the recipe of seed {recipe.seed}'s face")
 
     def import_photo(self, path: str | Path) -> None:
         self.photo_tab.import_photo(path)

@@ -154,7 +154,7 @@ class StyleControls(QGroupBox):
 
     # ---------------------------------------------------------------- following the state
     def _face_changed(self, change: str) -> None:
-        if change in ("model", "mix"):
+        if change in ("model", "mix", "truncation"):
             self._show_state()
 
     def _show_state(self) -> None:
