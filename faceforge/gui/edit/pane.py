@@ -10,7 +10,10 @@ values (its label row for a sampled face, what E_y read for a photo).
 The pane's model is its own: the run shown in the Train tab is only *offered* ("Use the run shown in Train"), and
 switching while there is work (a photo, edits, interpolation ends) asks first; the photo is kept and encoded again
 for the new model. "Follow training" redraws everything from each new checkpoint of the pane's run, keeping the
-seed, the sliders and the photo.
+seed, the sliders and the photo. "Open recipe…" reopens a face exported here (:mod:`faceforge.editing.recipe_face`).
+
+A model with a W space adds truncation towards the average face by layer range, style mixing from one second face
+and interpolation in W (:mod:`faceforge.editing.wspace`; widgets in ``styles_box.py``), all off for other models.
 """
 from __future__ import annotations
 
