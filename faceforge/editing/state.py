@@ -259,6 +259,9 @@ class FaceState(Observable):
     def set_mix_source(self, z, seed: int, index: int = 0, image: np.ndarray | None = None) -> None:
         """The second face of style mixing (its z (1, z_dim)), keeping the layers chosen so far."""
         self._need_w("style mixing")
+        if image is None and int(seed) == self.seed and self.grid_images is not None \
+                and 0 <= int(index) < len(self.grid_images):
+            image = self.grid_images[int(index)]  # a cell of the grid on screen: its picture
         self.mix = MixSource(z=z.reshape(1, -1).clone(), seed=int(seed), index=int(index), layers=self.mix_layers,
                              image=image)
         self.notify("mix")

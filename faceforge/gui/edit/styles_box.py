@@ -9,7 +9,7 @@ changes nothing. For a model without W the box stays disabled and its tooltip sa
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from faceforge.editing.state import FaceState
 from faceforge.gui.edit.shared import small_view
@@ -104,7 +104,14 @@ class StyleControls(QGroupBox):
         seed_row.addWidget(self.mix_seed, 1)
         seed_row.addWidget(self.use_seed_button)
         seed_row.addWidget(self.clear_button)
-        form = QFormLayout(self)
+        self.body = QWidget()  # folded away for a model without W: one line says why, the attributes keep the room
+        self.no_w = QLabel("Truncation by layer, style mixing and interpolation in W need a model with a W space.")
+        self.no_w.setWordWrap(True)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.body)
+        outer.addWidget(self.no_w)
+        form = QFormLayout(self.body)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Truncate", self.truncation_layers)
         form.addRow("Style source", source)
         form.addRow("Source seed", seed_row)
@@ -156,11 +163,15 @@ class StyleControls(QGroupBox):
     def _face_changed(self, change: str) -> None:
         if change in ("model", "mix", "truncation"):
             self._show_state()
+        if change in ("model", "mix"):
+            self.message.setText("")  # an earlier complaint no longer applies
 
     def _show_state(self) -> None:
         face = self.face
         self.setEnabled(self.available)
         self.setToolTip("" if self.available else NO_W_TIP)
+        self.body.setVisible(face.w_space)
+        self.no_w.setVisible(not face.w_space)
         if not face.w_space:
             self.message.setText("")
         self.truncation_layers.show_quietly(face.truncation_layers)
