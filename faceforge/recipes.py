@@ -4,7 +4,8 @@
 how its frames play); ``faceforge generate --recipe`` rebuilds the same pixels from it. z and y are stored as numbers, so a recipe does not depend on RNG details.
 
 For a model with a W space (version 2) the recipe also keeps ``ws``, the per-layer styles exactly as the synthesis
-network used them after truncation and style mixing, and ``mix`` (the second face's seed and the layers it gave);
+network used them after truncation and style mixing, ``mix`` (the second face's seed and the layers it gave) and
+``truncation_layers`` (the layers psi applied to; the Edit pane records them, absent means all);
 rebuilding then runs only the synthesis network on ``ws`` with its constant noise. Version 1 recipes have no ``ws``
 and still rebuild from z and y.
 """
@@ -42,6 +43,9 @@ class Recipe:
     ws: list[list[list[float]]] | None = None
     # style mixing: {"seed": the second faces' z seed, "layers": as asked ("coarse", "0-3"), "range": [start, stop)}
     mix: dict[str, Any] | None = None
+    # a W-space model: the layers truncation applied to, {"layers": "all" | "coarse" | "0-3", "range": [start, stop)}
+    # (absent: all of them)
+    truncation_layers: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
 
     def save(self, path: Path) -> None:

@@ -126,6 +126,19 @@ def test_generate_mix_and_truncation_write_a_recipe_that_rebuilds_the_pixels(w_r
     assert np.array_equal(png(tmp_path / "o.png"), png(plain))
 
 
+def test_generate_truncates_only_the_layers_asked_and_the_recipe_rebuilds_them(w_run, tmp_path):
+    out = tmp_path / "fine.png"
+    assert main(["generate", "--run", str(w_run), "--n", "3", "--seed", "2", "--truncation", "0",
+                 "--truncation-layers", "fine", "--out", str(out)]) == 0
+    recipe = Recipe.load(tmp_path / "fine.recipe.json")
+    assert recipe.truncation_layers == {"layers": "fine", "range": [3, 4]}
+    gen = LoadedGenerator.from_run(w_run)
+    ws, own = torch.tensor(recipe.ws), gen.styles(seeded_z(2, 3, gen.z_dim))
+    assert torch.equal(ws[:, :3], own[:, :3]) and torch.equal(ws[:, 3], gen.G.w_avg.expand(3, -1))
+    assert main(["generate", "--recipe", str(tmp_path / "fine.recipe.json"), "--out", str(tmp_path / "a.png")]) == 0
+    assert np.array_equal(png(tmp_path / "a.png"), png(out))
+
+
 def test_each_snapshot_of_a_w_run_writes_the_style_mixing_figure(w_run):
     run = Run(w_run)
     assert [s for s, _ in run.mixings()] == [0, 3, 6]
@@ -154,3 +167,6 @@ def test_a_model_without_w_refuses_mixing_with_a_message(tmp_path, capsys):
     assert not (tmp_path / "x.png").exists()
     assert main(["generate", "--run", str(run_dir), "--mix", "oops", "--out", str(tmp_path / "y.png")]) == 2
     assert "SEED:LAYERS" in capsys.readouterr().err
+    assert main(["generate", "--run", str(run_dir), "--truncation-layers", "coarse", "--out",
+                 str(tmp_path / "z.png")]) == 2
+    assert "needs a model with a W space" in capsys.readouterr().err

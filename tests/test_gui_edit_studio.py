@@ -67,6 +67,11 @@ def test_click_a_face_then_sliders_edit_it_throttled(pane, qtbot, tiny_run):
     _load(pane, qtbot, tiny_run)
     assert pane.images.shape == (16, 32, 32, 3)
     pane.grab().save("/tmp/shot_edit_studio_samples.png")
+    # a model without W: truncation scales z, and the W controls are off, saying why
+    assert (pane.truncation.minimum(), pane.truncation.maximum()) == (10, 150)
+    assert not pane.controls.styles.isEnabled() and "W space" in pane.controls.styles.toolTip()
+    assert not pane.current.style_source_button.isEnabled() and "W space" in pane.current.style_source_button.toolTip()
+    assert not pane.interp_tab.space.isEnabled() and pane.interp_tab.space.currentData() == "z"
     # click the second face of the second row
     rect, image = pane.grid.target_rect(), pane.grid.image()
     scale = rect.width() / image.width()

@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--truncation", type=float, default=1.0,
                      help="towards the average face (0..1: more typical): a W model lerps w towards its mean w "
                           "(0 = one face for every seed), other models scale z")
+    gen.add_argument("--truncation-layers", metavar="LAYERS", default="all",
+                     help="the style layers --truncation applies to (W models): all, coarse, middle, fine or a "
+                          "range such as 0-3")
     gen.add_argument("--mix", metavar="SEED:LAYERS",
                      help="style mixing (W models): these style layers come from seed SEED's faces (same "
                           "attributes): coarse, middle, fine or a range such as 0-3, e.g. --mix 5:coarse")

@@ -6,8 +6,9 @@ so a grid shows the data's own mix), or all from the data's mean (``--labels mea
 column's units (``--set Age=60`` means 60 years).
 
 For a model with a W space, ``--truncation`` lerps w towards the average w (0: the same average face for every
-seed) and ``--mix SEED:LAYERS`` gives the named style layers (coarse, middle, fine or a range "a-b") from seed
-SEED's faces; the recipe keeps the styles synthesis used, so ``--recipe`` rebuilds the pixels from them."""
+seed; ``--truncation-layers`` limits it to coarse, middle, fine or a range "a-b") and ``--mix SEED:LAYERS`` gives
+the named style layers (coarse, middle, fine or a range "a-b") from seed SEED's faces; the recipe keeps the styles
+synthesis used, so ``--recipe`` rebuilds the pixels from them."""
 from __future__ import annotations
 
 import argparse
@@ -80,16 +81,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.mix is not None:
             mix_seed, layers = parse_mix(args.mix)
             mix = {"seed": mix_seed, "layers": layers, "range": list(gen.layer_range(layers))}
+        layers = str(getattr(args, "truncation_layers", None) or "all").strip().lower()
+        truncation_layers = None
         if gen.w_space:
             z2 = seeded_z(mix["seed"], args.n, gen.z_dim) if mix else None
-            ws = gen.styles(z, y, truncation=args.truncation, mix=(z2, mix["layers"]) if mix else None)
+            truncation_layers = {"layers": layers, "range": list(gen.truncation_range(layers))}
+            ws = gen.styles(z, y, truncation=args.truncation, mix=(z2, mix["layers"]) if mix else None,
+                            truncation_layers=layers)
             images = gen.synthesize(ws)
         else:
-            images = gen.images(z, y, truncation=args.truncation)
+            images = gen.images(z, y, truncation=args.truncation, truncation_layers=layers)
         ncols, scale = args.ncols, 1
         recipe = Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(args.run).resolve()) if args.run else None,
                         seed=args.seed, n=args.n, z=as_lists(z), y=as_lists(y), truncation=args.truncation,
-                        edits=settings, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix)
+                        edits=settings, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix,
+                        truncation_layers=truncation_layers)
         if labels == "data" and not gen.has_label_sample:
             print("note: this checkpoint keeps no label sample (an older run): every face has the mean label")
     if out.suffix.lower() in ANIMATIONS:  # an animation: frames play as the recipe says (or plainly for a grid's)

@@ -38,6 +38,10 @@ class Rendered:
     edits: dict[str, float] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)  # a heading per column, for a GUI or a labelled export
     rows: list[str] = field(default_factory=list)
+    # a W model: the styles synthesis was given (N, num_ws, w_dim), and how they were made (faceforge.editing.wspace)
+    ws: torch.Tensor | None = None
+    truncation_layers: dict | None = None
+    mix: dict | None = None
 
     @functools.cached_property
     def labelled_image(self) -> np.ndarray:
@@ -54,7 +58,9 @@ class Rendered:
         return Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(run).resolve()) if run else None,
                       seed=seed, n=len(self.images), z=as_lists(self.z), y=as_lists(self.y),
                       truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind,
-                      ws=_code_styles(gen, self.z, self.y, self.truncation))
+                      ws=as_lists(self.ws) if self.ws is not None else _code_styles(gen, self.z, self.y,
+                                                                                    self.truncation),
+                      truncation_layers=self.truncation_layers, mix=self.mix)
 
 
 def _code_styles(gen, z, y, truncation: float = 1.0):
@@ -83,12 +89,13 @@ def regenerate(recipe: Recipe, gen=None, *, device: str = "cpu") -> np.ndarray:
         from faceforge.editing.generator import LoadedGenerator
 
         gen = LoadedGenerator.from_checkpoint(Path(recipe.checkpoint), device=device)
-    if recipe.ws is not None:  # the styles as synthesis used them
+    if recipe.ws is not None:  # a W model: the styles as synthesis used them (truncation and mixing included)
         images = gen.synthesize(torch.tensor(recipe.ws, dtype=torch.float32))
-        return enlarge(compose(images, recipe.ncols), recipe.scale)
-    z = torch.tensor(recipe.z, dtype=torch.float32)
-    y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
-    return enlarge(compose(gen.images(z, y, truncation=recipe.truncation), recipe.ncols), recipe.scale)
+    else:
+        z = torch.tensor(recipe.z, dtype=torch.float32)
+        y = torch.tensor(recipe.y, dtype=torch.float32) if recipe.y is not None else None
+        images = gen.images(z, y, truncation=recipe.truncation)
+    return enlarge(compose(images, recipe.ncols), recipe.scale)
 
 
 def save_png(path: Path, image: np.ndarray, recipe: Recipe | None = None, *, scale: int = 1) -> Path:

@@ -177,12 +177,20 @@ class LoadedGenerator:
             raise ValueError(f"{what} needs a model with a W space (a style-based generator); "
                              f"{self.config.model.name} maps z straight to pixels")
 
+    def truncation_range(self, layers: str | None) -> tuple[int, int]:
+        """The style layers truncation applies to: all of them for None or "all", else as :meth:`layer_range`."""
+        self._need_w("truncation by layer")
+        if layers is None or str(layers).strip().lower() == "all":
+            return 0, self.num_ws
+        return parse_layers(layers, self.num_ws)
+
     @torch.no_grad()
     def styles(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0,
-               mix: Mix | None = None) -> torch.Tensor:
+               mix: Mix | None = None, truncation_layers: str | None = None) -> torch.Tensor:
         """The per-layer styles ws (N, num_ws, w_dim) as synthesis uses them: w = mapping(z, y) lerped towards
-        w_avg by ``truncation`` at every layer, then the layers ``mix`` names taken from its z's (same y, same
-        truncation). What a recipe records, so it rebuilds the pixels without the mapping network."""
+        w_avg by ``truncation`` at the layers ``truncation_layers`` names (all by default), then the layers ``mix``
+        names taken from its z's (same y, same truncation; one z serves every face). What a recipe records, so it
+        rebuilds the pixels without the mapping network."""
         self._need_w("styles")
         if z.dim() == 3:  # a photo's W+ code (editing/w_codes.py): its styles under y, no mapping of a z
             from faceforge.editing.w_codes import code_to_ws
@@ -192,14 +200,20 @@ class LoadedGenerator:
             return code_to_ws(self.G, z.float(), y, truncation).float().cpu()
         device = next(self.G.parameters()).device
         yy = y.to(device) if y is not None else None
+        start, stop = self.truncation_range(truncation_layers)
 
         def ws_of(zz: torch.Tensor) -> torch.Tensor:
             w = self.G.mapping(zz.to(device), yy)
-            return self.G.truncate(w, float(truncation)) if truncation != 1.0 else broadcast(w, self.num_ws)
+            ws = broadcast(w, self.num_ws)
+            if truncation == 1.0 or start >= stop:
+                return ws
+            truncated = self.G.truncate(w, float(truncation))  # the model's own lerp towards w_avg
+            return truncated if (start, stop) == (0, self.num_ws) else mix_styles(ws, truncated, (start, stop))
 
         ws = ws_of(z)
         if mix is not None:
-            ws = mix_styles(ws, ws_of(mix[0]), self.layer_range(mix[1]))
+            z2 = mix[0].reshape(-1, mix[0].shape[-1])
+            ws = mix_styles(ws, ws_of(z2.expand(len(z), -1) if len(z2) == 1 else z2), self.layer_range(mix[1]))
         return ws.float().cpu()
 
     @torch.no_grad()
@@ -216,17 +230,21 @@ class LoadedGenerator:
             self.G.train(was_training)
 
     def images(self, z: torch.Tensor, y: torch.Tensor | None = None, *, truncation: float = 1.0,
-               mix: Mix | None = None) -> np.ndarray:
+               mix: Mix | None = None, truncation_layers: str | None = None) -> np.ndarray:
         """(N,H,W,3) uint8 from z (N, z_dim), or for a W model a photo's W+ code (N, num_ws, w_dim; see
         editing/w_codes.py). Truncation: lower = more typical faces, less variety. A W model lerps w towards w_avg
         (0 gives the average face for every z) and renders with constant noise; other models scale z towards 0.
-        ``mix`` (W models only): the named layers take their styles from the second z's."""
+        ``mix`` (W models only): the named layers take their styles from the second z's; ``truncation_layers``
+        (W models only): the layers truncation applies to, "all" by default."""
         if self.w_space:
-            return self.synthesize(self.styles(z, y, truncation=truncation, mix=mix))
+            return self.synthesize(self.styles(z, y, truncation=truncation, mix=mix,
+                                               truncation_layers=truncation_layers))
         if z.dim() == 3:
             self._need_w("a W+ code")
         if mix is not None:
             self._need_w("style mixing")
+        if truncation_layers not in (None, "all"):
+            self._need_w("truncation by layer")
         return generate(self.G, z * float(truncation), y)
 
     def inputs(self, *, n: int, seed: int, settings: dict[str, float] | None = None,

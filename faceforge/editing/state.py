@@ -7,15 +7,17 @@ are numbers, numpy images and torch latents; nothing here renders.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 
 from faceforge.data.label_scales import IDENTITY, LabelScale
+from faceforge.editing.wspace import ALL_LAYERS, MixSource, StyleChoice, check_layers
 
 Observer = Callable[[str], None]
 PHOTO_STATES = ("empty", "imported", "aligned", "encoded", "refined")
+Z_TRUNCATION = (0.1, 1.5)  # a model without W scales z by this much at most (the slider's range)
 
 
 class Observable:
@@ -155,9 +157,14 @@ class FaceState(Observable):
     drawn from the training labels; ``"mean"``: the data's mean). Values are in each attribute's units (years
     for an age column); latents are on the network's scale.
 
+    A model with a W space (``w_space``) also has a style choice for sampled faces (:mod:`faceforge.editing.wspace`):
+    ``truncation`` is then psi towards w_avg (0..1) at ``truncation_layers``, and ``mix`` a second face whose styles
+    the named layers take. Without W, truncation scales z (0.1..1.5) and there is no mixing.
+
     Changes: ``model`` (new attributes), ``refreshed`` (a newer checkpoint of the same model: nothing reset),
-    ``seed``, ``truncation``, ``labels``, ``attribute`` (one moved), ``reset`` (values put back), ``face``
-    (another face is current; the values are its own), ``grid`` (a new sample grid)."""
+    ``seed``, ``truncation`` (psi or its layers), ``mix`` (source, layers or cleared), ``labels``, ``attribute`` (one
+    moved), ``reset`` (values put back), ``face`` (another face is current; the values are its own), ``grid`` (a new
+    sample grid)."""
 
     def __init__(self, photo: PhotoEdit | None = None) -> None:
         super().__init__()
@@ -175,6 +182,12 @@ class FaceState(Observable):
         self.scales: dict[str, LabelScale] = {}
         self.showing_photo = False
         self.sample_edits = AttributeEdits()
+        self.w_space = False
+        self.num_ws = 0
+        self.truncation_layers = ALL_LAYERS
+        self.mix: MixSource | None = None
+        self.mix_layers = "coarse"  # the layers a style source gives (chosen before or after picking one)
+        self.pending_z = None  # a recipe's z: the next grid makes its cell current (editing/recipe_face.py)
 
     @property
     def edits(self) -> AttributeEdits:
@@ -184,11 +197,20 @@ class FaceState(Observable):
         return self.edits.settings()
 
     def set_model(self, attributes: list[str], means: list[float] | None = None,
-                  scales: dict[str, LabelScale] | None = None, *, keep: bool = False) -> None:
+                  scales: dict[str, LabelScale] | None = None, *, keep: bool = False, w_space: bool = False,
+                  num_ws: int = 0) -> None:
         """A loaded generator: its attributes, neutral at the data's means (given on the network's scale), and
         how each maps to units. ``keep`` (a newer checkpoint of the same model): seed, sliders, the current face
         and the photo stay, and only what the generator draws is to be redrawn (``refreshed``); otherwise the
-        grid is to be drawn anew (``model``)."""
+        grid is to be drawn anew (``model``). ``w_space``/``num_ws``: the model's styles; another model drops the
+        mix and the truncation layers (they name its layers), and psi stays within 0..1."""
+        if not (keep and w_space == self.w_space and num_ws == self.num_ws):
+            self.mix, self.truncation_layers, self.mix_layers = None, ALL_LAYERS, "coarse"
+        self.w_space, self.num_ws = bool(w_space), int(num_ws) if w_space else 0
+        if self.w_space:
+            self.truncation = min(1.0, max(0.0, self.truncation))
+        else:
+            self.truncation = min(Z_TRUNCATION[1], max(Z_TRUNCATION[0], self.truncation))
         self.scales = dict(scales or {})
         self.neutral = {name: self.to_units(name, means[i]) if means and i < len(means) else 0.0
                         for i, name in enumerate(attributes)}
@@ -227,6 +249,57 @@ class FaceState(Observable):
         self.truncation = float(truncation)
         self.notify("truncation")
 
+    def set_truncation_layers(self, layers: str) -> None:
+        """The layers psi applies to ("all", "coarse", "middle", "fine", "a-b"); ValueError for a range this
+        model does not have (nothing changes)."""
+        self._need_w("truncation by layer")
+        self.truncation_layers = check_layers(layers, self.num_ws, allow_all=True)
+        self.notify("truncation")
+
+    def set_mix_source(self, z, seed: int, index: int = 0, image: np.ndarray | None = None) -> None:
+        """The second face of style mixing (its z (1, z_dim)), keeping the layers chosen so far."""
+        self._need_w("style mixing")
+        if image is None and int(seed) == self.seed and self.grid_images is not None \
+                and 0 <= int(index) < len(self.grid_images):
+            image = self.grid_images[int(index)]  # a cell of the grid on screen: its picture
+        self.mix = MixSource(z=z.reshape(1, -1).clone(), seed=int(seed), index=int(index), layers=self.mix_layers,
+                             image=image)
+        self.notify("mix")
+
+    def use_current_as_mix_source(self) -> bool:
+        """The current grid cell (unmixed) becomes the style source; False for a photo or before a grid."""
+        if self.showing_photo or self.grid_z is None:
+            return False
+        image = None if self.grid_images is None else self.grid_images[self.index]
+        self.set_mix_source(self.grid_z[self.index: self.index + 1], self.seed, self.index, image)
+        return True
+
+    def set_mix_layers(self, layers: str) -> None:
+        """The layers the style source gives; ValueError for a range this model does not have."""
+        self._need_w("style mixing")
+        self.mix_layers = check_layers(layers, self.num_ws, allow_all=False)
+        if self.mix is not None:
+            self.mix = replace(self.mix, layers=self.mix_layers)
+            self.notify("mix")
+
+    def clear_mix(self) -> None:
+        if self.mix is not None:
+            self.mix = None
+            self.notify("mix")
+
+    def style(self) -> StyleChoice | None:
+        """How a W model draws the current face: the photo as encoded (plain), a sampled face with psi, its layers
+        and the mix; None for a model without W."""
+        if not self.w_space:
+            return None
+        if self.showing_photo:
+            return StyleChoice()
+        return StyleChoice(psi=self.truncation, truncation_layers=self.truncation_layers, mix=self.mix)
+
+    def _need_w(self, what: str) -> None:
+        if not self.w_space:
+            raise ValueError(f"{what} needs a model with a W space")
+
     def set_attribute(self, name: str, value: float) -> None:
         self.edits.set(name, value)
         self.notify("attribute")
@@ -244,16 +317,25 @@ class FaceState(Observable):
     def set_grid(self, images: np.ndarray, z, y=None) -> None:
         """A new sample grid: cells, their z and their own label rows (network scale, before edits)."""
         self.grid_images, self.grid_z, self.grid_y = images, z, y
+        wanted = self.pending_z
+        if wanted is not None and not self.showing_photo:  # a recipe's face: the cell whose z it is, once it comes
+            rows = [i for i in range(len(images)) if np.array_equal(np.asarray(z[i]).reshape(-1), wanted)]
+            if rows:
+                self.index, self.pending_z = rows[0], None
+            else:
+                wanted = None
         if not self.showing_photo:
             self.sample_edits.refresh(self.cell_values())
         self.notify("grid")
+        if wanted is not None:
+            self.notify("face")
 
     def select(self, index: int) -> bool:
         """Make cell ``index`` of the grid the current face (a photo being shown gives way); False if no such cell.
         The attributes the user set stay set; the others take the cell's own values."""
         if self.grid_images is None or not 0 <= index < len(self.grid_images):
             return False
-        self.index = index
+        self.index, self.pending_z = index, None
         if self.showing_photo:
             self.showing_photo = False
             self.sample_edits.place(self.cell_values())
@@ -292,11 +374,14 @@ class FaceState(Observable):
 
 @dataclass(frozen=True)
 class End:
-    """One end of an interpolation: the latent (truncation already folded into z) and the picture of it."""
+    """One end of an interpolation: the latent and the picture of it. Without W the truncation is folded into z;
+    with W, z is the face's own and ``ws`` its styles as shown (truncated and mixed by ``style``)."""
 
     z: Any
     y: Any
     image: np.ndarray | None = None
+    ws: Any = None
+    style: StyleChoice | None = None
 
     @property
     def latent(self) -> tuple[Any, Any]:
@@ -310,10 +395,11 @@ class InterpolationEnds(Observable):
         super().__init__()
         self._ends: dict[str, End] = {}
 
-    def set(self, which: str, z, y, image: np.ndarray | None = None) -> None:
+    def set(self, which: str, z, y, image: np.ndarray | None = None, *, ws=None,
+            style: StyleChoice | None = None) -> None:
         if which not in ("A", "B"):
             raise ValueError(f"an interpolation end is 'A' or 'B', not {which!r}")
-        self._ends[which] = End(z, y, image)
+        self._ends[which] = End(z, y, image, ws, style)
         self.notify("set")
 
     def get(self, which: str) -> End | None:

@@ -1,5 +1,6 @@
-"""The right-hand column of the Edit pane: seed, default attributes, truncation and one slider (with a spin box
-for a typed value) per attribute of the current face.
+"""The right-hand column of the Edit pane: seed, default attributes, truncation (for a model with W: psi towards the
+average face, with the W controls of :mod:`faceforge.gui.edit.styles_box` under it) and one slider (with a spin
+box for a typed value) per attribute of the current face.
 
 Every attribute speaks its own units: a continuous column (an age in years) spans its training data's range, a
 binary one -2..+2. The widgets write to the :class:`~faceforge.editing.state.FaceState` and follow it: when the
@@ -16,9 +17,13 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QPushButton, QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from faceforge.data.label_scales import IDENTITY
-from faceforge.editing.state import FaceState
+from faceforge.editing.state import Z_TRUNCATION, FaceState
+from faceforge.gui.edit.styles_box import StyleControls
 
 SLIDER_STEPS = 400  # slider positions across an attribute's range
+Z_TIP = "Lower = more typical faces, less variety (sampled faces only): z is scaled towards 0"
+W_TIP = ("psi: each face's styles pulled towards the average face w_avg at the layers chosen below (0 = the "
+         "average face, 1 = the face's own); sampled faces only")
 LABEL_CHOICES = (("data", "varied (from the training labels)"), ("mean", "neutral (mean)"))
 
 
@@ -98,12 +103,12 @@ class FaceControls(QWidget):
                                "labels (drawn by the seed), or every face the data's mean")
         self.labels.currentIndexChanged.connect(lambda _i: face.set_labels(self.labels.currentData()))
         self.truncation = QSlider(Qt.Orientation.Horizontal)
-        self.truncation.setRange(10, 150)
+        self.truncation.setRange(int(Z_TRUNCATION[0] * 100), int(Z_TRUNCATION[1] * 100))
         self.truncation.setValue(int(round(face.truncation * 100)))
-        self.truncation.setToolTip("Lower = more typical faces, less variety (sampled faces only)")
+        self.truncation.setToolTip(Z_TIP)
         self.truncation_label = QLabel(f"{face.truncation:.2f}")
         self.truncation.valueChanged.connect(lambda v: face.set_truncation(v / 100))
-        trunc_row = QHBoxLayout()
+        trunc_row = self.trunc_row = QHBoxLayout()
         trunc_row.addWidget(self.truncation, 1)
         trunc_row.addWidget(self.truncation_label)
 
@@ -120,13 +125,15 @@ class FaceControls(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.attr_box)
 
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow("Seed", seed_row)
         form.addRow("Faces", self.labels)
         form.addRow("Truncation", trunc_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.styles = StyleControls(face)
         layout.addLayout(form)
+        layout.addWidget(self.styles)
         layout.addWidget(self.estimate_note)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.reset_button)
@@ -145,6 +152,7 @@ class FaceControls(QWidget):
     def enable_actions(self, on: bool) -> None:
         for w in (self.seed, self.truncation, self.labels, self.attr_box, self.reset_button, *self.seed_buttons):
             w.setEnabled(on)
+        self.styles.enable_actions(on)
 
     def set_label_sample(self, available: bool) -> None:
         """Older checkpoints keep no label rows: only the mean is offered."""
@@ -158,11 +166,33 @@ class FaceControls(QWidget):
 
     def _face_changed(self, change: str) -> None:
         if change == "model":
+            self._show_truncation_range()
             self._build_rows()
         elif change == "truncation":
-            self.truncation_label.setText(f"{self.face.truncation:.2f}")
+            self._show_truncation_range()  # the slider follows a value set elsewhere (a recipe opened)
+        elif change == "seed" and self.seed.value() != self.face.seed:
+            self.seed.blockSignals(True)
+            self.seed.setValue(self.face.seed)
+            self.seed.blockSignals(False)
+        elif change == "labels" and self.labels.currentData() != self.face.labels:
+            self.labels.blockSignals(True)
+            self.labels.setCurrentIndex(max(0, self.labels.findData(self.face.labels)))
+            self.labels.blockSignals(False)
         elif change in ("attribute", "reset", "face", "grid", "refreshed"):
             self._show_values()
+
+    def _show_truncation_range(self) -> None:
+        """psi 0..1 towards w_avg for a W model, z scaled 0.1..1.5 otherwise; the slider at the face's value."""
+        low, high = (0.0, 1.0) if self.face.w_space else Z_TRUNCATION
+        self.truncation.blockSignals(True)
+        self.truncation.setRange(int(round(low * 100)), int(round(high * 100)))
+        self.truncation.setValue(int(round(self.face.truncation * 100)))
+        self.truncation.blockSignals(False)
+        self.truncation.setToolTip(W_TIP if self.face.w_space else Z_TIP)
+        self.truncation_label.setText(f"{self.face.truncation:.2f}")
+        label = self.form.labelForField(self.trunc_row)
+        if label is not None:
+            label.setText("Truncation ψ" if self.face.w_space else "Truncation")
 
     def _build_rows(self) -> None:
         names = self.face.attributes

@@ -50,6 +50,10 @@ class CurrentFacePanel(QWidget):
         self.set_a_button, self.set_b_button = QPushButton("Set as A"), QPushButton("Set as B")
         self.set_a_button.setToolTip("Start of the interpolation")
         self.set_b_button.setToolTip("End of the interpolation")
+        self.style_source_button = QPushButton("Use as style source")
+        self.style_source_button.setToolTip("Style mixing: this face gives its styles at the chosen layers to "
+                                            "every face (the grid and the current face)")
+        self.style_source_button.clicked.connect(self.face.use_current_as_mix_source)
         self.label = QLabel("")
         self.label.setWordWrap(True)
         self.export_note = QLabel("")
@@ -59,6 +63,7 @@ class CurrentFacePanel(QWidget):
         buttons.addWidget(self.export_scale)
         buttons.addWidget(self.set_a_button)
         buttons.addWidget(self.set_b_button)
+        buttons.addWidget(self.style_source_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
@@ -73,14 +78,29 @@ class CurrentFacePanel(QWidget):
         if run != self.run:
             self.export_note.setText("")
         self.gen, self.run = gen, run
+        self._show_style_source()
 
     def enable_actions(self, on: bool) -> None:
         for w in (self.export_button, self.export_scale, self.set_a_button, self.set_b_button):
             w.setEnabled(on)
+        self._show_style_source()
+
+    def _show_style_source(self) -> None:
+        """Style mixing is for a W model's sampled faces: the button says why when it is off."""
+        face = self.face
+        on = self.gen is not None and face.w_space and not face.showing_photo
+        self.style_source_button.setEnabled(on)
+        self.style_source_button.setToolTip(
+            "Style mixing: this face gives its styles at the chosen layers to every face (the grid and the "
+            "current face)" if on else
+            "Style mixing needs a model with a W space (a style-based generator); this one maps z straight to "
+            "pixels" if not face.w_space else "Pick a face from the grid to use it as the style source")
 
     # ---------------------------------------------------------------- rendering
     def _face_changed(self, change: str) -> None:
         face = self.face
+        if change in ("model", "face"):
+            self._show_style_source()
         if change in ("face", "grid", "refreshed"):
             if change == "grid" and face.showing_photo:
                 return  # a new grid leaves the photo as it is
@@ -97,7 +117,7 @@ class CurrentFacePanel(QWidget):
     def _send_request(self) -> None:
         latent = self.face.latent(self.gen) if self.gen is not None else None
         if latent is not None:
-            self._last_request = self.worker.request_face(*latent)
+            self._last_request = self.worker.request_face(*latent, style=self.face.style())
 
     def _on_rendered(self, request_id: int, image: np.ndarray) -> None:
         if request_id != self._last_request:
@@ -140,7 +160,7 @@ class CurrentFacePanel(QWidget):
         sheet = (self.face.photo.aligned, self.face.photo.reconstruction) if photo else None
         self.export_note.setText("Exporting…")
         self._export_slot.start("export face", export_face, self.gen, z, y, trunc, self.face.settings(), Path(path),
-                                run=self.run, seed=None if photo else self.face.seed,
+                                run=self.run, seed=None if photo else self.face.seed, style=self.face.style(),
                                 kind="edit" if photo else "sample", scale=scale, sheet=sheet,
                                 labels=None if photo or not self.gen.conditional else self.face.labels,
                                 on_done=lambda p: self._exported(p, photo), on_failed=self._export_failed)

@@ -1,6 +1,6 @@
 """The Interpolation tab: the faces between end A and end B (set from the current face), as a strip to look at and
 to export as an animated GIF, an MP4 video (H.264) or a PNG strip, 1, 2 or 4 times the model's size, each with a
-recipe."""
+recipe. For a model with a W space the strip goes in W (the ends' styles lerped) or in z (slerp)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,6 +15,10 @@ from faceforge.gui.edit.workers import render_interpolation, save_interpolation
 from faceforge.gui.errors import readable
 from faceforge.gui.images import PixelView
 from faceforge.gui.tasks import TaskRunner, TaskSlot
+
+W_ON_TIP = ("In W: the two faces' per-layer styles (as shown: truncated and mixed) are blended linearly. In z: the "
+            "latents follow the great circle (slerp), each frame drawn with A's truncation and mix")
+W_OFF_TIP = "Interpolating in W needs a model with a W space (a style-based generator); this one interpolates in z"
 
 
 class InterpolationTab(QWidget):
@@ -53,6 +57,12 @@ class InterpolationTab(QWidget):
         self.steps.setValue(8)
         self.steps.setSuffix(" frames")
         self.steps.valueChanged.connect(lambda _v: self.render())
+        self.space = QComboBox()
+        self.space.addItem("in W (linear)", "w")
+        self.space.addItem("in z (slerp)", "z")
+        self.space.currentIndexChanged.connect(lambda _i: self.render())
+        self.space.setEnabled(False)
+        self.space.setToolTip(W_OFF_TIP)
         self.strip = PixelView(empty_text="The interpolation from A to B appears here", min_side=60)
         self.gif_button = QPushButton("Export GIF…")
         self.gif_button.clicked.connect(lambda: self._export_clicked(".gif"))
@@ -70,6 +80,7 @@ class InterpolationTab(QWidget):
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.steps)
+        row.addWidget(self.space)
         row.addStretch(1)
         row.addWidget(self.scale)
         row.addWidget(self.gif_button)
@@ -86,6 +97,11 @@ class InterpolationTab(QWidget):
         """A new generator: the old ends and strip belong to the old model; a newer checkpoint of the same one
         (``follow``) keeps the ends and redraws the strip."""
         self.gen, self.run = gen, run
+        w = gen is not None and gen.w_space
+        self.space.setEnabled(w)
+        self.space.setToolTip(W_ON_TIP if w else W_OFF_TIP)
+        if not w:
+            self.space.setCurrentIndex(self.space.findData("z"))
         if gen is not None:  # by default faces come out about 128 px
             self.scale.setCurrentIndex(self.scale.findData(max(1, min(4, 128 // max(1, gen.resolution)))))
         if gen is not None and follow:
@@ -96,6 +112,7 @@ class InterpolationTab(QWidget):
     def enable_actions(self, on: bool) -> None:
         for w in (self.gif_button, self.mp4_button, self.png_button, self.scale, self.steps, self.swap_button):
             w.setEnabled(on)
+        self.space.setEnabled(on and self.gen is not None and self.gen.w_space)
 
     def _ends_changed(self, change: str) -> None:
         a, b = self.ends.get("A"), self.ends.get("B")
@@ -113,9 +130,9 @@ class InterpolationTab(QWidget):
         if self.gen is None or not self.ends.complete:
             return
         self.message.setText("Rendering…")
-        self._render_slot.start("interpolate", render_interpolation, self.gen, self.ends.get("A").latent,
-                                self.ends.get("B").latent, self.steps.value(), 1.0, on_done=self._rendered,
-                                on_failed=self._failed)
+        self._render_slot.start("interpolate", render_interpolation, self.gen, self.ends.get("A"),
+                                self.ends.get("B"), self.steps.value(), 1.0, self.space.currentData(),
+                                on_done=self._rendered, on_failed=self._failed)
 
     def _rendered(self, rendered) -> None:
         from faceforge.imaging import make_grid

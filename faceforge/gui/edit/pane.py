@@ -10,7 +10,10 @@ values (its label row for a sampled face, what E_y read for a photo).
 The pane's model is its own: the run shown in the Train tab is only *offered* ("Use the run shown in Train"), and
 switching while there is work (a photo, edits, interpolation ends) asks first; the photo is kept and encoded again
 for the new model. "Follow training" redraws everything from each new checkpoint of the pane's run, keeping the
-seed, the sliders and the photo.
+seed, the sliders and the photo. "Open recipe…" reopens a face exported here (:mod:`faceforge.editing.recipe_face`).
+
+A model with a W space adds truncation towards the average face by layer range, style mixing from one second face
+and interpolation in W (:mod:`faceforge.editing.wspace`; widgets in ``styles_box.py``), all off for other models.
 """
 from __future__ import annotations
 
@@ -78,6 +81,11 @@ class EditPane(QWidget):
         self.open_button = QPushButton("Open run…")
         self.open_button.setToolTip("Choose the run folder this pane edits with")
         self.open_button.clicked.connect(self._open_clicked)
+        self.recipe_button = QPushButton("Open recipe…")
+        self.recipe_button.setToolTip("Reopen a face exported from this pane (NAME.recipe.json): its checkpoint, "
+                                      "seed, truncation, style mix and attributes come back")
+        self.recipe_button.clicked.connect(self._open_recipe_clicked)
+        self._pending_recipe = None
         self.reload_button = QPushButton("Reload latest checkpoint")
         self.reload_button.clicked.connect(self.reload)
         self.follow = QCheckBox("Follow training")
@@ -89,7 +97,7 @@ class EditPane(QWidget):
         self._follow_timer.timeout.connect(self.check_for_checkpoint)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        for w in (self.use_shown_button, self.open_button, self.reload_button, self.follow):
+        for w in (self.use_shown_button, self.open_button, self.recipe_button, self.reload_button, self.follow):
             head.addWidget(w)
 
         self.samples = SamplesTab(self.face, self.worker)
@@ -232,11 +240,16 @@ class EditPane(QWidget):
         for part in (self.samples, self.current):
             part.set_generator(self._gen, self._loaded_run)
         self.controls.set_label_sample(bool(info.get("label_sample")))
+        self.controls.styles.set_generator(self._gen)
         # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
-        self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow)
+        self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow,
+                            w_space=bool(info.get("w_space")), num_ws=int(info.get("num_ws") or 0))
         for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # another model: the photo is encoded anew
             part.set_generator(self._gen, self._loaded_run, follow=follow)
         self._set_enabled(True)
+        recipe, self._pending_recipe = self._pending_recipe, None
+        if recipe is not None:
+            self._restore(recipe)
         self.modelLoaded.emit(info)
 
     def _on_failed(self, message: str) -> None:
@@ -247,6 +260,7 @@ class EditPane(QWidget):
         self._gen = None
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
             part.set_generator(None, None)
+        self.controls.styles.set_generator(None)
         self.info.setText(message)
         self.current.clear()
         self.samples.clear()
@@ -298,14 +312,78 @@ class EditPane(QWidget):
         self.current.export_png(path)
 
     def set_end(self, which: str) -> None:
-        """Use the current face (with the edits, truncation folded into z) as end ``A`` or ``B``."""
+        """Use the current face (with the edits) as end ``A`` or ``B``: without W the truncation folded into z;
+        with W its own z and its styles as shown (truncated, mixed), which an interpolation in W blends."""
         latent = self.current_latent()
         if latent is None:
             return
         z, y, trunc = latent
         self.modes.setCurrentWidget(self.interp_tab)
-        end = z if z.dim() == 3 else z.reshape(-1) * float(trunc)  # a photo's W+ code keeps its shape (w_codes.py)
-        self.ends.set(which, end, None if y is None else y.reshape(-1), image=self.face_image)
+        if z.dim() == 3:  # a photo's W+ code keeps its shape (w_codes.py)
+            self.ends.set(which, z, None if y is None else y.reshape(-1), image=self.face_image)
+            return
+        style = self.face.style()
+        if style is not None and self._gen.w_space:
+            from faceforge.editing.wspace import styles_for
+
+            ws = styles_for(self._gen, z, y, style)[0]  # one face's mapping pass: quick enough here
+            self.ends.set(which, z.reshape(-1), None if y is None else y.reshape(-1), image=self.face_image,
+                          ws=ws, style=style)
+            return
+        self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
+                      image=self.face_image)
+
+    def _open_recipe_clicked(self) -> None:
+        start = str(self._run or Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recipe", start, "Recipes (*.recipe.json);;JSON (*.json)")
+        if path:
+            self.open_recipe(path)
+
+    def open_recipe(self, path: str | Path) -> bool:
+        """Reopen an exported face: its checkpoint is loaded (this pane's model changes only if it differs, as
+        Open run… does), then seed, truncation, mix and attributes are set and its cell becomes the current face
+        (:mod:`faceforge.editing.recipe_face`). False with a message when the recipe cannot be opened here."""
+        from faceforge.editing.recipe_face import restorable
+        from faceforge.recipes import Recipe
+
+        try:
+            recipe = Recipe.load(Path(path))
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return False
+        why = restorable(recipe)
+        if why is None and not Path(recipe.checkpoint).exists():
+            why = f"the recipe's checkpoint {recipe.checkpoint} no longer exists"
+        if why is not None:
+            self._show_error(f"Cannot open {Path(path).name}: {why}")
+            return False
+        checkpoint = Path(recipe.checkpoint).resolve()
+        if self._gen is not None and Path(self._gen.source).resolve() == checkpoint:
+            self._restore(recipe)
+            return True
+        run = Path(recipe.run) if recipe.run else checkpoint.parent.parent
+        if self.has_work() and run != self._run and not self.confirm_switch(run):
+            return False
+        self._run = self._loaded_run = run
+        self._show_offer()
+        self._pending_recipe = recipe
+        self._loading = True
+        self.title.setText(run.name)
+        self.info.setText("Loading the recipe's checkpoint…")
+        self._set_enabled(False)
+        self.worker.load(run, checkpoint=checkpoint)
+        return True
+
+    def _restore(self, recipe) -> None:
+        from faceforge.editing.recipe_face import restore_face
+
+        try:
+            restore_face(self.face, recipe)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.modes.setCurrentWidget(self.samples)
+        self.statusMessage.emit(f"Opened the recipe of seed {recipe.seed}'s face")
 
     def import_photo(self, path: str | Path) -> None:
         self.photo_tab.import_photo(path)

@@ -1,5 +1,5 @@
-"""The Samples tab: the grid of faces for the chosen seed, truncation and attribute edits; a click on a face makes it
-the current face.
+"""The Samples tab: the grid of faces for the chosen seed, truncation (for a W model: psi, its layers and the style
+mix) and attribute edits; a click on a face makes it the current face.
 
 Grids are drawn by the pane's ``EditWorker`` ("latest request wins"): a change asks for a new grid at most every
 120 ms here, and a reply to an older request than the last one sent is dropped.
@@ -15,7 +15,7 @@ from faceforge.gui.edit.grid import GRID_COLS, GRID_N, GridView
 from faceforge.gui.edit.workers import EditWorker
 from faceforge.gui.throttle import Throttler
 
-REDRAW_ON = ("model", "refreshed", "seed", "truncation", "labels", "attribute", "reset")
+REDRAW_ON = ("model", "refreshed", "seed", "truncation", "mix", "labels", "attribute", "reset")
 
 
 class SamplesTab(QWidget):
@@ -54,7 +54,8 @@ class SamplesTab(QWidget):
         if self.live:
             face = self.face
             self._last_request = self.worker.request(seed=face.seed, n=GRID_N, settings=face.settings(),
-                                                     truncation=face.truncation, labels=face.labels)
+                                                     truncation=face.truncation, labels=face.labels,
+                                                     style=face.style())  # a W model: psi, layers, the mix
 
     def _on_rendered(self, request_id: int, images: np.ndarray, z, y) -> None:
         if request_id != self._last_request:

@@ -51,18 +51,21 @@ class EditWorker(QThread):
             self._cond.notify_all()
 
     def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
-                truncation: float = 1.0, labels: str = "mean") -> int:
+                truncation: float = 1.0, labels: str = "mean", style=None) -> int:
+        """A grid; ``style`` (a W model's StyleChoice) draws it with psi, its layers and the mix."""
         with self._cond:
             self._next_id += 1
             self._grid = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
-                                          "truncation": truncation, "labels": labels})
+                                          "truncation": truncation, "labels": labels, "style": style})
             self._cond.notify_all()
             return self._next_id
 
-    def request_face(self, z, y, truncation: float = 1.0) -> int:
+    def request_face(self, z, y, truncation: float = 1.0, style=None) -> int:
+        """The current face; ``style`` (a W model): drawn from its styles by the loaded generator, not the
+        FastRenderer (which only knows G(z, y))."""
         with self._cond:
             self._next_id += 1
-            self._face = (self._next_id, {"z": z, "y": y, "truncation": truncation})
+            self._face = (self._next_id, {"z": z, "y": y, "truncation": truncation, "style": style})
             self._cond.notify_all()
             return self._next_id
 
@@ -115,7 +118,7 @@ class EditWorker(QThread):
         self.loaded.emit({"attributes": list(gen.attributes), "step": gen.step, "resolution": gen.resolution,
                           "model": gen.config.model.name, "run": str(path), "gen": gen, "follow": follow,
                           "checkpoint": gen.source, "scales": dict(gen.scales or {}),
-                          "label_sample": gen.has_label_sample,
+                          "label_sample": gen.has_label_sample, "w_space": gen.w_space, "num_ws": gen.num_ws,
                           "means": None if gen.attribute_means is None else gen.attribute_means.numpy().tolist()})
 
     def _render_grid(self, request_id: int, req: dict[str, Any]) -> None:
@@ -127,7 +130,13 @@ class EditWorker(QThread):
 
             base = gen.default_y(req["n"], seed=req["seed"], labels=req["labels"])
             z = seeded_z(req["seed"], req["n"], gen.z_dim)
-            images = gen.images(z, gen.make_y(req["n"], req["settings"], base=base), truncation=req["truncation"])
+            y = gen.make_y(req["n"], req["settings"], base=base)
+            if req.get("style") is not None and gen.w_space:
+                from faceforge.editing.wspace import images_for
+
+                images = images_for(gen, z, y, req["style"])
+            else:
+                images = gen.images(z, y, truncation=req["truncation"])
         except Exception as exc:  # noqa: BLE001
             log_exception(exc, "rendering samples")
             self.renderFailed.emit(readable(exc))
@@ -138,7 +147,13 @@ class EditWorker(QThread):
         if self.renderer is None:
             return
         try:
-            image = self.renderer(req["z"], req["y"], truncation=req["truncation"])[0]
+            gen = self.generator
+            if req.get("style") is not None and gen is not None and gen.w_space:
+                from faceforge.editing.wspace import images_for
+
+                image = images_for(gen, req["z"], req["y"], req["style"])[0]
+            else:
+                image = self.renderer(req["z"], req["y"], truncation=req["truncation"])[0]
         except Exception as exc:  # noqa: BLE001
             log_exception(exc, "rendering the current face")
             self.renderFailed.emit(readable(exc))
@@ -148,15 +163,22 @@ class EditWorker(QThread):
 
 # ------------------------------------------------------------------------------------------- task functions
 def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
-                kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None) -> Path:
+                kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None, style=None) -> Path:
     """The current face through the full generator (what ``faceforge generate --recipe`` runs), plus its recipe,
-    ``scale`` times its native size. ``sheet`` (photo edits: the aligned photo and its reconstruction) also writes
-    NAME-sheet.png, original | reconstruction | edited with captions, for people."""
+    ``scale`` times its native size. ``style`` (a W model's StyleChoice): drawn from the styles it makes, which the
+    recipe keeps with psi, its layers and the mix. ``sheet`` (photo edits: the aligned photo and its
+    reconstruction) also writes NAME-sheet.png, original | reconstruction | edited with captions, for people."""
     from faceforge.editing.edits import Rendered, export
     from faceforge.editing.sheets import before_after_sheet, sheet_path
 
-    images = gen.images(z, y, truncation=truncation)
-    rendered = Rendered(images, z, y, ncols=1, kind=kind, truncation=truncation, edits=dict(settings))
+    if style is not None and gen.w_space:
+        from faceforge.editing.wspace import render
+
+        rendered = render(gen, z, y, style, kind=kind, edits=settings)
+    else:
+        rendered = Rendered(gen.images(z, y, truncation=truncation), z, y, ncols=1, kind=kind,
+                            truncation=truncation, edits=dict(settings))
+    images = rendered.images
     path = export(rendered, Path(path), gen, run=run, seed=seed, scale=scale, labels=labels)
     if sheet is not None:
         from faceforge.imaging import write_png
@@ -167,10 +189,16 @@ def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: 
     return path
 
 
-def render_interpolation(gen, a, b, steps: int, truncation: float):
+def render_interpolation(gen, a, b, steps: int, truncation: float, space: str = "z"):
+    """``a``, ``b``: the ends (``state.End``). A W model: lerp the ends' styles (``space="w"``) or slerp z with end
+    A's style choice; other models: slerp z, truncation folded into the ends."""
     from faceforge.editing.edits import interpolate
 
-    return interpolate(gen, a, b, steps, truncation=truncation)
+    if gen.w_space and a.ws is not None and b.ws is not None:
+        from faceforge.editing.wspace import interpolate_w, interpolate_z
+
+        return (interpolate_w if space == "w" else interpolate_z)(gen, a, b, steps)
+    return interpolate(gen, a.latent, b.latent, steps, truncation=truncation)
 
 
 def save_interpolation(gen, rendered, path: Path, *, run=None, scale: int = 1) -> Path:
