@@ -41,7 +41,8 @@ def toy_stage(images_seen: int, *, phase_images: int, final: int) -> tuple[int, 
 
 
 class _Growing(nn.Module):
-    """The progressive protocol: ``grow(images_seen)`` keeps the stage in buffers, ``stage()`` reports it."""
+    """The progressive protocol: ``grow(images_seen)`` keeps the stage in buffers, ``stage()`` reports it (and D
+    has ``blend_reals``)."""
 
     def __init__(self, config):
         super().__init__()
@@ -78,6 +79,9 @@ class GrowingD(_Growing):
 
     def forward(self, x, y=None):
         return self.fc(downsample(x, 8).flatten(1)).flatten()
+
+    def blend_reals(self, x):  # the protocol: the reals as D sees them in a fade-in (as they are, for this toy)
+        return x
 
 
 class MultiG(nn.Module):
