@@ -20,6 +20,8 @@ EPILOG = """examples:
   faceforge dataset check ~/faces --labels ~/faces/labels.csv
   faceforge encoder train --run runs/00003-celeba-10k-cdcgan64          # IcGAN encoders for photo editing
   faceforge edit photo.jpg --run runs/00003-celeba-10k-cdcgan64 --set Smiling=1 --out edited.png
+  faceforge directions fit --run runs/00004-celeba-10k-dcgan64 --attributes Smiling,Male
+  faceforge generate --run runs/00004-celeba-10k-dcgan64 --set dir:Smiling=1.5 --keep Male --out smiling.png
 """
 
 
@@ -124,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0, help="noise seed")
     gen.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",
                      help="set an attribute for all faces in its own units, e.g. --set Smiling=1 or --set Age=60 "
-                          "(repeatable; binary attributes -1..+1, -2..2 works)")
+                          "(repeatable; binary attributes -1..+1, -2..2 works); --set dir:Smiling=1.5 moves along "
+                          "the fitted direction by 1.5 spreads (-3..3; faceforge directions fit), which a name the "
+                          "model has no attribute for also means")
     gen.add_argument("--labels", choices=("data", "mean"), default="data",
                      help="attributes of the faces not set: rows drawn (by the seed) from the training labels the "
                           "checkpoint kept, or the data's mean label for every face")
@@ -137,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--mix", metavar="SEED:LAYERS",
                      help="style mixing (W models): these style layers come from seed SEED's faces (same "
                           "attributes): coarse, middle, fine or a range such as 0-3, e.g. --mix 5:coarse")
+    gen.add_argument("--directions", metavar="NAME", help="the fitted directions --set dir:NAME=AMOUNT uses: a NAME in "
+                     "RUN/directions/ or a .json path [the run's newest]")
+    gen.add_argument("--keep", metavar="A,B", help="directions to hold still: each --set dir: edit is first made "
+                     "orthogonal to them (change Smiling but keep Male)")
+    gen.add_argument("--dir-layers", metavar="LAYERS", default="all",
+                     help="the style layers a direction edit moves (W models): all, coarse, middle, fine or a range "
+                          "such as 0-3")
     gen.add_argument("--ncols", type=int, help="grid columns [square]")
     gen.add_argument("--out", required=True, help="output PNG, or GIF or MP4 to animate the faces (a NAME.recipe.json "
                      "is written beside it)")
@@ -188,6 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     ctr.add_argument("--epochs", type=float, default=3.0, help="passes over the data (a few CPU minutes for "
                      "10,000 faces at 64 px)")
     ctr.add_argument("--json", action="store_true", help="print progress events as JSON lines")
+
+    dr = sub.add_parser("directions", help="attribute directions in any run's latent space (SVM on faces scored by "
+                        "the run's attribute classifier), for generate --set dir:NAME=AMOUNT")
+    drsub = dr.add_subparsers(dest="directions_command", metavar="ACTION", required=True)
+    dfit = drsub.add_parser("fit", help="sample faces, score them with the classifier, fit one direction per "
+                            "attribute; saved in RUN/directions/ with its accuracies", formatter_class=_HelpFormatter)
+    dfit.add_argument("--run", required=True, help="the run folder whose latest generator is sampled")
+    dfit.add_argument("--attributes", help="comma-separated classifier attributes to fit [all of them]")
+    dfit.add_argument("--samples", type=int, default=2000, help="faces sampled and scored")
+    dfit.add_argument("--share", type=float, default=0.3, help="the top and the bottom share by score kept for the "
+                      "fit (the classifier is surest there)")
+    dfit.add_argument("--seed", type=int, help="sampling seed [the run's seed]")
+    dfit.add_argument("--classifier", help="an attribute classifier folder or .pt [RUN/classifier]")
+    dfit.add_argument("--name", help="file name in RUN/directions/ [step-NNNNNNNN of the checkpoint]")
+    dfit.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    dlist = drsub.add_parser("list", help="the run's fitted directions with their accuracies")
+    dlist.add_argument("--run", required=True, help="the run folder")
     return p
 
 
@@ -200,12 +228,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return gui_main(["faceforge"] + ([args.path] if getattr(args, "path", None) else []))
     from faceforge.checkpoints import CheckpointError
-    from faceforge.cli import classifier, dataset, edit, generate, runs, train
+    from faceforge.cli import classifier, dataset, directions, edit, generate, runs, train
     from faceforge.config import ConfigError
 
     handlers = {"train": train.cmd_train, "generate": generate.cmd_generate, "runs": runs.cmd_runs,
                 "dataset": dataset.cmd_dataset_check, "encoder": edit.cmd_encoder_train, "edit": edit.cmd_edit,
-                "classifier": classifier.cmd_classifier_train}
+                "classifier": classifier.cmd_classifier_train, "directions": directions.cmd_directions}
     expected: tuple[type[BaseException], ...] = (CheckpointError, ConfigError, FileNotFoundError, ValueError)
     try:
         from faceforge.data import DatasetError

@@ -43,10 +43,36 @@ def parse_mix(text: str) -> tuple[int, str]:
         raise ValueError(f"--mix takes SEED:LAYERS, e.g. 5:coarse, 5:middle, 5:fine or 5:0-3, not {text!r}") from None
 
 
+def direction_step(gen, args: argparse.Namespace, run_dir: Path):
+    """(the latent step of the --set dir: edits or None, {direction: amount}, the --set items left for the model's
+    own attributes). The run's directions are read only when an item or option needs them."""
+    from faceforge.directions import directions_for_run, edit_vector, split_settings
+    from faceforge.directions.sampling import latent_space
+
+    own = {a.lower() for a in gen.attributes}
+    wanted = args.directions or args.keep or any(
+        s.split("=", 1)[0].strip().lower() not in own for s in args.set or [])
+    dirs = directions_for_run(run_dir, args.directions) if wanted else None
+    plain, moves = split_settings(args.set, gen.attributes, dirs)
+    if not moves:
+        if args.keep:
+            raise ValueError("--keep holds directions still during a --set dir:NAME=AMOUNT edit; there is none")
+        return None, moves, plain
+    if dirs.space != latent_space(gen) or dirs.dim != (gen.G.w_dim if gen.w_space else gen.z_dim):
+        raise ValueError(f"directions {dirs.name} were fitted in a {dirs.dim}-d {dirs.space} space, not this "
+                         f"model's {latent_space(gen)}")
+    if dirs.meta.get("checkpoint_step") not in (None, gen.step):
+        print(f"note: directions {dirs.name} were fitted at step {dirs.meta['checkpoint_step']}, the model is at "
+              f"step {gen.step}: fit again if the edits look weak")
+    keep = [k for k in (args.keep or "").split(",") if k.strip()]
+    return edit_vector(dirs, moves, keep=keep), moves, plain
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import torch
     from PIL import Image
 
+    from faceforge.directions import apply_step
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.editing.generator import seeded_z
     from faceforge.editing.edits import enlarge
@@ -74,9 +100,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
             gen = LoadedGenerator.from_run(run, device=args.device)
         else:
             gen = LoadedGenerator.from_checkpoint(Path(args.checkpoint), device=args.device)
-        settings = parse_settings(args.set, gen.attributes)
+        run_dir = Path(args.run) if args.run else Path(gen.source).resolve().parent.parent
+        step, moves, plain = direction_step(gen, args, run_dir)
+        settings = parse_settings(plain, gen.attributes)
         labels = args.labels if gen.conditional else None
         z, y = gen.inputs(n=args.n, seed=args.seed, settings=settings, labels=labels or "mean")
+        if step is not None and not gen.w_space:
+            z = apply_step(z, step)
         ws, mix = None, None
         if args.mix is not None:
             mix_seed, layers = parse_mix(args.mix)
@@ -88,13 +118,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
             truncation_layers = {"layers": layers, "range": list(gen.truncation_range(layers))}
             ws = gen.styles(z, y, truncation=args.truncation, mix=(z2, mix["layers"]) if mix else None,
                             truncation_layers=layers)
+            if step is not None:
+                dir_layers = str(args.dir_layers or "all").strip().lower()
+                ws = apply_step(ws, step, layers=None if dir_layers == "all" else gen.layer_range(dir_layers))
             images = gen.synthesize(ws)
         else:
             images = gen.images(z, y, truncation=args.truncation, truncation_layers=layers)
         ncols, scale = args.ncols, 1
         recipe = Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(args.run).resolve()) if args.run else None,
                         seed=args.seed, n=args.n, z=as_lists(z), y=as_lists(y), truncation=args.truncation,
-                        edits=settings, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix,
+                        edits={**settings, **{f"dir:{k}": v for k, v in moves.items()}}, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix,
                         truncation_layers=truncation_layers)
         if labels == "data" and not gen.has_label_sample:
             print("note: this checkpoint keeps no label sample (an older run): every face has the mean label")

@@ -1,0 +1,72 @@
+"""``faceforge directions fit | list``: attribute directions for any run's generator, fitted with the run's
+attribute classifier (``faceforge classifier train`` first), used by ``faceforge generate --set dir:NAME=amount``."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from faceforge.cli.interrupts import stop_on_ctrl_c
+from faceforge.tasks import format_duration
+
+
+def cmd_directions(args: argparse.Namespace) -> int:
+    return {"fit": cmd_directions_fit, "list": cmd_directions_list}[args.directions_command](args)
+
+
+def cmd_directions_fit(args: argparse.Namespace) -> int:
+    from faceforge.directions import FitOptions, fit_for_run
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    should_stop = stop_on_ctrl_c("stopping (nothing is saved)")
+    last = [0.0]
+
+    def progress(event: dict) -> None:
+        now = time.monotonic()
+        if event.get("kind") == "message":
+            print(f"  {event['text']}", flush=True)
+        elif event.get("stage") == "sampling" and (now - last[0] >= 2.0 or event["done"] == event["total"]):
+            last[0] = now
+            eta = event.get("eta_s")
+            print(f"  scored {event['done']}/{event['total']} faces" + (f"  ETA {format_duration(eta)}" if eta is not
+                  None else ""), flush=True)
+        elif event.get("stage") == "fit":
+            print(f"  fitted {event['attribute']} ({event['done']}/{event['total']})", flush=True)
+
+    options = FitOptions(samples=args.samples, seed=run.config().seed if args.seed is None else args.seed,
+                         share=args.share)
+    attributes = [a for a in (args.attributes or "").split(",") if a.strip()] or None
+    dirs, path = fit_for_run(run.path, classifier=args.classifier, attributes=attributes, options=options,
+                             name=args.name, device=args.device, progress=progress, should_stop=should_stop)
+    print(f"wrote {path} ({dirs.space} space, {len(dirs.names)} directions, {dirs.meta['seconds']:.0f} s)")
+    _print_table(dirs)
+    return 0
+
+
+def cmd_directions_list(args: argparse.Namespace) -> int:
+    from faceforge.directions import list_directions, load_directions
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    files = list_directions(run.path)
+    if not files:
+        print(f"{run.name} has no directions yet: faceforge directions fit --run {run.path}")
+        return 0
+    for path in files:
+        dirs = load_directions(path)
+        opts = dirs.meta.get("options", {})
+        print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
+              f"{opts.get('samples', '?')} samples, share {opts.get('share', '?')}")
+        _print_table(dirs)
+    return 0
+
+
+def _print_table(dirs) -> None:
+    print(f"  {'direction':24s} {'validation':>10s} {'remainder':>10s} {'classifier':>10s}  spread")
+    for name in dirs.names:
+        fit = dirs.fits[name]
+        held = fit.get("classifier_held_out", {})
+        judge = f"{held['accuracy']:.1%}" if "accuracy" in held else \
+            (f"r {held['corr']:.2f}" if "corr" in held else "?")
+        print(f"  {name:24s} {fit['val_accuracy']:10.1%} {fit['remainder_accuracy']:10.1%} {judge:>10s}  "
+              f"{fit['spread']:.3g}")

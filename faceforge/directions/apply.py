@@ -1,0 +1,95 @@
+"""Moving latents along fitted directions: what ``faceforge generate --set dir:Smiling=1.5`` (and later the Edit
+pane) does.
+
+An amount is in units of the direction's spread (the standard deviation of n.x over the samples it was fitted on),
+so +1 moves a face as far as a typical face differs from the average along it, on any model; -3..+3 covers the
+data. A z model gets z + a * spread * n. A W model gets the same step added to the styles ``ws`` (N, num_ws, w_dim)
+of every layer, or only of a layer range (coarse/middle/fine/"a-b"), which keeps the other layers' look.
+``keep`` names directions to hold still: the edit is projected orthogonal to them first (conditional.py); its
+spread stays the unprojected direction's, so an amount means the same step length with or without conditions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from faceforge.directions.conditional import project_out
+from faceforge.directions.store import DirectionSet, directions_dir, list_directions, load_directions
+
+PREFIX = "dir:"
+
+
+def directions_for_run(run_dir: Path, name: str | None = None) -> DirectionSet | None:
+    """The run's directions called ``name`` (a NAME in RUN/directions/ or a path), else its newest; None if it
+    has none (an error when ``name`` was asked for and is missing)."""
+    if name:
+        path = Path(name)
+        if not path.suffix and not path.exists():
+            path = directions_dir(run_dir) / f"{name}.json"
+        return load_directions(path)
+    files = list_directions(run_dir)
+    return load_directions(files[-1]) if files else None
+
+
+def split_settings(settings: Sequence[str], attributes: Sequence[str],
+                   directions: DirectionSet | None) -> tuple[list[str], dict[str, float]]:
+    """``--set`` items -> (items for the model's conditional attributes, {direction name: amount}).
+
+    ``dir:NAME=V`` always means the fitted direction; ``NAME=V`` means the conditional attribute when the model has
+    one, else the fitted direction of that name when there is one; anything else is left for the attribute parser
+    to refuse with its own message."""
+    own = {a.lower() for a in attributes}
+    plain: list[str] = []
+    moves: dict[str, float] = {}
+    for item in settings or []:
+        name, sep, value = str(item).partition("=")
+        forced = name.strip().lower().startswith(PREFIX)
+        key = name.strip()[len(PREFIX):] if forced else name.strip()
+        if not forced and key.lower() in own:
+            plain.append(item)
+            continue
+        found = directions.lookup(key) if directions is not None else None
+        if found is None:
+            if forced:
+                have = ", ".join(directions.names) if directions is not None else \
+                    "none (fit some with faceforge directions fit --run R)"
+                raise ValueError(f"no fitted direction {key!r}; the run's directions are: {have}")
+            plain.append(item)
+            continue
+        try:
+            moves[found] = float(value) if sep else float("nan")
+            if not np.isfinite(moves[found]):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"direction {key!r} needs an amount in spreads, e.g. {PREFIX}{key}=1.5") from None
+    return plain, moves
+
+
+def edit_vector(directions: DirectionSet, moves: dict[str, float], *, keep: Sequence[str] = ()) -> np.ndarray:
+    """The step (D,) for {direction: amount in spreads}, each direction first made orthogonal to the ``keep`` ones
+    (other than itself)."""
+    kept = {directions.lookup(k) or k: directions.normal(k) for k in keep}
+    step = np.zeros(directions.dim, np.float64)
+    for name, amount in moves.items():
+        conditions = [n for k, n in kept.items() if k != directions.lookup(name)]
+        step += float(amount) * directions.spread(name) * project_out(directions.normal(name), conditions)
+    return step.astype(np.float32)
+
+
+def apply_step(latents: torch.Tensor, step: np.ndarray, *, layers: tuple[int, int] | None = None) -> torch.Tensor:
+    """z (N, D) + step, or styles ws (N, num_ws, D) with step added to layers [a, b) (all when None)."""
+    delta = torch.as_tensor(step, dtype=latents.dtype)
+    if delta.shape[-1] != latents.shape[-1]:
+        raise ValueError(f"the directions are {delta.shape[-1]}-dimensional but the latents {latents.shape[-1]}; "
+                         "were they fitted for another model?")
+    out = latents.clone()
+    if latents.dim() == 2:
+        if layers is not None:
+            raise ValueError("a layer range needs per-layer styles (a model with W)")
+        return out + delta
+    start, stop = layers if layers is not None else (0, latents.shape[1])
+    out[:, start:stop] += delta
+    return out
