@@ -35,6 +35,9 @@ def test_svm_recovers_a_planted_direction_in_z():
     assert abs(fit.spread - (z @ fit.normal).std()) < 1e-4  # amounts are in units of this spread
     # equal shares put the plane at the median score: it splits the samples in half
     assert abs((z @ fit.normal + fit.intercept > 0).mean() - 0.5) < 0.05
+    far = fit_direction(z + 25.0, p, share=0.3, seed=1)  # a space whose mean is far from 0, as W's is
+    assert cosine(far.normal, planted) > 0.9 and far.val_accuracy > 0.95
+    assert abs(((z + 25.0) @ far.normal + far.intercept > 0).mean() - 0.5) < 0.05
 
 
 class PixelScorer:

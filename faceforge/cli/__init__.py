@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="style mixing (W models): these style layers come from seed SEED's faces (same "
                           "attributes): coarse, middle, fine or a range such as 0-3, e.g. --mix 5:coarse")
     gen.add_argument("--directions", metavar="NAME", help="the fitted directions --set dir:NAME=AMOUNT uses: a NAME in "
-                     "RUN/directions/ or a .json path [the run's newest]")
+                     "RUN/directions/ or a .json path; the run's newest when not given")
     gen.add_argument("--keep", metavar="A,B", help="directions to hold still: each --set dir: edit is first made "
                      "orthogonal to them (change Smiling but keep Male)")
     gen.add_argument("--dir-layers", metavar="LAYERS", default="all",
@@ -206,13 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     dfit = drsub.add_parser("fit", help="sample faces, score them with the classifier, fit one direction per "
                             "attribute; saved in RUN/directions/ with its accuracies", formatter_class=_HelpFormatter)
     dfit.add_argument("--run", required=True, help="the run folder whose latest generator is sampled")
-    dfit.add_argument("--attributes", help="comma-separated classifier attributes to fit [all of them]")
+    dfit.add_argument("--attributes", help="comma-separated classifier attributes to fit; all of them when not given")
     dfit.add_argument("--samples", type=int, default=2000, help="faces sampled and scored")
     dfit.add_argument("--share", type=float, default=0.3, help="the top and the bottom share by score kept for the "
                       "fit (the classifier is surest there)")
-    dfit.add_argument("--seed", type=int, help="sampling seed [the run's seed]")
-    dfit.add_argument("--classifier", help="an attribute classifier folder or .pt [RUN/classifier]")
-    dfit.add_argument("--name", help="file name in RUN/directions/ [step-NNNNNNNN of the checkpoint]")
+    dfit.add_argument("--seed", type=int, help="sampling seed; the run's own seed when not given")
+    dfit.add_argument("--classifier", help="an attribute classifier folder or .pt; RUN/classifier when not given")
+    dfit.add_argument("--name", help="file name in RUN/directions/; step-NNNNNNNN (the checkpoint's step) when not given")
     dfit.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     dlist = drsub.add_parser("list", help="the run's fitted directions with their accuracies")
     dlist.add_argument("--run", required=True, help="the run folder")

@@ -1,0 +1,63 @@
+"""``faceforge directions fit | list`` and ``faceforge generate --set dir:NAME=AMOUNT`` on a tiny built-in run
+without attributes (so ``--set smile=`` falls back to the fitted direction), and the recipe rebuilding the edit."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from faceforge.cli import main
+from faceforge.directions import load_directions
+from faceforge.runs import list_runs
+from faceforge.training.classifier import train_for_run
+
+FAST = dict(channels=8, precision="fp32", channels_last=False)
+
+
+@pytest.fixture(scope="module")
+def run_with_classifier(tmp_path_factory):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["train", "--data", "builtin:faces", "--builtin-count", "64", "--model", "dcgan", "--channels", "8",
+                 "--batch-size", "8", "--steps", "2", "--checkpoint-every", "2", "--sample-every", "2",
+                 "--log-every", "2", "--metrics-every", "0", "--precision", "fp32", "--out", str(out),
+                 "--quiet"]) == 0
+    (run,) = list_runs(out)
+    train_for_run(run.path, steps=3, batch_size=8, **FAST)
+    yield run
+    torch.set_num_threads(before)
+
+
+def png(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_fit_list_and_generate_along_a_fitted_direction(run_with_classifier, tmp_path, capsys):
+    run = run_with_classifier
+    assert main(["directions", "fit", "--run", str(run.path), "--attributes", "smile,glasses", "--samples", "64",
+                 "--name", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "scored 64/64 faces" in out and "fitted glasses (2/2)" in out and "wrote" in out
+    dirs = load_directions(run.path / "directions" / "tiny.json")
+    assert dirs.space == "z" and dirs.names == ["smile", "glasses"] and dirs.dim == 100
+    assert dirs.meta["options"]["samples"] == 64 and dirs.meta["classifier"]["sha256"]
+    assert dirs.meta["checkpoint_step"] == 2 and "accuracy" not in dirs.fits["smile"]["classifier_held_out"]
+    assert main(["directions", "list", "--run", str(run.path)]) == 0
+    assert "tiny: z space, step 2, 64 samples" in capsys.readouterr().out
+
+    plain, moved, fallback = tmp_path / "plain.png", tmp_path / "moved.png", tmp_path / "fallback.png"
+    common = ["generate", "--run", str(run.path), "--n", "4", "--seed", "3"]
+    assert main([*common, "--out", str(plain)]) == 0
+    assert main([*common, "--set", "dir:smile=3", "--out", str(moved)]) == 0
+    assert main([*common, "--set", "Smile=3", "--out", str(fallback)]) == 0  # no such attribute: the direction
+    assert not np.array_equal(png(plain), png(moved)) and np.array_equal(png(moved), png(fallback))
+    recipe = json.loads((tmp_path / "moved.recipe.json").read_text())
+    assert recipe["edits"] == {"dir:smile": 3.0}
+    again = tmp_path / "again.png"
+    assert main(["generate", "--recipe", str(tmp_path / "moved.recipe.json"), "--out", str(again)]) == 0
+    assert np.array_equal(png(again), png(moved))
+    capsys.readouterr()
+    assert main([*common, "--set", "dir:beard=1", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no fitted direction 'beard'" in capsys.readouterr().err
