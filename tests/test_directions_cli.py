@@ -61,3 +61,33 @@ def test_fit_list_and_generate_along_a_fitted_direction(run_with_classifier, tmp
     capsys.readouterr()
     assert main([*common, "--set", "dir:beard=1", "--out", str(tmp_path / "x.png")]) == 2
     assert "no fitted direction 'beard'" in capsys.readouterr().err
+
+
+def test_generate_moves_only_the_style_layers_asked_on_a_w_model(tmp_path, capsys):
+    from helpers import random_dataset, tiny_config
+    from test_directions import PixelScorer
+    from toy_w_model import toy_w_registered
+
+    from faceforge.directions import fit_directions
+    from faceforge.directions.store import directions_dir
+    from faceforge.editing import LoadedGenerator
+    from faceforge.training import start_run
+
+    with toy_w_registered() as name:
+        run_dir = tmp_path / "w-run"
+        assert start_run(tiny_config(model=name, steps=2, attrs=()), run_dir=run_dir,
+                         dataset=random_dataset(n=16, n_attr=0)).state == "finished"
+        dirs = fit_directions(LoadedGenerator.from_run(run_dir), PixelScorer())
+        dirs.meta["checkpoint_step"] = 1  # as if fitted on an older checkpoint: generate says so
+        dirs.save(directions_dir(run_dir), "toy")
+        common = ["generate", "--run", str(run_dir), "--n", "2", "--seed", "1"]
+        assert main([*common, "--out", str(tmp_path / "plain.png")]) == 0
+        assert main([*common, "--set", "redness=2", "--dir-layers", "1-2", "--out", str(tmp_path / "moved.png")]) == 0
+        assert "fitted at step 1, the model is at step 2" in capsys.readouterr().out
+        assert main([*common, "--keep", "redness", "--out", str(tmp_path / "x.png")]) == 2  # nothing to hold still for
+        assert "--keep holds directions still" in capsys.readouterr().err
+    plain = np.array(json.loads((tmp_path / "plain.recipe.json").read_text())["ws"])
+    moved = np.array(json.loads((tmp_path / "moved.recipe.json").read_text())["ws"])
+    step = 2 * dirs.spread("redness") * dirs.normal("redness")
+    assert np.array_equal(moved[:, [0, 3]], plain[:, [0, 3]])  # "1-2": layers 1 and 2 (inclusive), no others
+    assert np.allclose(moved[:, 1:3], plain[:, 1:3] + step, atol=1e-5)
