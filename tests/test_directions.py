@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from faceforge.config import TrainConfig
-from faceforge.directions import (DirectionSet, FitOptions, apply_step, edit_vector, fit_directions,
+from faceforge.directions import (DirectionSet, FitOptions, apply_edits, apply_step, edit_vector, fit_directions,
                                   load_directions, project_out, split_settings)
 from faceforge.directions.svm import fit_direction
 from faceforge.editing import LoadedGenerator
@@ -149,3 +149,21 @@ def test_set_items_go_to_the_conditional_attribute_first_and_dir_prefix_to_the_d
         split_settings(["dir:Glasses=1"], [], dirs)
     with pytest.raises(ValueError, match="amount"):
         split_settings(["dir:Male=lots"], [], dirs)
+
+
+def test_layer_relevance_ranks_the_layers_that_draw_the_attribute_first(toy_gen):
+    with torch.no_grad():  # only style layers 1 and 2 reach the red top-left pixel
+        for i in (0, 3):
+            toy_gen.G.layers[i].weight[0].zero_()
+    events = []
+    dirs = fit_directions(toy_gen, PixelScorer(), options=FitOptions(samples=256, seed=2, batch=128, relevance=True,
+                                                                     relevance_samples=32), progress=events.append)
+    rel = dirs.fits["redness"]["layers"]
+    assert set(rel["ranking"][:2]) == {1, 2} and set(rel["kept"]) <= {1, 2}
+    assert abs(rel["gains"][0]) < 1e-6 and abs(rel["gains"][3]) < 1e-6 and rel["all_gain"] > 0
+    assert rel["kept_gain"] >= 0.8 * rel["all_gain"]
+    assert any(e.get("stage") == "relevance" for e in events)
+    ws = toy_gen.styles(torch.randn(2, 16))
+    moved = apply_edits(ws, dirs, {"redness": 1.0}, layers="relevant")
+    untouched = [i for i in range(NUM_WS) if i not in rel["kept"]]
+    assert torch.equal(moved[:, untouched], ws[:, untouched]) and not torch.equal(moved, ws)

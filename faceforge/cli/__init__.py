@@ -146,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--keep", metavar="A,B", help="directions to hold still: each --set dir: edit is first made "
                      "orthogonal to them (change Smiling but keep Male)")
     gen.add_argument("--dir-layers", metavar="LAYERS", default="all",
-                     help="the style layers a direction edit moves (W models): all, coarse, middle, fine or a range "
-                          "such as 0-3")
+                     help="the style layers a direction edit moves (W models): all, relevant (each direction's own "
+                          "layers, from directions fit --relevance), coarse, middle, fine or a range such as 0-3")
     gen.add_argument("--ncols", type=int, help="grid columns [square]")
     gen.add_argument("--out", required=True, help="output PNG, or GIF or MP4 to animate the faces (a NAME.recipe.json "
                      "is written beside it)")
@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     dfit.add_argument("--samples", type=int, default=2000, help="faces sampled and scored")
     dfit.add_argument("--share", type=float, default=0.3, help="the top and the bottom share by score kept for the "
                       "fit (the classifier is surest there)")
+    dfit.add_argument("--relevance", action="store_true", help="models with W: also rank the style layers each "
+                      "direction acts through and keep the fewest that give four fifths of its effect (for generate "
+                      "--dir-layers relevant)")
     dfit.add_argument("--seed", type=int, help="sampling seed; the run's own seed when not given")
     dfit.add_argument("--classifier", help="an attribute classifier folder or .pt; RUN/classifier when not given")
     dfit.add_argument("--name", help="file name in RUN/directions/; step-NNNNNNNN (the checkpoint's step) when not given")

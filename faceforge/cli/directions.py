@@ -30,11 +30,16 @@ def cmd_directions_fit(args: argparse.Namespace) -> int:
             eta = event.get("eta_s")
             print(f"  scored {event['done']}/{event['total']} faces" + (f"  ETA {format_duration(eta)}" if eta is not
                   None else ""), flush=True)
+        elif event.get("stage") == "relevance" and (now - last[0] >= 2.0 or event["done"] == event["total"]):
+            last[0] = now
+            eta = event.get("eta_s")
+            print(f"  ranking layers for {event['attribute']}: {event['done']}/{event['total']} edits scored"
+                  + (f"  ETA {format_duration(eta)}" if eta is not None else ""), flush=True)
         elif event.get("stage") == "fit":
             print(f"  fitted {event['attribute']} ({event['done']}/{event['total']})", flush=True)
 
     options = FitOptions(samples=args.samples, seed=run.config().seed if args.seed is None else args.seed,
-                         share=args.share)
+                         share=args.share, relevance=args.relevance)
     attributes = [a for a in (args.attributes or "").split(",") if a.strip()] or None
     dirs, path = fit_for_run(run.path, classifier=args.classifier, attributes=attributes, options=options,
                              name=args.name, device=args.device, progress=progress, should_stop=should_stop)
@@ -70,3 +75,8 @@ def _print_table(dirs) -> None:
             (f"r {held['corr']:.2f}" if "corr" in held else "?")
         print(f"  {name:24s} {fit['val_accuracy']:10.1%} {fit['remainder_accuracy']:10.1%} {judge:>10s}  "
               f"{fit['spread']:.3g}")
+        if fit.get("layers"):
+            rel = fit["layers"]
+            bars = "  ".join(f"{i}:{rel['gains'][i]:+.3f}" for i in rel["ranking"])
+            print(f"    layers by gain at {rel['amount']:+g} spreads: {bars}; kept {rel['kept']} "
+                  f"({rel['kept_gain']:+.3f} of {rel['all_gain']:+.3f} with all)")

@@ -43,10 +43,10 @@ def parse_mix(text: str) -> tuple[int, str]:
         raise ValueError(f"--mix takes SEED:LAYERS, e.g. 5:coarse, 5:middle, 5:fine or 5:0-3, not {text!r}") from None
 
 
-def direction_step(gen, args: argparse.Namespace, run_dir: Path):
-    """(the latent step of the --set dir: edits or None, {direction: amount}, the --set items left for the model's
-    own attributes). The run's directions are read only when an item or option needs them."""
-    from faceforge.directions import directions_for_run, edit_vector, split_settings
+def direction_edits(gen, args: argparse.Namespace, run_dir: Path):
+    """(the run's directions, {direction: amount} of the --set dir: edits, the --keep names, the --set items left
+    for the model's own attributes). The directions are read only when an item or option needs them."""
+    from faceforge.directions import directions_for_run, split_settings
     from faceforge.directions.sampling import latent_space
 
     own = {a.lower() for a in gen.attributes}
@@ -57,7 +57,7 @@ def direction_step(gen, args: argparse.Namespace, run_dir: Path):
     if not moves:
         if args.keep:
             raise ValueError("--keep holds directions still during a --set dir:NAME=AMOUNT edit; there is none")
-        return None, moves, plain
+        return dirs, moves, [], plain
     if dirs.space != latent_space(gen) or dirs.dim != (gen.G.w_dim if gen.w_space else gen.z_dim):
         raise ValueError(f"directions {dirs.name} were fitted in a {dirs.dim}-d {dirs.space} space, not this "
                          f"model's {latent_space(gen)}")
@@ -65,14 +65,16 @@ def direction_step(gen, args: argparse.Namespace, run_dir: Path):
         print(f"note: directions {dirs.name} were fitted at step {dirs.meta['checkpoint_step']}, the model is at "
               f"step {gen.step}: fit again if the edits look weak")
     keep = [k for k in (args.keep or "").split(",") if k.strip()]
-    return edit_vector(dirs, moves, keep=keep), moves, plain
+    for name in keep:
+        dirs.normal(name)  # an unknown name is refused here, with the file's names
+    return dirs, moves, keep, plain
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     import torch
     from PIL import Image
 
-    from faceforge.directions import apply_step
+    from faceforge.directions import apply_edits
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.editing.generator import seeded_z
     from faceforge.editing.edits import enlarge
@@ -101,12 +103,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         else:
             gen = LoadedGenerator.from_checkpoint(Path(args.checkpoint), device=args.device)
         run_dir = Path(args.run) if args.run else Path(gen.source).resolve().parent.parent
-        step, moves, plain = direction_step(gen, args, run_dir)
+        dirs, moves, keep, plain = direction_edits(gen, args, run_dir)
         settings = parse_settings(plain, gen.attributes)
         labels = args.labels if gen.conditional else None
         z, y = gen.inputs(n=args.n, seed=args.seed, settings=settings, labels=labels or "mean")
-        if step is not None and not gen.w_space:
-            z = apply_step(z, step)
+        if moves and not gen.w_space:
+            z = apply_edits(z, dirs, moves, keep=keep)
         ws, mix = None, None
         if args.mix is not None:
             mix_seed, layers = parse_mix(args.mix)
@@ -118,9 +120,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             truncation_layers = {"layers": layers, "range": list(gen.truncation_range(layers))}
             ws = gen.styles(z, y, truncation=args.truncation, mix=(z2, mix["layers"]) if mix else None,
                             truncation_layers=layers)
-            if step is not None:
-                dir_layers = str(args.dir_layers or "all").strip().lower()
-                ws = apply_step(ws, step, layers=None if dir_layers == "all" else gen.layer_range(dir_layers))
+            if moves:
+                ws = apply_edits(ws, dirs, moves, keep=keep, layers=args.dir_layers)
             images = gen.synthesize(ws)
         else:
             images = gen.images(z, y, truncation=args.truncation, truncation_layers=layers)

@@ -3,12 +3,12 @@ classifier, fit a linear SVM per attribute, and move faces along the normals, in
 
 Modules: ``sampling`` (latents, render, score), ``svm`` (one attribute's fit), ``fit`` (the whole fit for a run),
 ``store`` (the ``RUN/directions/NAME.json`` + ``.npy`` files), ``conditional`` (projecting out other directions),
-``apply`` (``--set dir:NAME=amount``). No Qt; imports editing, models and the base.
+``apply`` (``--set dir:NAME=amount``), ``relevance`` (which style layers a direction acts through). No Qt; imports editing, models and the base.
 """
-from faceforge.directions.apply import apply_step, directions_for_run, edit_vector, split_settings
+from faceforge.directions.apply import apply_edits, apply_step, directions_for_run, edit_vector, split_settings
 from faceforge.directions.conditional import project_out
 from faceforge.directions.fit import FitOptions, fit_directions, fit_for_run
 from faceforge.directions.store import DirectionSet, list_directions, load_directions
 
-__all__ = ["DirectionSet", "FitOptions", "apply_step", "directions_for_run", "edit_vector", "fit_directions",
+__all__ = ["DirectionSet", "FitOptions", "apply_edits", "apply_step", "directions_for_run", "edit_vector", "fit_directions",
            "fit_for_run", "list_directions", "load_directions", "project_out", "split_settings"]

@@ -93,3 +93,35 @@ def apply_step(latents: torch.Tensor, step: np.ndarray, *, layers: tuple[int, in
     start, stop = layers if layers is not None else (0, latents.shape[1])
     out[:, start:stop] += delta
     return out
+
+
+def layers_for(directions: DirectionSet, name: str, spec: str, num_ws: int) -> list[int]:
+    """The style layers an edit of ``name`` moves: "all", "relevant" (the set layer relevance kept for it) or a
+    range as :func:`faceforge.models.styles.parse_layers` reads it (coarse, middle, fine, "a-b")."""
+    from faceforge.models.styles import parse_layers
+
+    spec = str(spec or "all").strip().lower()
+    if spec == "all":
+        return list(range(num_ws))
+    if spec == "relevant":
+        kept = (directions.fits[directions.lookup(name) or name].get("layers") or {}).get("kept")
+        if kept is None:
+            raise ValueError(f"direction {name!r} has no layer ranking yet: faceforge directions fit --relevance")
+        return [int(i) for i in kept]
+    start, stop = parse_layers(spec, num_ws)
+    return list(range(start, stop))
+
+
+def apply_edits(latents: torch.Tensor, directions: DirectionSet, moves: dict[str, float], *,
+                keep: Sequence[str] = (), layers: str = "all") -> torch.Tensor:
+    """z (N, D) moved by every edit at once, or styles ws (N, num_ws, D) with each edit added to its own layers
+    (``layers``: see :func:`layers_for`; "relevant" gives each direction the layers its ranking kept)."""
+    if latents.dim() == 2:
+        if str(layers or "all").strip().lower() != "all":
+            raise ValueError("a layer choice needs per-layer styles (a model with W)")
+        return apply_step(latents, edit_vector(directions, moves, keep=keep))
+    out = latents.clone()
+    for name, amount in moves.items():
+        rows = layers_for(directions, name, layers, latents.shape[1])
+        out[:, rows] = apply_step(out[:, rows], edit_vector(directions, {name: amount}, keep=keep))
+    return out

@@ -34,6 +34,8 @@ class FitOptions:
     validation: float = DEFAULT_VALIDATION  # of the kept samples, held out to measure the fit
     batch: int = 64  # faces rendered and scored at a time
     C: float = 1.0  # the SVM's regularisation (smaller: wider margin)
+    relevance: bool = False  # models with W: also rank the style layers per direction (relevance.py)
+    relevance_samples: int = 128
 
 
 def choose_attributes(names: list[str], wanted: list[str] | None) -> list[str]:
@@ -88,7 +90,16 @@ def fit_directions(gen: LoadedGenerator, scorer: Scorer, *, attributes: list[str
             "versions": _versions()}
     if Path(gen.source).is_file():
         meta["checkpoint_sha256"] = file_sha256(Path(gen.source))
-    return DirectionSet(space=latent_space(gen), names=chosen, normals=np.stack(normals), fits=fits, meta=meta)
+    dirs = DirectionSet(space=latent_space(gen), names=chosen, normals=np.stack(normals), fits=fits, meta=meta)
+    if opts.relevance and gen.w_space:
+        from faceforge.directions.relevance import layer_relevance
+
+        for name in chosen:
+            dirs.fits[name]["layers"] = layer_relevance(
+                gen, scorer, dirs, name, samples=opts.relevance_samples, seed=opts.seed, batch=opts.batch,
+                progress=emit, should_stop=stop).to_json()
+        dirs.meta["seconds"] = round(time.perf_counter() - t0, 1)
+    return dirs
 
 
 def fit_for_run(run_dir: Path, *, classifier: Path | None = None, attributes: list[str] | None = None,
