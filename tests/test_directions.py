@@ -167,3 +167,41 @@ def test_layer_relevance_ranks_the_layers_that_draw_the_attribute_first(toy_gen)
     moved = apply_edits(ws, dirs, {"redness": 1.0}, layers="relevant")
     untouched = [i for i in range(NUM_WS) if i not in rel["kept"]]
     assert torch.equal(moved[:, untouched], ws[:, untouched]) and not torch.equal(moved, ws)
+
+
+def test_sefa_finds_the_direction_every_style_map_stretches_most(toy_gen):
+    from faceforge.directions.sefa import sefa_directions
+
+    planted = torch.tensor([1.0, -1, 1, 1, -1, 1, -1, -1])  # equal magnitudes: SeFa scales each latent column to 1
+    with torch.no_grad():
+        for i, layer in enumerate(toy_gen.G.layers):
+            u = torch.randn(layer.weight.shape[0], generator=torch.Generator().manual_seed(i))
+            layer.weight.mul_(0.05).add_(torch.outer(u, planted))
+    dirs = sefa_directions(toy_gen, components=3)
+    assert dirs.names == ["sefa-0", "sefa-1", "sefa-2"] and dirs.space == "w"
+    assert abs(cosine(dirs.normal("sefa-0"), planted)) > 0.99
+    assert np.allclose(dirs.normals @ dirs.normals.T, np.eye(3), atol=1e-5)  # orthonormal components
+    values = [dirs.fits[n]["eigenvalue"] for n in dirs.names]
+    assert values == sorted(values, reverse=True) and dirs.fits["sefa-0"]["spread"] > 0
+
+
+def test_every_model_that_offers_latent_weights_reads_the_space_edits_move():
+    from faceforge.models import available_models, build_generator, capabilities
+
+    from helpers import tiny_config
+
+    offered = 0
+    for name in available_models():
+        caps = capabilities(name)
+        cfg = tiny_config(model=name, attrs=("a0",) if caps.conditioning == "required" else ())
+        cfg.model.n_attributes = len(cfg.data.attributes)
+        G = build_generator(cfg.model)
+        if not hasattr(G, "latent_weights"):
+            continue
+        offered += 1
+        dim = G.w_dim if caps.w_space else cfg.model.z_dim
+        weights = G.latent_weights()
+        assert weights and all(w.ndim == 2 and w.shape[1] == dim for w in weights), name
+        if caps.w_space:
+            assert len(weights) <= G.num_ws, name
+    assert offered >= 2

@@ -91,3 +91,15 @@ def test_generate_moves_only_the_style_layers_asked_on_a_w_model(tmp_path, capsy
     step = 2 * dirs.spread("redness") * dirs.normal("redness")
     assert np.array_equal(moved[:, [0, 3]], plain[:, [0, 3]])  # "1-2": layers 1 and 2 (inclusive), no others
     assert np.allclose(moved[:, 1:3], plain[:, 1:3] + step, atol=1e-5)
+
+
+def test_sefa_components_are_saved_and_usable_as_directions(run_with_classifier, tmp_path, capsys):
+    run = run_with_classifier
+    assert main(["directions", "sefa", "--run", str(run.path), "--components", "3"]) == 0
+    assert "sefa-2" in capsys.readouterr().out
+    dirs = load_directions(run.path / "directions" / "sefa.json")
+    assert dirs.names == ["sefa-0", "sefa-1", "sefa-2"] and dirs.space == "z"
+    common = ["generate", "--run", str(run.path), "--n", "2", "--directions", "sefa"]
+    assert main([*common, "--out", str(tmp_path / "a.png")]) == 0
+    assert main([*common, "--set", "dir:sefa-0=3", "--out", str(tmp_path / "b.png")]) == 0
+    assert not np.array_equal(png(tmp_path / "a.png"), png(tmp_path / "b.png"))

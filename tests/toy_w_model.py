@@ -35,6 +35,9 @@ class ToyWGenerator(nn.Module):
             z = torch.cat([z, y.to(z.dtype)], dim=1)
         return nn.functional.leaky_relu(self.map(z), 0.2)
 
+    def latent_weights(self):
+        return [layer.weight.detach() for layer in self.layers]
+
     def truncate(self, w, psi, *, layers=None):
         ws = w.unsqueeze(1).repeat(1, NUM_WS, 1)
         cut = NUM_WS if layers is None else layers

@@ -217,6 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     dfit.add_argument("--classifier", help="an attribute classifier folder or .pt; RUN/classifier when not given")
     dfit.add_argument("--name", help="file name in RUN/directions/; step-NNNNNNNN (the checkpoint's step) when not given")
     dfit.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    dsefa = drsub.add_parser("sefa", help="unsupervised directions by SeFa (eigenvectors of the generator's first "
+                             "latent weights; no sampling), saved as RUN/directions/NAME.json with components "
+                             "sefa-0, sefa-1, ...", formatter_class=_HelpFormatter)
+    dsefa.add_argument("--run", required=True, help="the run folder whose latest generator is read")
+    dsefa.add_argument("--components", type=int, default=8, help="how many components to keep")
+    dsefa.add_argument("--name", default="sefa", help="file name in RUN/directions/")
+    dsefa.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     dlist = drsub.add_parser("list", help="the run's fitted directions with their accuracies")
     dlist.add_argument("--run", required=True, help="the run folder")
     return p

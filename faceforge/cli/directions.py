@@ -10,7 +10,25 @@ from faceforge.tasks import format_duration
 
 
 def cmd_directions(args: argparse.Namespace) -> int:
-    return {"fit": cmd_directions_fit, "list": cmd_directions_list}[args.directions_command](args)
+    return {"fit": cmd_directions_fit, "list": cmd_directions_list,
+            "sefa": cmd_directions_sefa}[args.directions_command](args)
+
+
+def cmd_directions_sefa(args: argparse.Namespace) -> int:
+    from faceforge.directions.sefa import sefa_directions
+    from faceforge.directions.store import directions_dir
+    from faceforge.editing import LoadedGenerator
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    gen = LoadedGenerator.from_run(run, device=args.device)
+    dirs = sefa_directions(gen, components=args.components, seed=run.config().seed)
+    path = dirs.save(directions_dir(run.path), args.name)
+    run.log_event(f"{len(dirs.names)} SeFa directions -> {path.relative_to(run.path)}")
+    print(f"wrote {path} ({dirs.space} space, {len(dirs.names)} components; try generate --set dir:sefa-0=2 "
+          f"--directions {args.name})")
+    _print_table(dirs)
+    return 0
 
 
 def cmd_directions_fit(args: argparse.Namespace) -> int:
@@ -70,6 +88,10 @@ def _print_table(dirs) -> None:
     print(f"  {'direction':24s} {'validation':>10s} {'remainder':>10s} {'classifier':>10s}  spread")
     for name in dirs.names:
         fit = dirs.fits[name]
+        if "val_accuracy" not in fit:  # an unsupervised component: no classifier, no accuracy
+            print(f"  {name:24s} {'eigenvalue':>10s} {fit.get('eigenvalue', float('nan')):10.4g} {'':>10s}  "
+                  f"{fit['spread']:.3g}")
+            continue
         held = fit.get("classifier_held_out", {})
         judge = f"{held['accuracy']:.1%}" if "accuracy" in held else \
             (f"r {held['corr']:.2f}" if "corr" in held else "?")

@@ -76,6 +76,12 @@ class Generator(nn.Module):
         self.main = nn.Sequential(*layers)
         self.apply(weights_init)
 
+    def latent_weights(self) -> list[torch.Tensor]:
+        """The first layer's map from z, (channels * 16, z_dim) (y's rows left out): the matrix SeFa
+        (faceforge/directions/sefa.py) takes eigenvectors of."""
+        first = self.main[0].weight[: self.z_dim]  # (in, C, 4, 4) for a transposed convolution
+        return [first.reshape(self.z_dim, -1).t().detach()]
+
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.n_attributes:
             y = require_y(y, z, "generator")

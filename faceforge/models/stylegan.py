@@ -107,6 +107,12 @@ class Generator(nn.Module):
         avg = self.w_avg.to(w.dtype)
         return torch.cat([avg.lerp(ws[:, :n], psi), ws[:, n:]], dim=1)
 
+    def latent_weights(self) -> list[torch.Tensor]:
+        """Each synthesis convolution's style map from w, (in_channels, w_dim), as applied (weight times its
+        equalised-lr scale): the matrices SeFa (faceforge/directions/sefa.py) takes eigenvectors of."""
+        convs = [self.base, *self.convs]
+        return [(layer.conv.affine.weight * layer.conv.affine.scale).detach() for layer in convs]
+
     def synthesis(self, ws: torch.Tensor, *, noise: str = "const") -> torch.Tensor:
         """(N, num_ws, w_dim) -> image in [-1, 1]."""
         if noise not in NOISE_MODES:
