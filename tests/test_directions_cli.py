@@ -103,3 +103,18 @@ def test_sefa_components_are_saved_and_usable_as_directions(run_with_classifier,
     assert main([*common, "--out", str(tmp_path / "a.png")]) == 0
     assert main([*common, "--set", "dir:sefa-0=3", "--out", str(tmp_path / "b.png")]) == 0
     assert not np.array_equal(png(tmp_path / "a.png"), png(tmp_path / "b.png"))
+
+
+def test_a_stopped_fit_writes_nothing(run_with_classifier, tmp_path):
+    from faceforge.directions import FitOptions, fit_for_run
+    from faceforge.tasks import Cancelled
+
+    events = []
+    before = sorted(p.name for p in (run_with_classifier.path / "directions").glob("*")) \
+        if (run_with_classifier.path / "directions").exists() else []
+    with pytest.raises(Cancelled):
+        fit_for_run(run_with_classifier.path, options=FitOptions(samples=64, batch=16), name="stopped",
+                    progress=events.append, should_stop=lambda: any(e.get("stage") == "sampling" for e in events))
+    after = sorted(p.name for p in (run_with_classifier.path / "directions").glob("*")) \
+        if (run_with_classifier.path / "directions").exists() else []
+    assert after == before and [e["done"] for e in events if e.get("stage") == "sampling"] == [16]
