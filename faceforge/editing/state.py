@@ -163,7 +163,7 @@ class FaceState(Observable):
 
     Changes: ``model`` (new attributes), ``refreshed`` (a newer checkpoint of the same model: nothing reset),
     ``seed``, ``truncation`` (psi or its layers), ``mix`` (source, layers or cleared), ``labels``, ``attribute`` (one
-    moved), ``reset`` (values put back), ``face`` (another face is current; the values are its own), ``grid`` (a new
+    moved), ``direction`` (the latent edit changed), ``reset`` (values put back), ``face`` (another face is current; the values are its own), ``grid`` (a new
     sample grid)."""
 
     def __init__(self, photo: PhotoEdit | None = None) -> None:
@@ -188,6 +188,7 @@ class FaceState(Observable):
         self.mix: MixSource | None = None
         self.mix_layers = "coarse"  # the layers a style source gives (chosen before or after picking one)
         self.pending_z = None  # a recipe's z: the next grid makes its cell current (editing/recipe_face.py)
+        self.latent_edit = None  # a frozen callable on z or ws with .record() (fitted directions), or None
 
     @property
     def edits(self) -> AttributeEdits:
@@ -303,6 +304,12 @@ class FaceState(Observable):
     def set_attribute(self, name: str, value: float) -> None:
         self.edits.set(name, value)
         self.notify("attribute")
+
+    def set_latent_edit(self, edit) -> None:
+        """An edit applied to every face's latents before drawing (z, or a W model's styles), e.g. the fitted
+        directions' sliders (:mod:`faceforge.directions.sliders`); ``edit.record()`` goes into exports' recipes."""
+        self.latent_edit = edit
+        self.notify("direction")
 
     def reset_attributes(self) -> None:
         self.edits.place(self.photo_values() if self.showing_photo else self.cell_values())

@@ -90,11 +90,13 @@ def images_for(gen, z: torch.Tensor, y: torch.Tensor | None, choice: StyleChoice
 
 
 def render(gen, z: torch.Tensor, y: torch.Tensor | None, choice: StyleChoice, *, kind: str = "sample",
-           edits: dict[str, float] | None = None, ncols: int = 1):
-    """The faces as a ``Rendered`` whose recipe keeps their ws, psi, its layers and the mix (an export's input)."""
+           edits: dict[str, float] | None = None, ncols: int = 1, edit=None):
+    """The faces as a ``Rendered`` whose recipe keeps their ws, psi, its layers and the mix (an export's input);
+    ``edit`` (a callable on ws, e.g. fitted directions' sliders) moves the styles first, so the recipe keeps them."""
     from faceforge.editing.edits import Rendered
 
     ws = styles_for(gen, z, y, choice)
+    ws = edit(ws) if edit is not None else ws
     fields = choice.recipe_fields(gen)
     return Rendered(gen.synthesize(ws), z, y, ncols=ncols, kind=kind, truncation=fields["truncation"],
                     edits=dict(edits or {}), ws=ws, truncation_layers=fields["truncation_layers"], mix=fields["mix"])

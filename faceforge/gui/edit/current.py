@@ -117,7 +117,8 @@ class CurrentFacePanel(QWidget):
     def _send_request(self) -> None:
         latent = self.face.latent(self.gen) if self.gen is not None else None
         if latent is not None:
-            self._last_request = self.worker.request_face(*latent, style=self.face.style())
+            self._last_request = self.worker.request_face(*latent, style=self.face.style(),
+                                                          edit=self.face.latent_edit)
 
     def _on_rendered(self, request_id: int, image: np.ndarray) -> None:
         if request_id != self._last_request:
@@ -161,6 +162,7 @@ class CurrentFacePanel(QWidget):
         self.export_note.setText("Exporting…")
         self._export_slot.start("export face", export_face, self.gen, z, y, trunc, self.face.settings(), Path(path),
                                 run=self.run, seed=None if photo else self.face.seed, style=self.face.style(),
+                                edit=self.face.latent_edit,
                                 kind="edit" if photo else "sample", scale=scale, sheet=sheet,
                                 labels=None if photo or not self.gen.conditional else self.face.labels,
                                 on_done=lambda p: self._exported(p, photo), on_failed=self._export_failed)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMes
 from faceforge.editing.state import FaceState, InterpolationEnds, PhotoEdit
 from faceforge.gui.edit.controls import FaceControls
 from faceforge.gui.edit.current import CurrentFacePanel
+from faceforge.gui.edit.directions_box import DirectionsBox
 from faceforge.gui.edit.figure import FigureTab
 from faceforge.gui.edit.interpolation import InterpolationTab
 from faceforge.gui.edit.photo import PhotoTab
@@ -111,6 +112,8 @@ class EditPane(QWidget):
         self.figure_tab = FigureTab(self.face, self.runner)
         self.controls = FaceControls(self.face)
         self.seed, self.truncation = self.controls.seed, self.controls.truncation
+        self.directions = DirectionsBox(self.face, self.runner)  # fitted directions as sliders (issue #17)
+        self.directions.status.connect(self.statusMessage)
         self.modes = QTabWidget()
         for tab, name in ((self.samples, "Samples"), (self.photo_tab, "Photo"), (self.interp_tab, "Interpolation"),
                           (self.figure_tab, "Figure")):
@@ -129,7 +132,10 @@ class EditPane(QWidget):
         body = QHBoxLayout()
         body.addWidget(self.modes, 4)
         body.addWidget(self.current, 3)
-        body.addWidget(self.controls, 3)
+        right = QVBoxLayout()
+        right.addWidget(self.controls, 3)
+        right.addWidget(self.directions, 2)
+        body.addLayout(right, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.info)
@@ -241,6 +247,7 @@ class EditPane(QWidget):
             part.set_generator(self._gen, self._loaded_run)
         self.controls.set_label_sample(bool(info.get("label_sample")))
         self.controls.styles.set_generator(self._gen)
+        self.directions.set_generator(self._gen, self._loaded_run)
         # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
         self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow,
                             w_space=bool(info.get("w_space")), num_ws=int(info.get("num_ws") or 0))
@@ -261,6 +268,7 @@ class EditPane(QWidget):
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
             part.set_generator(None, None)
         self.controls.styles.set_generator(None)
+        self.directions.set_generator(None, None)
         self.info.setText(message)
         self.current.clear()
         self.samples.clear()
@@ -272,7 +280,7 @@ class EditPane(QWidget):
         self.statusMessage.emit(message)
 
     def _set_enabled(self, on: bool) -> None:
-        for part in (self.controls, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+        for part in (self.controls, self.current, self.photo_tab, self.interp_tab, self.figure_tab, self.directions):
             part.enable_actions(on)
 
     def _face_rendered(self) -> None:

@@ -15,7 +15,7 @@ from faceforge.gui.edit.grid import GRID_COLS, GRID_N, GridView
 from faceforge.gui.edit.workers import EditWorker
 from faceforge.gui.throttle import Throttler
 
-REDRAW_ON = ("model", "refreshed", "seed", "truncation", "mix", "labels", "attribute", "reset")
+REDRAW_ON = ("model", "refreshed", "seed", "truncation", "mix", "labels", "attribute", "reset", "direction")
 
 
 class SamplesTab(QWidget):
@@ -55,7 +55,8 @@ class SamplesTab(QWidget):
             face = self.face
             self._last_request = self.worker.request(seed=face.seed, n=GRID_N, settings=face.settings(),
                                                      truncation=face.truncation, labels=face.labels,
-                                                     style=face.style())  # a W model: psi, layers, the mix
+                                                     style=face.style(),  # a W model: psi, layers, the mix
+                                                     edit=face.latent_edit)
 
     def _on_rendered(self, request_id: int, images: np.ndarray, z, y) -> None:
         if request_id != self._last_request:

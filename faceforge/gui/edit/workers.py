@@ -51,21 +51,24 @@ class EditWorker(QThread):
             self._cond.notify_all()
 
     def request(self, *, seed: int, n: int, settings: dict[str, float] | None = None,
-                truncation: float = 1.0, labels: str = "mean", style=None) -> int:
-        """A grid; ``style`` (a W model's StyleChoice) draws it with psi, its layers and the mix."""
+                truncation: float = 1.0, labels: str = "mean", style=None, edit=None) -> int:
+        """A grid; ``style`` (a W model's StyleChoice) draws it with psi, its layers and the mix; ``edit`` (a
+        frozen callable, e.g. directions/sliders.py's LatentEdit) moves every face's z or styles."""
         with self._cond:
             self._next_id += 1
             self._grid = (self._next_id, {"seed": seed, "n": n, "settings": dict(settings or {}),
-                                          "truncation": truncation, "labels": labels, "style": style})
+                                          "truncation": truncation, "labels": labels, "style": style,
+                                          "edit": edit})
             self._cond.notify_all()
             return self._next_id
 
-    def request_face(self, z, y, truncation: float = 1.0, style=None) -> int:
+    def request_face(self, z, y, truncation: float = 1.0, style=None, edit=None) -> int:
         """The current face; ``style`` (a W model): drawn from its styles by the loaded generator, not the
         FastRenderer (which only knows G(z, y))."""
         with self._cond:
             self._next_id += 1
-            self._face = (self._next_id, {"z": z, "y": y, "truncation": truncation, "style": style})
+            self._face = (self._next_id, {"z": z, "y": y, "truncation": truncation, "style": style,
+                                          "edit": edit})
             self._cond.notify_all()
             return self._next_id
 
@@ -131,12 +134,7 @@ class EditWorker(QThread):
             base = gen.default_y(req["n"], seed=req["seed"], labels=req["labels"])
             z = seeded_z(req["seed"], req["n"], gen.z_dim)
             y = gen.make_y(req["n"], req["settings"], base=base)
-            if req.get("style") is not None and gen.w_space:
-                from faceforge.editing.wspace import images_for
-
-                images = images_for(gen, z, y, req["style"])
-            else:
-                images = gen.images(z, y, truncation=req["truncation"])
+            images = _draw(gen, z, y, req)
         except Exception as exc:  # noqa: BLE001
             log_exception(exc, "rendering samples")
             self.renderFailed.emit(readable(exc))
@@ -149,11 +147,10 @@ class EditWorker(QThread):
         try:
             gen = self.generator
             if req.get("style") is not None and gen is not None and gen.w_space:
-                from faceforge.editing.wspace import images_for
-
-                image = images_for(gen, req["z"], req["y"], req["style"])[0]
+                image = _draw(gen, req["z"], req["y"], req)[0]
             else:
-                image = self.renderer(req["z"], req["y"], truncation=req["truncation"])[0]
+                z = req["edit"](req["z"]) if req.get("edit") is not None else req["z"]
+                image = self.renderer(z, req["y"], truncation=req["truncation"])[0]
         except Exception as exc:  # noqa: BLE001
             log_exception(exc, "rendering the current face")
             self.renderFailed.emit(readable(exc))
@@ -161,9 +158,22 @@ class EditWorker(QThread):
         self.faceRendered.emit(request_id, image)
 
 
+def _draw(gen, z, y, req: dict[str, Any]):
+    """Faces (N,H,W,3) for a request: a W model from its styles (psi, layers, mix), others G(z, y) with z scaled by
+    the truncation; ``req["edit"]`` (if any) moves the styles, or z before the scaling."""
+    edit = req.get("edit")
+    if req.get("style") is not None and gen.w_space:
+        from faceforge.editing.wspace import styles_for
+
+        ws = styles_for(gen, z, y, req["style"])
+        return gen.synthesize(edit(ws) if edit is not None else ws)
+    return gen.images(edit(z) if edit is not None else z, y, truncation=req["truncation"])
+
+
 # ------------------------------------------------------------------------------------------- task functions
 def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
-                kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None, style=None) -> Path:
+                kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None, style=None,
+                edit=None) -> Path:
     """The current face through the full generator (what ``faceforge generate --recipe`` runs), plus its recipe,
     ``scale`` times its native size. ``style`` (a W model's StyleChoice): drawn from the styles it makes, which the
     recipe keeps with psi, its layers and the mix. ``sheet`` (photo edits: the aligned photo and its
@@ -171,13 +181,15 @@ def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: 
     from faceforge.editing.edits import Rendered, export
     from faceforge.editing.sheets import before_after_sheet, sheet_path
 
+    edits = {**settings, **(edit.record() if edit is not None else {})}  # "dir:NAME": amount in spreads
     if style is not None and gen.w_space:
         from faceforge.editing.wspace import render
 
-        rendered = render(gen, z, y, style, kind=kind, edits=settings)
+        rendered = render(gen, z, y, style, kind=kind, edits=edits, edit=edit)
     else:
+        z = edit(z) if edit is not None else z  # the recipe keeps the moved z
         rendered = Rendered(gen.images(z, y, truncation=truncation), z, y, ncols=1, kind=kind,
-                            truncation=truncation, edits=dict(settings))
+                            truncation=truncation, edits=edits)
     images = rendered.images
     path = export(rendered, Path(path), gen, run=run, seed=seed, scale=scale, labels=labels)
     if sheet is not None:

@@ -1,0 +1,133 @@
+"""The Edit pane's direction sliders, without Qt: which of a run's fitted directions are moved and by how much,
+which are kept still, and the frozen edit the renderer applies to a face's latents.
+
+The widgets only write amounts and "keep" ticks here. :meth:`DirectionSliders.edit` turns them into a
+:class:`LatentEdit`, an immutable snapshot (steps as arrays) that the generator thread can apply while the user
+moves on: z models get z + step; W models get the step on each direction's relevant style layers when layer
+relevance ranked them, else on all. A moved direction is first projected orthogonal to the kept ones
+(:mod:`faceforge.directions.conditional` via :func:`~faceforge.directions.apply.edit_vector`); moving a kept
+direction itself is allowed (it is not projected against itself).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceforge.directions.apply import PREFIX, edit_vector
+from faceforge.directions.store import DirectionSet, list_directions, load_directions
+
+AMOUNT_RANGE = (-3.0, 3.0)  # in spreads: the same meaning for every model
+
+
+@dataclass(frozen=True)
+class LatentEdit:
+    """Steps to add to latents: ``steps`` is ((layer rows or None for z / all layers, step (D,)), ...);
+    ``amounts`` what a recipe's ``edits`` records ("dir:NAME": amount)."""
+
+    steps: tuple[tuple[tuple[int, ...] | None, np.ndarray], ...]
+    amounts: tuple[tuple[str, float], ...]
+
+    def __call__(self, latents):
+        """z (N, D) or styles ws (N, num_ws, D), moved (a new tensor)."""
+        import torch
+
+        out = latents.clone()
+        for rows, step in self.steps:
+            delta = torch.as_tensor(step, dtype=out.dtype)
+            if out.dim() == 2:
+                out = out + delta
+            elif rows is None:
+                out = out + delta
+            else:
+                out[:, list(rows)] += delta
+        return out
+
+    def record(self) -> dict[str, float]:
+        return dict(self.amounts)
+
+
+def direction_label(dirs: DirectionSet, name: str) -> str:
+    """Where a slider came from, for people: "fitted, val acc 0.91, classifier 0.89" (or "SeFa component")."""
+    fit = dirs.fits.get(name, {})
+    if "val_accuracy" not in fit:
+        return f"{dirs.meta.get('method', 'unsupervised')} component (no labels)"
+    parts = [f"fitted, val acc {float(fit['val_accuracy']):.2f}"]
+    held = fit.get("classifier_held_out") or {}
+    score = held.get("accuracy", held.get("balanced_accuracy", held.get("corr")))
+    parts.append(f"classifier {float(score):.2f}" if score is not None else "classifier not measured")
+    return ", ".join(parts)
+
+
+class DirectionSliders:
+    """A run's fitted directions (every ``directions/*.json``) as one list of sliders, keyed "FILE/NAME" when two
+    files share a name; amounts in spreads, ``kept`` the directions held still. Directions for another latent
+    space than the model's (a z file on a W model) are skipped."""
+
+    def __init__(self) -> None:
+        self.sets: dict[str, tuple[DirectionSet, str]] = {}  # key -> (its set, its name in the set)
+        self.amounts: dict[str, float] = {}
+        self.kept: set[str] = set()
+        self.skipped: list[str] = []
+
+    def load_run(self, run_dir: Path | None, *, space: str, dim: int) -> list[str]:
+        """Read the run's directions for latents of ``space`` ("z"/"w") and ``dim``; amounts and keeps reset."""
+        self.sets, self.amounts, self.kept, self.skipped = {}, {}, set(), []
+        for path in list_directions(run_dir) if run_dir is not None else []:
+            try:
+                dirs = load_directions(path)
+            except (OSError, ValueError) as exc:
+                self.skipped.append(f"{path.name}: {exc}")
+                continue
+            if dirs.space != space or dirs.dim != dim:
+                self.skipped.append(f"{path.name}: {dirs.space} space of {dirs.dim} dimensions, not this model's")
+                continue
+            for name in dirs.names:
+                key = name if name not in self.sets else f"{dirs.name}/{name}"
+                self.sets[key] = (dirs, name)
+        return self.names
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.sets)
+
+    def label(self, key: str) -> str:
+        dirs, name = self.sets[key]
+        return direction_label(dirs, name)
+
+    def set_amount(self, key: str, amount: float) -> None:
+        low, high = AMOUNT_RANGE
+        self.amounts[key] = min(high, max(low, float(amount)))
+
+    def set_kept(self, key: str, on: bool) -> None:
+        (self.kept.add if on else self.kept.discard)(key)
+
+    def reset(self) -> None:
+        self.amounts.clear()
+
+    def step(self, key: str) -> np.ndarray:
+        """The step (D,) the slider ``key`` adds at its amount, projected orthogonal to the kept directions."""
+        dirs, name = self.sets[key]
+        keep = [self.sets[k][1] for k in self.kept if k != key and self.sets[k][0] is dirs]
+        others = [self.sets[k][0].normal(self.sets[k][1]) for k in self.kept
+                  if k != key and self.sets[k][0] is not dirs]
+        amount = self.amounts.get(key, 0.0)
+        if not others:
+            return edit_vector(dirs, {name: amount}, keep=keep)
+        from faceforge.directions.conditional import project_out
+
+        conditions = [dirs.normal(k) for k in keep] + others
+        return (amount * dirs.spread(name) * project_out(dirs.normal(name), conditions)).astype(np.float32)
+
+    def edit(self) -> LatentEdit | None:
+        """The frozen edit for the renderer, or None when no slider is off zero."""
+        moved = [k for k in self.names if abs(self.amounts.get(k, 0.0)) > 1e-9]
+        if not moved:
+            return None
+        steps = []
+        for key in moved:
+            dirs, name = self.sets[key]
+            kept_layers = (dirs.fits[name].get("layers") or {}).get("kept") if dirs.space == "w" else None
+            steps.append((tuple(int(i) for i in kept_layers) if kept_layers else None, self.step(key)))
+        return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved))

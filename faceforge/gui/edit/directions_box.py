@@ -1,0 +1,212 @@
+"""The Edit pane's Directions box: one slider (-3..+3 spreads) per fitted direction of the run
+(``RUN/directions/*.json``), labelled with where it came from, a "keep" tick per direction for conditional editing,
+and "Fit directions…" (the core's ``fit_for_run`` on the pane's task pool, with progress, time left and Cancel).
+
+The rules (which directions apply, the projection, the frozen edit) are Qt-free in
+:mod:`faceforge.directions.sliders`; this box only writes amounts and ticks there and hands the resulting edit to
+the :class:`~faceforge.editing.state.FaceState`, which redraws the grid and the current face.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from faceforge.directions.sliders import AMOUNT_RANGE, DirectionSliders
+from faceforge.editing.state import FaceState
+from faceforge.gui.errors import readable
+from faceforge.gui.progress_panel import ProgressPanel
+from faceforge.gui.tasks import TaskRunner, TaskSlot
+
+TICKS = 100  # slider positions per spread
+NO_CLASSIFIER = ("This run has no attribute classifier yet, and directions are fitted from its scores. Train one "
+                 "with Train > Attribute classifier…, or in a terminal: faceforge classifier train --run {run}; "
+                 "then Fit directions again.")
+
+
+def fit_in_background(run_dir: str, samples: int, *, state):
+    """Runs on the pool: the core's fit_for_run with the task's progress (faces scored) and cancel."""
+    from faceforge.directions.fit import FitOptions, fit_for_run
+    from faceforge.runs import Run
+
+    def progress(event: dict) -> None:
+        if event.get("stage") == "sampling" and event.get("total"):
+            state.set_progress(int(event["done"]), int(event["total"]))
+
+    options = FitOptions(samples=int(samples), seed=Run(Path(run_dir)).config().seed)
+    dirs, path = fit_for_run(Path(run_dir), options=options, progress=progress, should_stop=state.should_stop)
+    return list(dirs.names), str(path)
+
+
+class DirectionsBox(QGroupBox):
+    status = Signal(str)
+    fitted = Signal(str)  # a directions file was written (its path)
+
+    def __init__(self, face: FaceState, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__("Directions", parent)
+        self.face = face
+        self.model = DirectionSliders()
+        self.gen = None
+        self.run: Path | None = None
+        self.sliders: dict[str, QSlider] = {}
+        self.keeps: dict[str, QCheckBox] = {}
+        self.values: dict[str, QLabel] = {}
+        self._slot = TaskSlot(runner, self)
+        self.info = QLabel("Load a run to see its fitted directions.")
+        self.info.setWordWrap(True)
+        self.rows = QGridLayout()
+        self.rows.setColumnStretch(1, 1)
+        self.fit_button = QPushButton("Fit directions…")
+        self.fit_button.setToolTip("Sample faces, score them with the run's attribute classifier and fit one "
+                                   "direction per attribute (faceforge directions fit)")
+        self.fit_button.clicked.connect(self.fit)
+        self.samples = QSpinBox()
+        self.samples.setRange(32, 100_000)
+        self.samples.setSingleStep(500)
+        self.samples.setValue(2000)
+        self.samples.setSuffix(" faces")
+        self.samples.setToolTip("How many faces to sample and score (more: steadier directions, longer fit)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("All directions back to 0")
+        self.reset_button.clicked.connect(self.reset)
+        self.progress = ProgressPanel()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for w in (self.fit_button, self.samples, self.reset_button):
+            buttons.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.info)
+        layout.addLayout(self.rows)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+
+    # ---------------------------------------------------------------- the run's directions
+    def set_generator(self, gen, run: Path | None) -> None:
+        """Another model: its run's directions, all at 0; a newer checkpoint of the same run keeps the sliders."""
+        same = gen is not None and self.gen is not None and run == self.run
+        self.gen, self.run = gen, run
+        if not same:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Read the run's directions again (amounts and keeps start at 0) and rebuild the rows."""
+        while self.rows.count():
+            item = self.rows.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.sliders, self.keeps, self.values = {}, {}, {}
+        gen = self.gen
+        if gen is None:
+            self.model.load_run(None, space="z", dim=0)
+        else:
+            from faceforge.directions.sampling import latent_space
+
+            space = latent_space(gen)
+            self.model.load_run(self.run, space=space, dim=gen.z_dim if space == "z" else -1)
+        for row, key in enumerate(self.model.names):
+            self._add_row(row, key)
+        n = len(self.model.names)
+        self.info.setText(f"{n} fitted direction{'s' * (n != 1)}; tick keep to hold one still while moving others"
+                          if n else "No fitted directions for this model yet: Fit directions… makes one slider per "
+                          "attribute of the run's classifier.")
+        if self.model.skipped:
+            self.info.setToolTip("Not shown: " + "; ".join(self.model.skipped))
+        self.fit_button.setEnabled(gen is not None and self.run is not None)
+        self.face.set_latent_edit(None)
+
+    def _add_row(self, row: int, key: str) -> None:
+        name = QLabel(key)
+        name.setToolTip(self.model.label(key))
+        source = QLabel(self.model.label(key))
+        source.setStyleSheet("color: gray; font-size: 8pt")
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(int(AMOUNT_RANGE[0] * TICKS), int(AMOUNT_RANGE[1] * TICKS))
+        slider.setToolTip(f"{key}: -3..+3 spreads (the standard deviation of faces along it)")
+        slider.valueChanged.connect(lambda v, k=key: self.set_amount(k, v / TICKS))
+        value = QLabel("0.00")
+        value.setMinimumWidth(36)
+        keep = QCheckBox("keep")
+        keep.setToolTip(f"Hold {key} still: other directions are moved orthogonal to it")
+        keep.toggled.connect(lambda on, k=key: self.set_kept(k, on))
+        self.rows.addWidget(name, 2 * row, 0)
+        self.rows.addWidget(slider, 2 * row, 1)
+        self.rows.addWidget(value, 2 * row, 2)
+        self.rows.addWidget(keep, 2 * row, 3)
+        self.rows.addWidget(source, 2 * row + 1, 0, 1, 4)
+        self.sliders[key], self.keeps[key], self.values[key] = slider, keep, value
+
+    # ---------------------------------------------------------------- moving
+    def set_amount(self, key: str, amount: float) -> None:
+        """Move ``key`` to ``amount`` spreads (the slider follows) and redraw with the edit."""
+        self.model.set_amount(key, amount)
+        slider = self.sliders.get(key)
+        if slider is not None and slider.value() != round(amount * TICKS):
+            slider.blockSignals(True)
+            slider.setValue(round(amount * TICKS))
+            slider.blockSignals(False)
+        if key in self.values:
+            self.values[key].setText(f"{self.model.amounts[key]:+.2f}")
+        self._apply()
+
+    def set_kept(self, key: str, on: bool) -> None:
+        self.model.set_kept(key, on)
+        if key in self.keeps and self.keeps[key].isChecked() != on:
+            self.keeps[key].setChecked(on)
+        self._apply()
+
+    def reset(self) -> None:
+        for key in list(self.model.amounts):
+            self.set_amount(key, 0.0)
+
+    def _apply(self) -> None:
+        try:
+            edit = self.model.edit()
+        except ValueError as exc:  # the moved direction lies in the kept ones' span
+            self.message.setText(str(exc))
+            return
+        self.message.setText("")
+        self.face.set_latent_edit(edit)
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self) -> None:
+        from faceforge.models.classifier import WEIGHTS_NAME, classifier_dir
+
+        if self.run is None:
+            return
+        if not (classifier_dir(self.run) / WEIGHTS_NAME).is_file():
+            self.message.setText(NO_CLASSIFIER.format(run=self.run))
+            self.status.emit("No attribute classifier for this run: train one first")
+            return
+        self.fit_button.setEnabled(False)
+        self.message.setText("")
+        self._slot.start("fit directions", fit_in_background, str(self.run), self.samples.value(), with_state=True,
+                         on_started=lambda task: self.progress.track(task, "Scoring faces"),
+                         on_done=self._fitted, on_failed=self._fit_failed, on_cancelled=self._fit_cancelled)
+
+    def _fitted(self, result) -> None:
+        names, path = result
+        self.progress.finish()
+        self.refresh()
+        text = f"Fitted {', '.join(names)} -> {Path(path).parent.name}/{Path(path).name}"
+        self.message.setText(text)
+        self.status.emit(text)
+        self.fitted.emit(path)
+
+    def _fit_failed(self, exc: BaseException) -> None:
+        self.progress.finish()
+        self.fit_button.setEnabled(True)
+        self.message.setText(readable(exc))
+
+    def _fit_cancelled(self) -> None:
+        self.progress.finish()
+        self.fit_button.setEnabled(True)
+        self.message.setText("Fit cancelled; nothing was written.")
+
+    def enable_actions(self, on: bool) -> None:
+        for w in (*self.sliders.values(), *self.keeps.values(), self.reset_button):
+            w.setEnabled(on)
+        self.fit_button.setEnabled(on and self.run is not None and self._slot.task is None)
