@@ -72,7 +72,8 @@ class DirectionSliders:
         self.skipped: list[str] = []
 
     def load_run(self, run_dir: Path | None, *, space: str, dim: int) -> list[str]:
-        """Read the run's directions for latents of ``space`` ("z"/"w") and ``dim``; amounts and keeps reset."""
+        """Read the run's directions for latents of ``space`` ("z"/"w") and ``dim`` (not checked when < 1: a W
+        model's w size is the directions' own); amounts and keeps reset."""
         self.sets, self.amounts, self.kept, self.skipped = {}, {}, set(), []
         for path in list_directions(run_dir) if run_dir is not None else []:
             try:
@@ -80,7 +81,7 @@ class DirectionSliders:
             except (OSError, ValueError) as exc:
                 self.skipped.append(f"{path.name}: {exc}")
                 continue
-            if dirs.space != space or dirs.dim != dim:
+            if dirs.space != space or (dim > 0 and dirs.dim != dim):
                 self.skipped.append(f"{path.name}: {dirs.space} space of {dirs.dim} dimensions, not this model's")
                 continue
             for name in dirs.names:

@@ -14,13 +14,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from faceforge.directions.sliders import AMOUNT_RANGE, DirectionSliders
 from faceforge.editing.state import FaceState
 from faceforge.gui.errors import readable
 from faceforge.gui.progress_panel import ProgressPanel
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 
 TICKS = 100  # slider positions per spread
+AMOUNT_RANGE = (-3.0, 3.0)  # as faceforge.directions.sliders (imported late: the window opens before torch loads)
 NO_CLASSIFIER = ("This run has no attribute classifier yet, and directions are fitted from its scores. Train one "
                  "with Train > Attribute classifier…, or in a terminal: faceforge classifier train --run {run}; "
                  "then Fit directions again.")
@@ -47,7 +47,7 @@ class DirectionsBox(QGroupBox):
     def __init__(self, face: FaceState, runner: TaskRunner, parent: QWidget | None = None):
         super().__init__("Directions", parent)
         self.face = face
-        self.model = DirectionSliders()
+        self._model = None
         self.gen = None
         self.run: Path | None = None
         self.sliders: dict[str, QSlider] = {}
@@ -84,6 +84,15 @@ class DirectionsBox(QGroupBox):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
 
+    @property
+    def model(self):
+        """The Qt-free sliders (:class:`faceforge.directions.sliders.DirectionSliders`), made on first use."""
+        if self._model is None:
+            from faceforge.directions.sliders import DirectionSliders
+
+            self._model = DirectionSliders()
+        return self._model
+
     # ---------------------------------------------------------------- the run's directions
     def set_generator(self, gen, run: Path | None) -> None:
         """Another model: its run's directions, all at 0; a newer checkpoint of the same run keeps the sliders."""
@@ -101,19 +110,21 @@ class DirectionsBox(QGroupBox):
         self.sliders, self.keeps, self.values = {}, {}, {}
         gen = self.gen
         if gen is None:
-            self.model.load_run(None, space="z", dim=0)
+            if self._model is not None:
+                self.model.load_run(None, space="z", dim=0)
         else:
             from faceforge.directions.sampling import latent_space
 
             space = latent_space(gen)
             self.model.load_run(self.run, space=space, dim=gen.z_dim if space == "z" else -1)
-        for row, key in enumerate(self.model.names):
+        names = self.model.names if self._model is not None else []
+        for row, key in enumerate(names):
             self._add_row(row, key)
-        n = len(self.model.names)
+        n = len(names)
         self.info.setText(f"{n} fitted direction{'s' * (n != 1)}; tick keep to hold one still while moving others"
                           if n else "No fitted directions for this model yet: Fit directions… makes one slider per "
                           "attribute of the run's classifier.")
-        if self.model.skipped:
+        if self._model is not None and self.model.skipped:
             self.info.setToolTip("Not shown: " + "; ".join(self.model.skipped))
         self.fit_button.setEnabled(gen is not None and self.run is not None)
         self.face.set_latent_edit(None)
@@ -159,7 +170,7 @@ class DirectionsBox(QGroupBox):
         self._apply()
 
     def reset(self) -> None:
-        for key in list(self.model.amounts):
+        for key in list(self.model.amounts if self._model is not None else ()):
             self.set_amount(key, 0.0)
 
     def _apply(self) -> None:
