@@ -63,6 +63,11 @@ def test_direction_sliders_edit_the_face_keep_projects_and_export_records(qtbot,
         qtbot.waitUntil(lambda: pane.images is not None and pane.face_image is not None, timeout=LONG)
         box = pane.directions
         assert list(box.sliders) == ["redness", "brightness"]
+        # an unconditional model: no default attributes to choose, and its one-line Attributes box leaves the room
+        # to the directions
+        controls = pane.controls
+        assert not controls.labels.isEnabled() and controls.seed.isEnabled()
+        assert controls.attr_scroll.height() < box.height()
         assert box.model.label("redness").startswith("fitted, val acc ") and "classifier" in box.model.label("redness")
         qtbot.wait(300)
         gen, face = pane._gen, pane.face

@@ -121,7 +121,7 @@ class FaceControls(QWidget):
         self.estimate_note.setWordWrap(True)
         self.reset_button = QPushButton("Reset attributes")
         self.reset_button.clicked.connect(face.reset_attributes)
-        scroll = QScrollArea()
+        scroll = self.attr_scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.attr_box)
 
@@ -150,8 +150,9 @@ class FaceControls(QWidget):
         return {name: row.spin for name, row in self.rows.items()}
 
     def enable_actions(self, on: bool) -> None:
-        for w in (self.seed, self.truncation, self.labels, self.attr_box, self.reset_button, *self.seed_buttons):
+        for w in (self.seed, self.truncation, self.attr_box, self.reset_button, *self.seed_buttons):
             w.setEnabled(on)
+        self.labels.setEnabled(on and bool(self.face.attributes))  # default attributes of a model that has some
         self.styles.enable_actions(on)
 
     def set_label_sample(self, available: bool) -> None:
@@ -204,6 +205,10 @@ class FaceControls(QWidget):
         self.no_attrs.setVisible(not names)
         if not names:
             self.attr_layout.addWidget(self.no_attrs, 0, 0, 1, 4)
+        # an unconditional model: one line, and the room goes to the boxes under it (directions); no default
+        # attributes to choose
+        self.attr_scroll.setMaximumHeight(16777215 if names else self.no_attrs.sizeHint().height() + 48)
+        self.labels.setEnabled(bool(names) and self.seed.isEnabled())
         units = False
         for r, name in enumerate(names):
             scale = self.face.scales.get(name, IDENTITY)
