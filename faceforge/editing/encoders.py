@@ -285,25 +285,35 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
     return EncoderTrainResult(path, state, step, last_z, last_y, message)
 
 
-def load_encoders(run: Run | Path, *, generator_step: int | None = None, path: Path | None = None,
-                  device: str = "cpu") -> Encoders:
-    """The run's encoders (for ``generator_step``, else the newest), weights only, in eval mode.
-
-    Raises :class:`~faceforge.checkpoints.CheckpointError` with the command to run when there are none.
-    """
+def encoder_state(run: Run | Path, *, kind: str, generator_step: int | None, path: Path | None, device: str,
+                  missing: str, wrong_kind: str) -> tuple[Path, dict]:
+    """The run's encoder file of ``kind`` (for ``generator_step``, else the newest; or ``path``) and its state,
+    weights only. ``missing`` and ``wrong_kind`` finish the messages of the CheckpointError raised when there is no
+    such file (with the command that makes one) or it holds another kind of encoder."""
     run = run if isinstance(run, Run) else Run(Path(run))
     if path is None:
         files = run.encoder_files()
         if generator_step is not None:
             files = [p for p in files if p == run.encoder_path(generator_step)] or files
         if not files:
-            raise CheckpointError(
-                f"run {run.name} has no encoders yet: train them with `faceforge encoder train --run {run.path}` "
-                "(a few minutes on a CPU)")
+            raise CheckpointError(f"run {run.name} has {missing} with `faceforge encoder train --run {run.path}` "
+                                  "(a few minutes on a CPU)")
         path = files[-1]
     state = load_checkpoint(Path(path), map_location=device)
-    if state.get("kind") != ENCODER_FORMAT:
-        raise CheckpointError(f"{Path(path).name} is a FaceForge checkpoint but not an encoder file")
+    if state.get("kind") != kind:
+        raise CheckpointError(f"{Path(path).name} {wrong_kind}")
+    return Path(path), state
+
+
+def load_encoders(run: Run | Path, *, generator_step: int | None = None, path: Path | None = None,
+                  device: str = "cpu") -> Encoders:
+    """The run's encoders (for ``generator_step``, else the newest), weights only, in eval mode.
+
+    Raises :class:`~faceforge.checkpoints.CheckpointError` with the command to run when there are none.
+    """
+    path, state = encoder_state(run, kind=ENCODER_FORMAT, generator_step=generator_step, path=path, device=device,
+                                missing="no encoders yet: train them",
+                                wrong_kind="is a FaceForge checkpoint but not an encoder file")
     try:
         spec = EncoderSpec(**state["spec"])
         E_z, E_y = build_encoders(spec)

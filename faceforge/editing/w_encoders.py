@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from faceforge.checkpoints import CheckpointError, save_checkpoint
 from faceforge.editing.encoder_nets import ConvEncoder
+from faceforge.editing.encoders import encoder_state
 from faceforge.editing.encoder_quality import measure_reliability, split_holdout, y_from_output, y_losses
 from faceforge.editing.w_codes import ws_to_code
 from faceforge.runs import Run
@@ -247,20 +248,10 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
 def load_w_encoder(run: Run | Path, *, generator_step: int | None = None, path: Path | None = None,
                    device: str = "cpu") -> WEncoders:
     """The run's W+ encoder (for ``generator_step``, else the newest), weights only, in eval mode."""
-    run = run if isinstance(run, Run) else Run(Path(run))
-    if path is None:
-        files = run.encoder_files()
-        if generator_step is not None:
-            files = [p for p in files if p == run.encoder_path(generator_step)] or files
-        if not files:
-            raise CheckpointError(
-                f"run {run.name} has no W+ encoder yet: train it with `faceforge encoder train --run {run.path}` "
-                "(a few minutes on a CPU)")
-        path = files[-1]
-    state = load_checkpoint(Path(path), map_location=device)
-    if state.get("kind") != W_ENCODER_FORMAT:
-        raise CheckpointError(f"{Path(path).name} is not a W+ encoder (encoders made before this model had a W "
-                              "space, or for another model): train the encoder again")
+    path, state = encoder_state(run, kind=W_ENCODER_FORMAT, generator_step=generator_step, path=path, device=device,
+                                missing="no W+ encoder yet: train it",
+                                wrong_kind="is not a W+ encoder (encoders made before this model had a W space, "
+                                           "or for another model): train the encoder again")
     try:
         spec = WEncoderSpec(**state["spec"])
         E_w, E_y = build_w_encoders(spec)
