@@ -20,3 +20,18 @@ def main_window(qtbot):
             w.session.stop()
             w.session.wait(60_000)
         w.shutdown()
+
+
+@contextmanager
+def edit_pane(qtbot):
+    """The Edit pane on its own, headless at 1280x800, shut down after (its workers stopped)."""
+    from faceforge.gui.edit.pane import EditPane
+
+    p = EditPane()
+    qtbot.addWidget(p)
+    p.resize(1280, 800)
+    p.show()
+    try:
+        yield p
+    finally:
+        p.shutdown()

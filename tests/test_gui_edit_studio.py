@@ -15,7 +15,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QPalette  # noqa: E402
 
-from faceforge.gui.edit import EditPane  # noqa: E402
+from gui_helpers import edit_pane  # noqa: E402
 from faceforge.gui.edit import grid as edit_grid  # noqa: E402
 from faceforge.gui.edit import photo as edit_photo  # noqa: E402
 from helpers import tiny_config  # noqa: E402
@@ -46,12 +46,8 @@ def tiny_run(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def pane(qtbot):
-    p = EditPane()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    yield p
-    p.shutdown()
+    with edit_pane(qtbot) as p:
+        yield p
 
 
 def _load(pane, qtbot, run):

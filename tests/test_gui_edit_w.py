@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from gui_helpers import edit_pane  # noqa: E402
 from faceforge.gui.edit import EditPane  # noqa: E402
 from helpers import random_dataset, tiny_config  # noqa: E402
 from toy_w_model import toy_w_registered  # noqa: E402
@@ -33,13 +34,8 @@ def w_run(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def pane(qtbot):
-    with toy_w_registered():
-        p = EditPane()
-        qtbot.addWidget(p)
-        p.resize(1280, 800)
-        p.show()
+    with toy_w_registered(), edit_pane(qtbot) as p:
         yield p
-        p.shutdown()
 
 
 def settle(qtbot, pane):

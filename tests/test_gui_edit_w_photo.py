@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("pytestqt")
 
-from faceforge.gui.edit import EditPane  # noqa: E402
+from gui_helpers import edit_pane  # noqa: E402
 from faceforge.editing.ms_ssim import reconstruction_scores  # noqa: E402
 from editing_helpers import one_thread  # noqa: E402
 from helpers import random_dataset, tiny_config  # noqa: E402
@@ -35,12 +35,8 @@ def w_run(tmp_path_factory):
 
 @pytest.fixture
 def pane(qtbot, w_run):
-    p = EditPane()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    yield p
-    p.shutdown()
+    with edit_pane(qtbot) as p:
+        yield p
 
 
 def test_a_photo_is_encoded_into_w_plus_refined_edited_exported_and_interpolated(pane, qtbot, w_run, tmp_path):

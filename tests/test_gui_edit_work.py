@@ -14,7 +14,7 @@ import torch
 
 pytest.importorskip("pytestqt")
 
-from faceforge.gui.edit import EditPane  # noqa: E402
+from gui_helpers import edit_pane  # noqa: E402
 from faceforge.gui.edit.controls import format_value  # noqa: E402
 from editing_helpers import age_data, age_run, one_thread  # noqa: E402
 
@@ -29,11 +29,8 @@ def runs(tmp_path_factory):
 
 @pytest.fixture
 def pane(qtbot):
-    p = EditPane()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    yield p
+    with edit_pane(qtbot) as p:
+        yield p
     p.shutdown()
 
 
