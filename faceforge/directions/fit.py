@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from faceforge.directions.sampling import Scorer, latent_space, sample_latents, score_latents
-from faceforge.directions.store import DirectionSet, directions_dir, file_sha256
+from faceforge.directions.store import DirectionSet, directions_dir
+from faceforge.fileio import file_sha256
 from faceforge.directions.svm import DEFAULT_SHARE, DEFAULT_VALIDATION, fit_direction
 from faceforge.editing.generator import LoadedGenerator
 from faceforge.tasks import Cancelled, ProgressFn, StopFn, format_duration

@@ -8,7 +8,6 @@ library versions; and per attribute the intercept, spread, accuracies and the cl
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from faceforge.fileio import atomic_write_bytes, atomic_write_text
+from faceforge.fileio import atomic_write_bytes, atomic_write_text, file_sha256
 
 FORMAT = "faceforge-directions"
 VERSION = 1
@@ -28,14 +27,6 @@ SPACES = ("z", "w")  # z: the generator's input; w: a style model's mapped laten
 
 def directions_dir(run_dir: Path) -> Path:
     return Path(run_dir) / FOLDER_NAME
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

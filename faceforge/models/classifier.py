@@ -16,7 +16,6 @@ a person or a later tool wants to know: names, kinds, held-out accuracy, the dat
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -29,7 +28,7 @@ import torch
 from torch import nn
 
 from faceforge.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from faceforge.fileio import atomic_write_text
+from faceforge.fileio import atomic_write_text, file_sha256
 
 CLASSIFIER_FORMAT = "faceforge-classifier"
 FOLDER_NAME = "classifier"
@@ -201,7 +200,7 @@ class AttributeClassifier:
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
         weights = folder / WEIGHTS_NAME
         save_checkpoint(weights, {"kind": CLASSIFIER_FORMAT, "spec": self.spec.to_dict(), "state_dict": state})
-        meta = {"format": CLASSIFIER_FORMAT, "weights": WEIGHTS_NAME, "weights_sha256": _sha256(weights),
+        meta = {"format": CLASSIFIER_FORMAT, "weights": WEIGHTS_NAME, "weights_sha256": file_sha256(weights),
                 "saved": time.strftime("%Y-%m-%d %H:%M:%S"), "torch": torch.__version__, **self.spec.to_dict(),
                 **(metadata or {})}
         atomic_write_text(folder / META_NAME, json.dumps(meta, indent=2, default=_plain))
@@ -237,15 +236,9 @@ def _read_meta(weights: Path) -> dict[str, Any]:
         meta = json.loads((weights.parent / META_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return meta if isinstance(meta, dict) and meta.get("weights_sha256") == _sha256(weights) else {}
+    return meta if isinstance(meta, dict) and meta.get("weights_sha256") == file_sha256(weights) else {}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _plain(value: Any) -> Any:
