@@ -138,6 +138,15 @@ def real_labelled_data(gen, dataset, emit, stop) -> tuple[np.ndarray | None, np.
     return labels_np, images_np
 
 
+def real_labelled_batch(images_np, labels_t: torch.Tensor, train_rows: np.ndarray, *, batch_size: int,
+                        noise: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of the run's real labelled images (rows drawn from ``train_rows`` by ``noise``, read in file order)
+    and their labels, for E_y to learn the attributes from real faces."""
+    pick = torch.randint(0, len(train_rows), (batch_size,), generator=noise).numpy()
+    idx = np.sort(train_rows[pick])
+    return (images_to_tensor(np.asarray(images_np[idx])).to(device), labels_t[torch.from_numpy(idx)].to(device))
+
+
 @dataclass
 class EncoderTrainResult:
     path: Path | None  # the saved encoders (None when stopped before any were saved)
@@ -226,10 +235,8 @@ def train_encoders(run: Run | Path, *, steps: int = 2000, batch_size: int = 64, 
         loss_y_t = torch.zeros((), device=dev)
         if E_y is not None:
             if real_y:
-                pick = torch.randint(0, len(train_rows), (batch_size,), generator=noise).numpy()
-                idx = np.sort(train_rows[pick])
-                x = images_to_tensor(np.asarray(images_np[idx])).to(dev)
-                target = labels_t[torch.from_numpy(idx)].to(dev)
+                x, target = real_labelled_batch(images_np, labels_t, train_rows, batch_size=batch_size, noise=noise,
+                                                device=dev)
             else:
                 x, target = fake, y
             loss_y_t = y_losses(E_y(x), target, cont_mask, y_loss)

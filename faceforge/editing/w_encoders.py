@@ -137,7 +137,7 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
     the GUI's progress bar take both. Stopping (``should_stop``) saves nothing. ``dataset`` (images and labels)
     is E_y's real data; by default the run's own.
     """
-    from faceforge.editing.encoders import images_to_tensor, real_labelled_data
+    from faceforge.editing.encoders import real_labelled_batch, real_labelled_data
     from faceforge.editing.generator import LoadedGenerator
 
     run = run if isinstance(run, Run) else Run(Path(run))
@@ -194,10 +194,8 @@ def train_w_encoder(run: Run | Path, *, steps: int = 2000, batch_size: int = 32,
             loss_y = torch.zeros((), device=dev)
             if E_y is not None:
                 if real_y:
-                    pick = torch.randint(0, len(train_rows), (batch_size,), generator=noise).numpy()
-                    idx = np.sort(train_rows[pick])
-                    x_y = images_to_tensor(np.asarray(images_np[idx])).to(dev)
-                    target = labels_t[torch.from_numpy(idx)].to(dev)
+                    x_y, target = real_labelled_batch(images_np, labels_t, train_rows, batch_size=batch_size,
+                                                      noise=noise, device=dev)
                 else:
                     x_y, target = x, y
                 loss_y = y_losses(E_y(x_y), target, cont_mask, y_loss)
