@@ -10,6 +10,7 @@ from faceforge.checkpoints import load_checkpoint
 from faceforge.config import ModelConfig
 from faceforge.editing.generator import LoadedGenerator
 from faceforge.models import build_models, capabilities
+from faceforge.models.stylegan_layers import fade_at
 from faceforge.runs import Run
 from faceforge.training import resume_run, start_run
 from helpers import assert_same_weights, random_dataset, tiny_config
@@ -27,6 +28,8 @@ def _run_config(*, steps, conditional=False):
     cfg.model.conditioning = "projection"
     cfg.model.w_dim = 16
     cfg.loss.r1_gamma, cfg.loss.r1_every = -1.0, 2
+    batch = cfg.schedule.batch_size
+    cfg.model.condition_fade = (batch, 3 * batch)  # the attributes fade in over steps 1-3 of these short runs
     return cfg
 
 
@@ -138,3 +141,45 @@ def test_conditional_generator_follows_y():
         on, off = G(z, torch.ones(4, 3)), G(z, -torch.ones(4, 3))
         assert not torch.allclose(on, off, atol=1e-4)
         assert not torch.allclose(D(on, torch.ones(4, 3)), D(on, -torch.ones(4, 3)), atol=1e-5)
+
+
+def test_attributes_fade_in_with_the_images_seen():
+    """Conditioned from the first step the conditional StyleGAN collapsed; it now starts unconditional."""
+    assert [fade_at(n, (8, 24)) for n in (0, 8, 16, 24, 99)] == [0.0, 0.0, 0.5, 1.0, 1.0]
+    assert fade_at(0, (5, 5)) == 1.0
+    G, D = _models(n_attributes=3)
+    G.eval()
+    G.grow(0)
+    D.grow(0)
+    z, x = torch.randn(4, 16), torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(G(z, torch.ones(4, 3)), G(z, -torch.ones(4, 3)))  # y does nothing yet
+        assert torch.equal(D(x, torch.ones(4, 3)), D(x, -torch.ones(4, 3)))
+        G.grow(10 ** 6)
+        D.grow(10 ** 6)
+        assert not torch.allclose(G(z, torch.ones(4, 3)), G(z, -torch.ones(4, 3)), atol=1e-4)
+        assert not torch.allclose(D(x, torch.ones(4, 3)), D(x, -torch.ones(4, 3)), atol=1e-5)
+    plain, _ = _models()
+    plain.grow(0)  # an unconditional G has nothing to fade
+    assert not any("fade" in k for k in plain.state_dict())
+
+
+def test_a_checkpoint_from_before_the_fade_loads_fully_conditioned():
+    G, _ = _models(n_attributes=3)
+    old = {k: v for k, v in G.state_dict().items() if "fade" not in k}
+    G.grow(0)
+    G.load_state_dict(old)
+    assert float(G.mapping.fade.strength) == 1.0
+
+
+def test_a_run_records_the_fade_in_its_checkpoints(tmp_path):
+    ds = random_dataset(n_attr=3)
+    cfg = _run_config(steps=3, conditional=True)
+    start_run(cfg, run_dir=tmp_path / "run", dataset=ds)
+    state = load_checkpoint(Run(tmp_path / "run").latest_checkpoint())
+    seen = (state["step"] - 1) * cfg.schedule.batch_size  # set before the last step
+    expected = fade_at(seen, cfg.model.condition_fade)
+    assert 0.0 < expected < 1.0
+    for net in ("G", "G_ema"):
+        assert float(state[net]["mapping.fade.strength"]) == pytest.approx(expected)
+    assert float(state["D"]["fade.strength"]) == pytest.approx(expected)

@@ -61,10 +61,17 @@ class Capabilities:
     # their buffers, so checkpoints and G_ema carry it), ``stage() -> {"res": .., "alpha": ..}`` for the stats, and D
     # has ``blend_reals(x)``: the real batch as D should see it in a fade-in
     progressive: bool = False
+    # G and D have ``grow(images_seen)``, called before every training step: their form follows the images seen
+    # (a progressive model's stage; a conditional StyleGAN's attribute fade-in), kept in persistent buffers
+    follows_images: bool = False
     # G emits an image at every scale: ``G(z, y, scales=True)`` is a list from 4 px up to the final size, and D
     # takes such a list (or one image, which it pools down to each scale itself)
     multiscale: bool = False
     defaults: TrainingDefaults = TrainingDefaults()
+
+    def __post_init__(self) -> None:
+        if self.progressive:  # growing is following the images seen
+            object.__setattr__(self, "follows_images", True)
 
     def conditional(self, n_attributes: int) -> bool:
         return self.conditioning == "required" or (self.conditioning == "optional" and n_attributes > 0)
@@ -267,13 +274,16 @@ def _check_stylegan(config: ModelConfig) -> None:
         raise ConfigError(f"stylegan's w_dim must be positive, not {config.w_dim}")
     if not 0.0 <= config.style_mixing <= 1.0:
         raise ConfigError(f"style_mixing is a probability (0..1), not {config.style_mixing}")
+    start, end = config.condition_fade
+    if not 0 <= start <= end:
+        raise ConfigError(f"condition_fade is (start, end) in images seen with 0 <= start <= end, not {start}, {end}")
 
 
 # style_layers is the count at 128 px, the largest resolution (2 * log2(R) - 2); G.num_ws has the exact one
 register("stylegan", ModelSpec(
     Capabilities("StyleGAN 2 (Karras et al.): mapping network to W, modulated convolutions, noise, style mixing; "
                  "unconditional or conditional", conditioning="optional", conditionings=("projection",),
-                 w_space=True, style_layers=12, minibatch_stddev=True, eval_sampling=True,
+                 w_space=True, style_layers=12, minibatch_stddev=True, eval_sampling=True, follows_images=True,
                  defaults=TrainingDefaults(loss="bce", lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99,
                                            r1_gamma=-1.0)),
     _stylegan_generator, _stylegan_discriminator, check=_check_stylegan))

@@ -46,7 +46,8 @@ from torch import nn
 from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev
-from faceforge.models.stylegan_layers import NOISE_MODES, MappingNetwork, ResidualBlock, StyledLayer, ToRGB
+from faceforge.models.stylegan_layers import (NOISE_MODES, ConditionFade, MappingNetwork, ResidualBlock, StyledLayer,
+                                              ToRGB)
 
 WIDTH_DIVISOR = 4  # width at resolution r: channels * R / (WIDTH_DIVISOR * r) (measured: the module docstring) ...
 WIDTH_CAP = 8  # ... and at most WIDTH_CAP * channels
@@ -97,6 +98,11 @@ class Generator(nn.Module):
             self.convs.append(StyledLayer(a, b, w_dim=self.w_dim, resolution=r, up=True))
             self.convs.append(StyledLayer(b, b, w_dim=self.w_dim, resolution=r))
         self.to_rgb = nn.ModuleList(ToRGB(ch, w_dim=self.w_dim) for ch in c)
+
+    def grow(self, images_seen: int) -> None:
+        """The attributes' fade-in (ModelConfig.condition_fade); nothing for an unconditional G."""
+        if self.mapping.fade is not None:
+            self.mapping.fade.set(images_seen, self.config.condition_fade)
 
     def truncate(self, w: torch.Tensor, psi: float, *, layers: int | None = None) -> torch.Tensor:
         """(N, w_dim) -> (N, num_ws, w_dim), styles < ``layers`` (all when None) lerped towards w_avg by psi."""
@@ -177,6 +183,12 @@ class Discriminator(nn.Module):
         self.fc = EqualizedLinear(c[4] * 16, c[4])
         self.out = EqualizedLinear(c[4], 1, gain=1.0)
         self.projection = Projection(self.n_attributes, c[4]) if self.n_attributes else None
+        self.fade = ConditionFade() if self.n_attributes else None
+
+    def grow(self, images_seen: int) -> None:
+        """The projection term fades in with G's attributes (ModelConfig.condition_fade)."""
+        if self.fade is not None:
+            self.fade.set(images_seen, self.config.condition_fade)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = F.leaky_relu(self.from_rgb(x), 0.2)
@@ -186,5 +198,5 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.fc(h.flatten(1)), 0.2)
         out = self.out(h).flatten()
         if self.projection is not None:
-            out = out + self.projection(h[:, :, None, None], _y(y, h))
+            out = out + self.fade(self.projection(h[:, :, None, None], _y(y, h)))
         return out

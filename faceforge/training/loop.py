@@ -138,9 +138,10 @@ class Trainer:
         self.optimizer_kwargs = opt_kwargs
 
     def _grow(self, *models, images_seen: int) -> None:
-        """A progressive model's stage (resolution, fade-in alpha) for the images seen so far; kept in the models'
-        buffers, so checkpoints, G_ema and a resume carry it."""
-        if self.caps.progressive:
+        """A model's form for the images seen so far (a progressive model's resolution and fade-in alpha, a
+        conditional StyleGAN's attribute strength); kept in the models' buffers, so checkpoints, G_ema and a resume
+        carry it."""
+        if self.caps.follows_images:
             for m in models:
                 m.grow(images_seen)
 
