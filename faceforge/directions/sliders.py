@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceforge.directions.apply import PREFIX, edit_vector
+from faceforge.directions.apply import PREFIX, directions_record, edit_vector
 from faceforge.directions.store import DirectionSet, list_directions, load_directions
 
 AMOUNT_RANGE = (-3.0, 3.0)  # in spreads: the same meaning for every model
@@ -28,6 +28,8 @@ class LatentEdit:
 
     steps: tuple[tuple[tuple[int, ...] | None, np.ndarray], ...]
     amounts: tuple[tuple[str, float], ...]
+    sets: tuple[DirectionSet, ...] = ()  # the files the moved and kept directions come from (for the recipe)
+    keep: tuple[str, ...] = ()
 
     def __call__(self, latents):
         """z (N, D) or styles ws (N, num_ws, D), moved (a new tensor)."""
@@ -46,6 +48,11 @@ class LatentEdit:
 
     def record(self) -> dict[str, float]:
         return dict(self.amounts)
+
+    def source(self) -> dict:
+        """The recipe's ``directions``: files, kept directions, and "relevant" when a step used a layer ranking."""
+        layers = "relevant" if any(rows is not None for rows, _ in self.steps) else "all"
+        return directions_record(self.sets, keep=self.keep, layers=layers)
 
 
 def direction_label(dirs: DirectionSet, name: str) -> str:
@@ -131,4 +138,6 @@ class DirectionSliders:
             dirs, name = self.sets[key]
             kept_layers = (dirs.fits[name].get("layers") or {}).get("kept") if dirs.space == "w" else None
             steps.append((tuple(int(i) for i in kept_layers) if kept_layers else None, self.step(key)))
-        return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved))
+        used = [self.sets[k][0] for k in [*moved, *sorted(self.kept)]]
+        return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved),
+                          sets=tuple({id(d): d for d in used}.values()), keep=tuple(sorted(self.kept)))
