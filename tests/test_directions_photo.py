@@ -127,6 +127,10 @@ def test_a_z_photo_moves_along_a_fitted_direction_and_its_recipe_rebuilds_it(z_r
         assert np.allclose(np.array(recipe["z"]) - np.array(recon["z"]), expected, atol=1e-5)
         assert np.array_equal(_rebuilt(out, tmp_path), _png(out))
         assert np.array_equal(_png(out), gen.images(torch.tensor(recipe["z"]), None)[0])
+        grid = tmp_path / "grid.png"  # generate records the directions file the same way
+        assert main(["generate", "--run", str(run_dir), "--n", "2", "--set", "dir:bright=1", "--out", str(grid)]) == 0
+        record = json.loads((tmp_path / "grid.recipe.json").read_text())["directions"]
+        assert record["files"][0]["path"] == dirs.path and record["keep"] == [] and record["layers"] == "all"
         assert main(["edit", str(run_dir.parent / "photo.png"), "--run", str(run_dir), "--crop", "0,0,96,96",
                      "--out", str(tmp_path / "x.png"), "--set", "dir:nothing=1"]) == 2
         assert "no fitted direction 'nothing'" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
