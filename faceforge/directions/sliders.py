@@ -62,8 +62,11 @@ def direction_label(dirs: DirectionSet, name: str) -> str:
         return f"{dirs.meta.get('method', 'unsupervised')} component (no labels)"
     parts = [f"fitted, val acc {float(fit['val_accuracy']):.2f}"]
     held = fit.get("classifier_held_out") or {}
-    score = held.get("accuracy", held.get("balanced_accuracy", held.get("corr")))
-    parts.append(f"classifier {float(score):.2f}" if score is not None else "classifier not measured")
+    score = held.get("accuracy", held.get("balanced_accuracy"))
+    if score is None and held.get("corr") is not None:  # a continuous attribute: the correlation, said as such
+        parts.append(f"classifier r {float(held['corr']):.2f}")
+    else:
+        parts.append(f"classifier {float(score):.2f}" if score is not None else "classifier not measured")
     return ", ".join(parts)
 
 
