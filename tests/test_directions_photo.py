@@ -90,11 +90,13 @@ def test_set_items_split_between_attributes_and_directions(w_run):
         (["attr0=1"], {"attr0": 0.5})  # the prefixes decide whatever the preference
 
 
-def test_a_w_photo_moves_along_a_fitted_direction_and_its_recipe_rebuilds_it(w_run, tmp_path):
+def test_a_w_photo_moves_along_a_fitted_direction_and_its_recipe_rebuilds_it(w_run, tmp_path, capsys):
     run_dir, gen, dirs = w_run
     with toy_w_registered(), one_thread():
         out = tmp_path / "dir.png"
         recipe, recon = _edit(run_dir, out, "--set", "attr0=2")  # a fitted direction of that name: it wins
+        said = capsys.readouterr()
+        assert "moved along toy: attr0 +2.00 spreads" in said.out and "attr:attr0=VALUE" in said.err
         assert recipe["edits"] == {"dir:attr0": 2.0} and recipe["y"] == recon["y"]
         assert recipe["directions"]["files"][0]["path"] == str((run_dir / "directions" / "toy.json").resolve())
         assert recipe["directions"]["files"][0]["sha256"] and recipe["directions"]["layers"] == "all"
@@ -111,6 +113,7 @@ def test_a_w_photo_moves_along_a_fitted_direction_and_its_recipe_rebuilds_it(w_r
         layers = tmp_path / "layers.png"
         recipe, recon = _edit(run_dir, layers, "--set", "dir:bright=-2", "--keep", "attr0", "--dir-layers", "0-1")
         assert recipe["directions"]["keep"] == ["attr0"] and recipe["directions"]["layers"] == "0-1"
+        assert "bright -2.00 spreads (keeping attr0) on layers 0-1" in capsys.readouterr().out
         moved = np.array(recipe["ws"]) - np.array(recon["ws"])
         expected = -2 * dirs.spread("bright") * project_out(dirs.normal("bright"), [dirs.normal("attr0")])
         assert np.allclose(moved[0, :2], expected, atol=1e-5) and np.abs(moved[0, 2:]).max() < 1e-6

@@ -120,6 +120,11 @@ def cmd_edit(args: argparse.Namespace) -> int:
             f"{a} {v:+.2f}".replace("-0.00", "0.00") for a, v in gen.to_units(edit.y).items()))
         for a in gen.attributes:
             print(f"  {a}: {describe_reliability(rel.get(a))}")
+    if latent_edit is not None:
+        print(f"moved along {latent_edit.directions.name}: " + ", ".join(
+            f"{k} {v:+.2f} spreads" for k, v in latent_edit.moves.items())
+            + (f" (keeping {', '.join(latent_edit.keep)})" if latent_edit.keep else "")
+            + (f" on layers {latent_edit.layers}" if gen.w_space and latent_edit.layers != "all" else ""))
     out = Path(args.out)
     stem = out.with_suffix("")
     edit_recipe, recon_recipe = edit.recipes(gen, run=run.path)
