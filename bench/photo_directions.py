@@ -158,7 +158,9 @@ def main() -> int:
     if gen.w_space and all((dirs.fits[n].get("layers") or {}).get("kept") for n in names):
         variants["relevant layers"] = {"layers": "relevant"}
         variants["relevant + keep"] = {"layers": "relevant", "keep": True}
-    results = {"run": str(args.run), "directions": dirs.path, "generator_step": gen.step, "space": dirs.space,
+    results = {"run": str(args.run), "encoders_in": str(run_dir), "encoder_step": encoders.generator_step,
+               "encoder_steps_if_trained_here": args.encoder_steps if run_dir != args.run else None,
+               "directions": dirs.path, "generator_step": gen.step, "space": dirs.space,
                "faces": len(faces), "amount": args.amount, "cpu": cpu_name(), "torch": torch.__version__,
                "reconstruction": {"mse": float(np.mean(rec["refined"]["mse"])),
                                   "ms_ssim": float(np.mean(rec["refined"]["ms_ssim"])),
