@@ -199,7 +199,7 @@ def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: 
 
         aligned, reconstruction = sheet
         write_png(sheet_path(path), before_after_sheet(aligned, reconstruction, images[0], scale=max(2, scale),
-                                                       edits=settings))
+                                                       edits=edits))
     return path
 
 
