@@ -86,6 +86,10 @@ def test_fit_directions_in_the_box_then_sliders_move_face_and_grid_and_keep_proj
     assert "smile" in box.sliders and len(box.sliders) == 8  # one per attribute of the built-in faces' classifier
     labels = [w.text() for w in box.findChildren(QLabel)]
     assert sum(t.startswith("fitted, val acc ") and ", classifier " in t for t in labels) == 8
+    for key in box.sliders:  # a continuous attribute's held-out score is a correlation, and says so
+        dirs, name = box.model.sets[key]
+        assert (", classifier r " in box.model.label(key)) == (dirs.fits[name]["kind"] == "continuous")
+    assert {box.model.sets[k][0].fits[k]["kind"] for k in box.sliders} == {"continuous", "binary"}
 
     gen, face = pane._gen, pane.face
     grid, shown = pane.images.copy(), pane.face_image.copy()
