@@ -168,8 +168,9 @@ def directions_record(sets: Sequence[DirectionSet], *, keep: Sequence[str] = (),
 @dataclass(frozen=True)
 class DirectionEdit:
     """``--set dir:`` edits frozen into one callable on latents (z (N, D) or styles/W+ codes (N, num_ws, D)), with
-    what a recipe records: ``record()`` the amounts as ``"dir:NAME"``, ``source()`` the file and choices. The CLI
-    hands it to generate and photo edits alike (the Edit pane's sliders make their own, sliders.py)."""
+    what a recipe records: ``record()`` the amounts as ``"dir:NAME"``, ``source()`` the file and choices.
+    ``faceforge edit`` hands it to the photo edit (editing/photo_edits.py); the Edit pane's sliders freeze their own
+    (sliders.py ``LatentEdit``), and generate applies :func:`apply_edits` itself."""
 
     directions: DirectionSet
     moves: dict[str, float]
@@ -185,4 +186,5 @@ class DirectionEdit:
         return {f"{PREFIX}{k}": float(v) for k, v in self.moves.items()}
 
     def source(self) -> dict:
-        return directions_record([self.directions], keep=self.keep, layers=self.layers)
+        layers = self.layers if self.directions.space == "w" else "all"  # z has no layers (as __call__)
+        return directions_record([self.directions], keep=self.keep, layers=layers)
