@@ -6,7 +6,8 @@ how its frames play); ``faceforge generate --recipe`` rebuilds the same pixels f
 For a model with a W space (version 2) the recipe also keeps ``ws``, the per-layer styles exactly as the synthesis
 network used them after truncation and style mixing, ``mix`` (the second face's seed and the layers it gave) and
 ``truncation_layers`` (the layers psi applied to; the Edit pane records them, absent means all);
-rebuilding then runs only the synthesis network on ``ws`` with its constant noise. Version 1 recipes have no ``ws``
+rebuilding then runs only the synthesis network on ``ws`` with its constant noise. An edit along fitted directions
+keeps the moved z or ws, its amounts in ``edits`` ("dir:NAME") and in ``directions`` the files it came from. Version 1 recipes have no ``ws``
 and still rebuild from z and y.
 """
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Recipe:
     # a W-space model: the layers truncation applied to, {"layers": "all" | "coarse" | "0-3", "range": [start, stop)}
     # (absent: all of them)
     truncation_layers: dict[str, Any] | None = None
+    # fitted directions that moved the latent (their amounts are in ``edits`` as "dir:NAME"): {"files": [{"path",
+    # "sha256"}], "keep": [names held still], "layers": "all" | "relevant" | a range}; the pixels come from z / ws
+    directions: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
 
     def save(self, path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from faceforge.data import measure_attributes
-from faceforge.editing.edits import edit_photo
+from faceforge.editing.photo_edits import edit_photo
 from faceforge.editing.encoders import encode, images_to_tensor, reconstruct, refine
 from editing_helpers import mse, one_thread, trained_run
 

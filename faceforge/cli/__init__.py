@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set an attribute for all faces in its own units, e.g. --set Smiling=1 or --set Age=60 "
                           "(repeatable; binary attributes -1..+1, -2..2 works); --set dir:Smiling=1.5 moves along "
                           "the fitted direction by 1.5 spreads (-3..3; faceforge directions fit), which a name the "
-                          "model has no attribute for also means")
+                          "model has no attribute for also means; --set attr:NAME= is always the attribute")
     gen.add_argument("--labels", choices=("data", "mean"), default="data",
                      help="attributes of the faces not set: rows drawn (by the seed) from the training labels the "
                           "checkpoint kept, or the data's mean label for every face")
@@ -181,7 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--run", required=True, help="a run folder with trained encoders (faceforge encoder train)")
     ed.add_argument("--set", action="append", default=[], metavar="ATTR=VALUE",
                     help="set an attribute in its own units, e.g. --set Smiling=1 or --set Age=60 (repeatable; "
-                         "binary: -1 off, +1 on, -2..2 works)")
+                         "binary: -1 off, +1 on, -2..2 works); --set dir:Smiling=1.5 moves the photo's latent 1.5 "
+                         "spreads along the fitted direction (-3..3; faceforge directions fit). On a model with W a "
+                         "plain NAME= takes the fitted direction of that name when there is one (--set attr:NAME= "
+                         "forces the model's own attribute); otherwise the attribute, as in generate")
+    ed.add_argument("--directions", metavar="NAME", help="the fitted directions --set dir:NAME=AMOUNT uses: a NAME in "
+                    "RUN/directions/ or a .json path; the run's newest when not given")
+    ed.add_argument("--keep", metavar="A,B", help="directions to hold still: each direction edit is first made "
+                    "orthogonal to them (change Smiling but keep Male)")
+    ed.add_argument("--dir-layers", metavar="LAYERS", default="all",
+                    help="the style layers a direction edit moves (W models): all, relevant (each direction's own "
+                         "layers, from directions fit --relevance), coarse, middle, fine or a range such as 0-3")
     ed.add_argument("--refine", type=int, default=200, metavar="STEPS",
                     help="latent optimisation steps after the encoder (keeps identity; 0 = encoder only); "
                          "projection in W+ for a model with W")

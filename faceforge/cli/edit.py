@@ -52,16 +52,38 @@ def cmd_encoder_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def photo_direction_edit(gen, args: argparse.Namespace, run_dir: Path):
+    """(a DirectionEdit for the photo's latent or None, the --set items left for the model's attributes): the
+    same --set dir:NAME / --keep / --dir-layers / --directions rules as generate, except that a plain NAME= on a
+    model with W takes the fitted direction of that name first (apply.prefers_directions says why)."""
+    from faceforge.cli.generate import direction_edits
+    from faceforge.directions.apply import DirectionEdit, prefers_directions
+
+    prefer = prefers_directions(gen)
+    dirs, moves, keep, plain = direction_edits(gen, args, run_dir, prefer_directions=prefer)
+    if not moves:
+        return None, plain
+    own = {a.lower() for a in gen.attributes}
+    for item in args.set or []:
+        name = item.split("=", 1)[0].strip()
+        if prefer and name.lower() in own and dirs.lookup(name) in moves:
+            print(f"  {name}: the fitted direction ({dirs.name}), in spreads; --set attr:{name}=VALUE sets the "
+                  "model's own attribute instead", file=sys.stderr)
+    return DirectionEdit(directions=dirs, moves=moves, keep=tuple(keep), layers=args.dir_layers), plain
+
+
 def cmd_edit(args: argparse.Namespace) -> int:
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.editing.align import align_face, crop_box, load_photo, template_for_data
     from faceforge.editing import photo_latents
-    from faceforge.editing.edits import edit_photo, save_png
+    from faceforge.editing.edits import save_png
+    from faceforge.editing.photo_edits import edit_photo
     from faceforge.runs import find_run
 
     run = find_run(args.run)
     gen = LoadedGenerator.from_run(run, device=args.device)
-    settings = parse_settings(args.set, gen.attributes)
+    latent_edit, settings = photo_direction_edit(gen, args, run.path)
+    settings = parse_settings(settings, gen.attributes)
     encoders = photo_latents.load(run, gen=gen, device=args.device)
     if not encoders.matches(gen):
         print(f"  note: these encoders were trained for generator step {encoders.generator_step}, the model is at "
@@ -88,7 +110,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
             print(f"  refining: step {event['step']}/{event['total_steps']}  pixel MSE {event['loss']:.4f}{extra}{eta}",
                   file=sys.stderr, flush=True)
 
-    edit = edit_photo(gen, encoders, aligned, settings, refine_steps=max(0, args.refine), progress=progress)
+    edit = edit_photo(gen, encoders, aligned, settings, latent_edit=latent_edit, refine_steps=max(0, args.refine),
+                      progress=progress)
     if edit.y is not None:  # in each attribute's units, as estimates with E_y's held-out score
         from faceforge.editing.encoder_quality import describe_reliability
 
@@ -97,6 +120,11 @@ def cmd_edit(args: argparse.Namespace) -> int:
             f"{a} {v:+.2f}".replace("-0.00", "0.00") for a, v in gen.to_units(edit.y).items()))
         for a in gen.attributes:
             print(f"  {a}: {describe_reliability(rel.get(a))}")
+    if latent_edit is not None:
+        print(f"moved along {latent_edit.directions.name}: " + ", ".join(
+            f"{k} {v:+.2f} spreads" for k, v in latent_edit.moves.items())
+            + (f" (keeping {', '.join(latent_edit.keep)})" if latent_edit.keep else "")
+            + (f" on layers {latent_edit.layers}" if gen.w_space and latent_edit.layers != "all" else ""))
     out = Path(args.out)
     stem = out.with_suffix("")
     edit_recipe, recon_recipe = edit.recipes(gen, run=run.path)

@@ -43,17 +43,18 @@ def parse_mix(text: str) -> tuple[int, str]:
         raise ValueError(f"--mix takes SEED:LAYERS, e.g. 5:coarse, 5:middle, 5:fine or 5:0-3, not {text!r}") from None
 
 
-def direction_edits(gen, args: argparse.Namespace, run_dir: Path):
+def direction_edits(gen, args: argparse.Namespace, run_dir: Path, *, prefer_directions: bool = False):
     """(the run's directions, {direction: amount} of the --set dir: edits, the --keep names, the --set items left
-    for the model's own attributes). The directions are read only when an item or option needs them."""
+    for the model's own attributes). The directions are read only when an item or option needs them (with
+    ``prefer_directions``, a photo of a W model, whenever there is a --set: see apply.prefers_directions)."""
     from faceforge.directions import directions_for_run, split_settings
     from faceforge.directions.sampling import latent_space
 
     own = {a.lower() for a in gen.attributes}
     wanted = args.directions or args.keep or any(
-        s.split("=", 1)[0].strip().lower() not in own for s in args.set or [])
+        prefer_directions or s.split("=", 1)[0].strip().lower() not in own for s in args.set or [])
     dirs = directions_for_run(run_dir, args.directions) if wanted else None
-    plain, moves = split_settings(args.set, gen.attributes, dirs)
+    plain, moves = split_settings(args.set, gen.attributes, dirs, prefer_directions=prefer_directions)
     if not moves:
         if args.keep:
             raise ValueError("--keep holds directions still during a --set dir:NAME=AMOUNT edit; there is none")
@@ -75,6 +76,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from faceforge.directions import apply_edits
+    from faceforge.directions.apply import directions_record
     from faceforge.editing import LoadedGenerator, parse_settings
     from faceforge.editing.generator import seeded_z
     from faceforge.editing.edits import enlarge
@@ -129,7 +131,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         recipe = Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(args.run).resolve()) if args.run else None,
                         seed=args.seed, n=args.n, z=as_lists(z), y=as_lists(y), truncation=args.truncation,
                         edits={**settings, **{f"dir:{k}": v for k, v in moves.items()}}, labels=labels, ncols=ncols, ws=as_lists(ws), mix=mix,
-                        truncation_layers=truncation_layers)
+                        truncation_layers=truncation_layers,
+                        directions=directions_record([dirs], keep=keep, layers=args.dir_layers if gen.w_space
+                                                     else "all") if moves else None)
         if labels == "data" and not gen.has_label_sample:
             print("note: this checkpoint keeps no label sample (an older run): every face has the mean label")
     if out.suffix.lower() in ANIMATIONS:  # an animation: frames play as the recipe says (or plainly for a grid's)

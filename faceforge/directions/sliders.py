@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceforge.directions.apply import PREFIX, edit_vector
+from faceforge.directions.apply import PREFIX, directions_record, edit_vector
 from faceforge.directions.store import DirectionSet, list_directions, load_directions
 
 AMOUNT_RANGE = (-3.0, 3.0)  # in spreads: the same meaning for every model
@@ -28,6 +28,8 @@ class LatentEdit:
 
     steps: tuple[tuple[tuple[int, ...] | None, np.ndarray], ...]
     amounts: tuple[tuple[str, float], ...]
+    sets: tuple[DirectionSet, ...] = ()  # the files the moved and kept directions come from (for the recipe)
+    keep: tuple[str, ...] = ()
 
     def __call__(self, latents):
         """z (N, D) or styles ws (N, num_ws, D), moved (a new tensor)."""
@@ -47,6 +49,11 @@ class LatentEdit:
     def record(self) -> dict[str, float]:
         return dict(self.amounts)
 
+    def source(self) -> dict:
+        """The recipe's ``directions``: files, kept directions, and "relevant" when a step used a layer ranking."""
+        layers = "relevant" if any(rows is not None for rows, _ in self.steps) else "all"
+        return directions_record(self.sets, keep=self.keep, layers=layers)
+
 
 def direction_label(dirs: DirectionSet, name: str) -> str:
     """Where a slider came from, for people: "fitted, val acc 0.91, classifier 0.89" (or "SeFa component")."""
@@ -55,8 +62,11 @@ def direction_label(dirs: DirectionSet, name: str) -> str:
         return f"{dirs.meta.get('method', 'unsupervised')} component (no labels)"
     parts = [f"fitted, val acc {float(fit['val_accuracy']):.2f}"]
     held = fit.get("classifier_held_out") or {}
-    score = held.get("accuracy", held.get("balanced_accuracy", held.get("corr")))
-    parts.append(f"classifier {float(score):.2f}" if score is not None else "classifier not measured")
+    score = held.get("accuracy", held.get("balanced_accuracy"))
+    if score is None and held.get("corr") is not None:  # a continuous attribute: the correlation, said as such
+        parts.append(f"classifier r {float(held['corr']):.2f}")
+    else:
+        parts.append(f"classifier {float(score):.2f}" if score is not None else "classifier not measured")
     return ", ".join(parts)
 
 
@@ -131,4 +141,6 @@ class DirectionSliders:
             dirs, name = self.sets[key]
             kept_layers = (dirs.fits[name].get("layers") or {}).get("kept") if dirs.space == "w" else None
             steps.append((tuple(int(i) for i in kept_layers) if kept_layers else None, self.step(key)))
-        return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved))
+        used = [self.sets[k][0] for k in [*moved, *sorted(self.kept)]]
+        return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved),
+                          sets=tuple({id(d): d for d in used}.values()), keep=tuple(sorted(self.kept)))

@@ -40,6 +40,7 @@ class DirectionSet:
     fits: dict[str, dict[str, Any]]
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    path: str = ""  # the JSON it was read from or written to (what a recipe names), "" for one only in memory
 
     def __post_init__(self) -> None:
         self.normals = np.asarray(self.normals, np.float32).reshape(len(self.names), -1)
@@ -82,7 +83,7 @@ class DirectionSet:
         atomic_write_bytes(folder / f"{name}.npy", buf.getvalue())
         data = {**self.to_json(), "arrays": f"{name}.npy", "arrays_sha256": file_sha256(folder / f"{name}.npy")}
         atomic_write_text(folder / f"{name}.json", json.dumps(data, indent=2))
-        self.name = name
+        self.name, self.path = name, str((folder / f"{name}.json").resolve())
         return folder / f"{name}.json"
 
 
@@ -105,7 +106,8 @@ def load_directions(path: Path) -> DirectionSet:
     meta = {k: v for k, v in data.items() if k not in ("format", "version", "space", "dim", "names", "attributes",
                                                         "arrays", "arrays_sha256")}
     return DirectionSet(space=data["space"], names=list(data["names"]), normals=normals,
-                        fits=dict(data["attributes"]), meta=meta, name=meta_path.stem)
+                        fits=dict(data["attributes"]), meta=meta, name=meta_path.stem,
+                        path=str(meta_path.resolve()))
 
 
 def list_directions(run_dir: Path) -> list[Path]:

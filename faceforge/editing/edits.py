@@ -1,5 +1,5 @@
 """Editing helpers over a :class:`~faceforge.editing.generator.LoadedGenerator`: interpolation strips and GIFs, the
-axis-incremental figure, attribute edits of an encoded photo, and exports that always carry a recipe.
+axis-incremental figure, and exports that always carry a recipe (a photo's edits: photo_edits.py).
 
 Every image here is a pure function of (z, y, truncation) and the checkpoint, so each export gets a
 ``NAME.recipe.json`` and ``faceforge generate --recipe NAME.recipe.json`` rebuilds the same pixels (a composite is
@@ -16,7 +16,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from faceforge.tasks import ProgressFn, StopFn
 from faceforge.recipes import Recipe, as_lists, recipe_path
 from faceforge.editing.sheets import add_headings
 from faceforge.imaging import make_grid, write_gif, write_mp4, write_png
@@ -42,6 +41,7 @@ class Rendered:
     ws: torch.Tensor | None = None
     truncation_layers: dict | None = None
     mix: dict | None = None
+    directions: dict | None = None  # fitted directions that moved z or ws: files, keep, layers (recipes.py)
 
     @functools.cached_property
     def labelled_image(self) -> np.ndarray:
@@ -58,12 +58,12 @@ class Rendered:
         return Recipe(checkpoint=str(Path(gen.source).resolve()), run=str(Path(run).resolve()) if run else None,
                       seed=seed, n=len(self.images), z=as_lists(self.z), y=as_lists(self.y),
                       truncation=self.truncation, edits=dict(self.edits), ncols=self.ncols, kind=self.kind,
-                      ws=as_lists(self.ws) if self.ws is not None else _code_styles(gen, self.z, self.y,
+                      ws=as_lists(self.ws) if self.ws is not None else code_styles(gen, self.z, self.y,
                                                                                     self.truncation),
-                      truncation_layers=self.truncation_layers, mix=self.mix)
+                      truncation_layers=self.truncation_layers, mix=self.mix, directions=self.directions)
 
 
-def _code_styles(gen, z, y, truncation: float = 1.0):
+def code_styles(gen, z, y, truncation: float = 1.0):
     """A photo's W+ code as the styles synthesis used (what ``generate --recipe`` rebuilds), else None."""
     from faceforge.editing.w_codes import is_code
 
@@ -392,44 +392,3 @@ def default_values(gen, name: str) -> tuple[float, ...]:
     if not scale.in_units:
         return (-1.0, 0.0, 1.0)
     return tuple(float(f"{v:.3g}") for v in (scale.low, scale.mean, scale.high))
-
-
-@dataclass
-class PhotoEdit:
-    """A photo through the encoders: its latent, its attributes as read, the edit asked for, and the images."""
-
-    z: torch.Tensor
-    y: torch.Tensor | None  # as read from the photo by E_y
-    y_edit: torch.Tensor | None  # y with the settings applied
-    reconstruction: np.ndarray  # G(z, y)
-    edited: np.ndarray  # G(z, y_edit)
-    settings: dict[str, float]
-    refine_steps: int = 0
-
-    def recipes(self, gen, *, run: str | Path | None = None) -> tuple[Recipe, Recipe]:
-        ck = str(Path(gen.source).resolve())
-        rr = str(Path(run).resolve()) if run else None
-        edit = Recipe(checkpoint=ck, run=rr, n=1, z=as_lists(self.z), y=as_lists(self.y_edit), edits=self.settings,
-                      kind="edit", ws=_code_styles(gen, self.z, self.y_edit))
-        recon = Recipe(checkpoint=ck, run=rr, n=1, z=as_lists(self.z), y=as_lists(self.y), kind="reconstruction",
-                       ws=_code_styles(gen, self.z, self.y))
-        return edit, recon
-
-
-def edit_photo(gen, encoders, aligned: np.ndarray, settings: dict[str, float] | None = None, *,
-               refine_steps: int = 0, optimise_y: bool = False, progress: ProgressFn | None = None,
-               should_stop: StopFn | None = None) -> PhotoEdit:
-    """Encode an aligned face (E_z, E_y; or the W+ encoder for a W model), optionally refine the latent by
-    ``refine_steps`` of optimisation (projection in W+ for a W model), then set the attributes: the IcGAN edit
-    ``G(z, y')`` (a W+ code moves with the mean w of y', editing/w_codes.py)."""
-    from faceforge.editing.photo_latents import encode, refine
-
-    z, y = encode(gen, encoders, aligned)
-    if refine_steps > 0:
-        z, y = refine(gen, aligned, z, y, steps=refine_steps, optimise_y=optimise_y, progress=progress,
-                      should_stop=should_stop)
-    y_edit = set_attributes(gen, y, settings or {})
-    recon = gen.images(z, y)[0]
-    edited = gen.images(z, y_edit)[0]
-    return PhotoEdit(z=z, y=y, y_edit=y_edit, reconstruction=recon, edited=edited, settings=dict(settings or {}),
-                     refine_steps=refine_steps)

@@ -4,7 +4,7 @@ A model with a W space (``caps.w_space``, asked of the registry through ``Loaded
 name) takes the W+ path: the W+ encoder (:mod:`faceforge.editing.w_encoders`) and projection in W+
 (:mod:`faceforge.editing.w_projection`), its latent a W+ code (:mod:`faceforge.editing.w_codes`). Any other model
 takes the IcGAN path (:mod:`faceforge.editing.encoders`): E_z, E_y and a refinement of z. The CLI, the Edit pane
-and :func:`faceforge.editing.edits.edit_photo` call only these, so neither front end knows which path it is on.
+and :func:`faceforge.editing.photo_edits.edit_photo` call only these, so neither front end knows which path it is on.
 """
 from __future__ import annotations
 

@@ -94,15 +94,19 @@ class DirectionsBox(QGroupBox):
         return self._model
 
     # ---------------------------------------------------------------- the run's directions
-    def set_generator(self, gen, run: Path | None) -> None:
-        """Another model: its run's directions, all at 0; a newer checkpoint of the same run keeps the sliders."""
-        same = gen is not None and self.gen is not None and run == self.run
+    def set_generator(self, gen, run: Path | None, *, follow: bool = False) -> None:
+        """A model loaded anew - another run, or the same run again (a recipe's checkpoint, a load after a
+        failure) - gets its run's directions all at 0, like the attribute sliders (FaceState.set_model). A newer
+        checkpoint of the same run (``follow``: Reload latest checkpoint, Follow training) keeps the amounts and
+        keeps and reads the folder again, so directions fitted meanwhile (in a terminal) appear."""
+        same = follow and gen is not None and self.gen is not None and run == self.run
         self.gen, self.run = gen, run
-        if not same:
-            self.refresh()
+        self.refresh(keep_amounts=same)
 
-    def refresh(self) -> None:
-        """Read the run's directions again (amounts and keeps start at 0) and rebuild the rows."""
+    def refresh(self, *, keep_amounts: bool = False) -> None:
+        """Read the run's directions again and rebuild the rows: amounts and keeps start at 0, or with
+        ``keep_amounts`` stay for the directions still there."""
+        before = (dict(self.model.amounts), set(self.model.kept)) if keep_amounts and self._model else ({}, set())
         while self.rows.count():
             item = self.rows.takeAt(0)
             if item.widget() is not None:
@@ -120,6 +124,7 @@ class DirectionsBox(QGroupBox):
         names = self.model.names if self._model is not None else []
         for row, key in enumerate(names):
             self._add_row(row, key)
+        self._restore(*before)
         n = len(names)
         self.info.setText(f"{n} fitted direction{'s' * (n != 1)}; tick keep to hold one still while moving others"
                           if n else "No fitted directions for this model yet: Fit directions… makes one slider per "
@@ -127,7 +132,26 @@ class DirectionsBox(QGroupBox):
         if self._model is not None and self.model.skipped:
             self.info.setToolTip("Not shown: " + "; ".join(self.model.skipped))
         self.fit_button.setEnabled(gen is not None and self.run is not None)
-        self.face.set_latent_edit(None)
+        if keep_amounts:
+            self._apply()
+        else:
+            self.face.set_latent_edit(None)
+
+    def _restore(self, amounts: dict[str, float], kept: set[str]) -> None:
+        """Put back amounts and keep ticks of the directions still listed, widgets quiet (refresh applies one
+        edit after)."""
+        for key in kept & set(self.keeps):
+            self.model.set_kept(key, True)
+            self.keeps[key].blockSignals(True)
+            self.keeps[key].setChecked(True)
+            self.keeps[key].blockSignals(False)
+        for key, amount in amounts.items():
+            if key in self.sliders:
+                self.model.set_amount(key, amount)
+                self.sliders[key].blockSignals(True)
+                self.sliders[key].setValue(round(amount * TICKS))
+                self.sliders[key].blockSignals(False)
+                self.values[key].setText(f"{amount:+.2f}")
 
     def _add_row(self, row: int, key: str) -> None:
         name = QLabel(key)

@@ -167,9 +167,10 @@ class EditPane(QWidget):
             self.use_shown_button.setText(f"Use {name} (shown in Train)")
 
     def has_work(self) -> bool:
-        """Something the user made here that a new model would change: a photo, moved sliders, interpolation ends."""
-        return self.photo.image is not None or bool(self.face.settings()) or bool(
-            self.ends.get("A") or self.ends.get("B"))
+        """Something the user made here that a new model would change: a photo, moved attribute or direction
+        sliders (a latent edit is set only while a direction is off zero), interpolation ends."""
+        return self.photo.image is not None or bool(self.face.settings()) or self.face.latent_edit is not None \
+            or bool(self.ends.get("A") or self.ends.get("B"))
 
     def use_run(self, path: str | Path | None) -> bool:
         """Switch this pane to ``path``, asking first when there is work in progress. True if it switched."""
@@ -247,7 +248,7 @@ class EditPane(QWidget):
             part.set_generator(self._gen, self._loaded_run)
         self.controls.set_label_sample(bool(info.get("label_sample")))
         self.controls.styles.set_generator(self._gen)
-        self.directions.set_generator(self._gen, self._loaded_run)
+        self.directions.set_generator(self._gen, self._loaded_run, follow=follow)
         # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
         self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow,
                             w_space=bool(info.get("w_space")), num_ws=int(info.get("num_ws") or 0))

@@ -190,6 +190,8 @@ def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: 
         z = edit(z) if edit is not None else z  # the recipe keeps the moved z
         rendered = Rendered(gen.images(z, y, truncation=truncation), z, y, ncols=1, kind=kind,
                             truncation=truncation, edits=edits)
+    if edit is not None and hasattr(edit, "source"):  # which directions files moved it (recipes.py)
+        rendered.directions = edit.source()
     images = rendered.images
     path = export(rendered, Path(path), gen, run=run, seed=seed, scale=scale, labels=labels)
     if sheet is not None:
@@ -197,7 +199,7 @@ def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: 
 
         aligned, reconstruction = sheet
         write_png(sheet_path(path), before_after_sheet(aligned, reconstruction, images[0], scale=max(2, scale),
-                                                       edits=settings))
+                                                       edits=edits))
     return path
 
 
