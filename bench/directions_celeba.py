@@ -134,15 +134,28 @@ def measure(gen, dirs, judge, *, attributes: list[str], faces: int, seed: int) -
 
 
 def save_figure(strips: dict, path: Path) -> None:
-    """One block per (attribute, variant): rows -2, 0, +2 of the same eight faces."""
-    from faceforge.imaging import make_grid, write_png
+    """One block per (attribute, variant): rows -2, 0, +2 of the same eight faces, labelled on the left."""
+    from PIL import Image, ImageDraw
 
-    blocks = []
-    for (minus, orig, plus) in strips.values():
-        blocks.append(np.concatenate([minus, orig, plus]))
-    images = np.concatenate(blocks)
-    grid = make_grid(images, ncols=8)
-    write_png(path, grid.repeat(3, axis=0).repeat(3, axis=1))  # 32 px faces are too small to judge at 1x
+    from faceforge.imaging import make_grid
+
+    scale, label_w = 3, 120
+    rows = []
+    for (name, variant), (minus, orig, plus) in strips.items():
+        for amount, faces in ((-AMOUNT, minus), (0.0, orig), (AMOUNT, plus)):
+            rows.append((f"{name} {amount:+.0f}" + ("" if variant == "plain" else f" ({variant})"), faces))
+    tiles = [Image.fromarray(make_grid(faces, ncols=len(faces))).resize(
+        (make_grid(faces, ncols=len(faces)).shape[1] * scale, make_grid(faces, ncols=len(faces)).shape[0] * scale),
+        Image.NEAREST) for _, faces in rows]
+    sheet = Image.new("RGB", (label_w + tiles[0].width, sum(t.height for t in tiles)), "white")
+    draw = ImageDraw.Draw(sheet)
+    y = 0
+    for (label, _), tile in zip(rows, tiles):
+        sheet.paste(tile, (label_w, y))
+        draw.text((6, y + tile.height // 2 - 6), label, fill="black")
+        y += tile.height
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
 
 
 def main() -> int:
