@@ -18,7 +18,8 @@ model with W on the layers the relevance ranking kept. Figures: for each attribu
                                       [--faces 256] [--out bench/results/directions]
 
 Needs the shared CelebA sample the run was trained on; the run folder gets the classifier and the directions file
-(as the app would write them); the judge is cached beside the output.
+(as the app would write them); the judge is cached beside the project (--cache), never in it: it is learned
+from CelebA, which FaceForge must not ship.
 """
 from __future__ import annotations
 
@@ -166,6 +167,8 @@ def main() -> int:
     ap.add_argument("--faces", type=int, default=256, help="fresh faces edited and judged")
     ap.add_argument("--epochs", type=float, default=3.0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "directions"))
+    ap.add_argument("--cache", default=str(ROOT.parent / "bench-runs" / "directions-judges"),
+                    help="where the judges are kept (outside the project)")
     args = ap.parse_args()
 
     from faceforge.directions import FitOptions, fit_for_run
@@ -180,7 +183,7 @@ def main() -> int:
     attributes = [a.strip() for a in args.attributes.split(",") if a.strip()]
     t0 = time.perf_counter()
     clf = fit_classifier(run, epochs=args.epochs)
-    judge = judge_classifier(run, seed=seed, epochs=args.epochs, cache=out / f"judge-{run.name}")
+    judge = judge_classifier(run, seed=seed, epochs=args.epochs, cache=Path(args.cache) / run.name)
     gen = LoadedGenerator.from_run(run)
     path = directions_dir(run.path) / f"{FIT_NAME}.json"
     if path.exists():

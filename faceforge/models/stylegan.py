@@ -17,6 +17,9 @@ so truncation pulls y's effect towards the data's average too: at psi 0 every y 
 psi weakens the attributes along with the identity. A per-y average (the mean w of many z at this y, as later
 work does for class-conditional truncation) keeps y while pulling the identity in; it costs a mapping pass over
 a few thousand z per y at sampling time, which the editing layer can do, so the model keeps the simple one.
+A conditional run starts unconditional: the embedded y and D's projection term are scaled by a strength that
+grows from 0 to 1 over ``ModelConfig.condition_fade`` images (``grow``, called by the training loop); conditioned
+from the first step it collapsed to a few faces per label (stylegan_layers.ConditionFade says more).
 
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
