@@ -112,6 +112,9 @@ def test_strips_render_and_a_named_component_becomes_a_slider(model, pane, qtbot
     box.sliders["Glow"].setValue(300)  # +3 spreads: the face the strip showed at its right end
     qtbot.waitUntil(lambda: np.abs(pane.face_image.astype(int) - right_end.astype(int)).max() <= 1, timeout=LONG)
     assert not np.array_equal(pane.face_image, plain)
+    moved_face = pane.face_image.copy()
+    qtbot.waitUntil(lambda: tab.strips is not None and np.abs(
+        tab.strips[1, 3].astype(int) - moved_face.astype(int)).max() <= 1, timeout=LONG)  # strips follow the edit
     assert tab.name_component("ganspace-1", "no = sign") is None and "letters" in tab.message.text()
     if model == "dcgan":
         assert not box.layers.isEnabled() and "without W" in box.layers.toolTip()
@@ -167,3 +170,33 @@ def test_the_layer_ranking_chart_and_the_layers_choice(pane, qtbot, runs, tmp_pa
     qtbot.waitUntil(lambda: np.abs(pane.face_image.astype(int) - expected.astype(int)).max() <= 1, timeout=LONG)
     box.layers.setCurrentIndex(0)
     assert moved_rows() == [1, 2]
+
+
+def test_fit_directions_with_rank_layers_asks_for_the_ranking(pane, qtbot, runs, monkeypatch):
+    import faceforge.directions.fit as fit_module
+    from faceforge.directions.store import directions_dir
+    from faceforge.models.classifier import WEIGHTS_NAME, classifier_dir
+
+    run = runs["toy-w"]
+    for old in directions_dir(run).glob("*"):
+        old.unlink()
+    classifier_dir(run).mkdir(parents=True, exist_ok=True)
+    (classifier_dir(run) / WEIGHTS_NAME).write_bytes(b"")  # the box only checks that the run has one
+    asked = []
+
+    def fake_fit(run_dir, *, options, progress, should_stop, **_):
+        asked.append(options)
+        progress({"kind": "directions", "stage": "relevance", "attribute": "Smiling", "done": 3, "total": 10})
+        dirs = ranked_set()
+        return dirs, dirs.save(directions_dir(run_dir), "fit")
+
+    monkeypatch.setattr(fit_module, "fit_for_run", fake_fit)
+    open_run(qtbot, pane, run)
+    box = pane.directions
+    assert box.chart.isHidden() and not box.layers.isEnabled() and "rank layers" in box.layers.toolTip()
+    box.relevance.setChecked(True)
+    box.samples.setValue(64)
+    with qtbot.waitSignal(box.fitted, timeout=LONG):
+        box.fit()
+    assert asked and asked[0].relevance is True and asked[0].samples == 64
+    assert not box.chart.isHidden() and box.layers.isEnabled() and box.model.ranked == ["Smiling"]
