@@ -26,6 +26,8 @@ METHODS = {"sefa": "SeFa", "ganspace": "GANSpace"}
 REDRAW_ON = {"face", "grid", "direction", "attribute", "reset", "truncation", "mix", "labels"}
 REDRAW_MS = 150  # strips follow the face after the user pauses (a slider drag sends many changes)
 STRIP_HEIGHT = 84
+SEFA_TIP = "Components from the generator's first latent-reading weights (SeFa): no sampling, instant"
+SEFA_OFF_TIP = "This model does not expose its latent weights, so SeFa cannot read it; GANSpace can"
 
 
 def sefa_in_background(gen, components: int, seed: int):
@@ -94,8 +96,7 @@ class ComponentsTab(QWidget):
         face.observe(lambda change: self._schedule() if change in REDRAW_ON else None)
 
         self.sefa_button = QPushButton("SeFa")
-        self.sefa_button.setToolTip("Components from the generator's first latent-reading weights (SeFa): no "
-                                    "sampling, instant")
+        self.sefa_button.setToolTip(SEFA_TIP)
         self.sefa_button.clicked.connect(self.compute_sefa)
         self.ganspace_button = QPushButton("GANSpace")
         self.ganspace_button.setToolTip("Principal components of sampled w (or, for a model without W, of an early "
@@ -163,9 +164,9 @@ class ComponentsTab(QWidget):
 
     def enable_actions(self, on: bool) -> None:
         ready = on and self.gen is not None
-        self.sefa_button.setEnabled(ready and hasattr(self.gen.G, "latent_weights"))
-        self.sefa_button.setToolTip(self.sefa_button.toolTip() if self.gen is None or hasattr(
-            self.gen.G, "latent_weights") else "This model does not expose its latent weights, so SeFa cannot read it")
+        readable_weights = self.gen is None or hasattr(self.gen.G, "latent_weights")
+        self.sefa_button.setEnabled(ready and readable_weights)
+        self.sefa_button.setToolTip(SEFA_TIP if readable_weights else SEFA_OFF_TIP)
         self.ganspace_button.setEnabled(ready and not self._compute_slot.busy)
         for button in self.name_buttons:
             button.setEnabled(ready and self.run is not None)
