@@ -156,3 +156,15 @@ def test_the_layers_choice_widens_a_ranked_direction_to_every_layer(tmp_path):
     assert sliders.edit().steps[0][0] is None and (sliders.edit()(ws)[:, [0, 3]].abs().sum() > 0)
     with pytest.raises(ValueError):
         sliders.set_layers("coarse")
+
+
+def test_the_randomised_pca_of_wide_activations_matches_the_full_one(monkeypatch):
+    import faceforge.directions.ganspace as ganspace
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((300, 40)) * np.geomspace(10, 0.1, 40) @ np.linalg.qr(rng.standard_normal((40, 40)))[0]
+    full = ganspace.pca(x, 4)
+    monkeypatch.setattr(ganspace, "FULL_SVD_LIMIT", 10)  # as for thousands of activation values
+    fast = ganspace.pca(x, 4)
+    assert np.allclose(np.abs((full[0] * fast[0]).sum(1)), 1, atol=1e-3)
+    assert np.allclose(fast[1], full[1], rtol=1e-3) and fast[3] == pytest.approx(full[3])
