@@ -200,3 +200,24 @@ def test_fit_directions_with_rank_layers_asks_for_the_ranking(pane, qtbot, runs,
         box.fit()
     assert asked and asked[0].relevance is True and asked[0].samples == 64
     assert not box.chart.isHidden() and box.layers.isEnabled() and box.model.ranked == ["Smiling"]
+
+
+def test_components_saved_by_the_cli_for_this_checkpoint_are_shown_without_sampling(pane, qtbot, runs):
+    from faceforge.directions.ganspace import ganspace_directions
+    from faceforge.directions.store import directions_dir
+    from faceforge.editing import LoadedGenerator
+
+    run = runs["dcgan"]
+    saved = ganspace_directions(LoadedGenerator.from_run(run), components=3, samples=64)
+    path = saved.save(directions_dir(run), "ganspace")
+    try:
+        open_run(qtbot, pane, run)
+        tab = pane.components_tab
+        assert [tab.showing.itemText(i) for i in range(tab.showing.count())] == ["GANSpace"]
+        with qtbot.waitSignal(tab.rendered, timeout=LONG):
+            pane.modes.setCurrentWidget(tab)
+        assert tab.method == "ganspace" and len(tab.views) == 3 and not tab.progress.isVisible()
+        assert np.array_equal(tab.sets["ganspace"].normals, saved.normals)
+    finally:  # the other tests expect no sliders but their own
+        path.unlink()
+        path.with_suffix(".npy").unlink()

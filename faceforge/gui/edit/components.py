@@ -159,8 +159,28 @@ class ComponentsTab(QWidget):
         self.showing.clear()
         self.showing.blockSignals(False)
         self._clear_rows()
+        if gen is not None and run is not None:
+            self._load_saved()
         if gen is not None and follow and shown == "sefa":
             self.compute_sefa()
+
+    def _load_saved(self) -> None:
+        """Components the CLI saved for this very checkpoint (``directions sefa|ganspace`` as sefa.json or
+        ganspace.json): offered at once, so a long GANSpace need not be sampled again."""
+        from faceforge.directions.sampling import latent_space
+        from faceforge.directions.store import directions_dir, load_directions
+
+        for method in METHODS:
+            path = directions_dir(self.run) / f"{method}.json"
+            try:
+                dirs = load_directions(path) if path.is_file() else None
+            except (OSError, ValueError):
+                continue
+            if dirs is None or dirs.meta.get("method") != method or dirs.meta.get("checkpoint_step") != self.gen.step \
+                    or dirs.space != latent_space(self.gen) or (dirs.space == "z" and dirs.dim != self.gen.z_dim):
+                continue
+            self.sets[method] = dirs
+            self.showing.addItem(METHODS[method], method)
 
     def enable_actions(self, on: bool) -> None:
         ready = on and self.gen is not None
@@ -175,6 +195,8 @@ class ComponentsTab(QWidget):
         super().showEvent(event)
         if self.gen is not None and not self.sets and self.sefa_button.isEnabled():
             self.compute_sefa()  # instant: something to look at as soon as the tab opens
+        elif self.method is None and self.sets:
+            self._show_method()  # components saved for this checkpoint
         elif self._stale:
             self._schedule()
 
