@@ -8,6 +8,7 @@ from PIL import Image
 
 from faceforge.cli import main
 from faceforge.directions import load_directions
+from faceforge.directions.named import name_component
 
 from helpers import random_dataset, tiny_config
 from toy_w_model import W_DIM, toy_w_registered
@@ -47,7 +48,14 @@ def test_ganspace_components_are_saved_listed_and_move_the_faces(model, tmp_path
         assert all(dirs.fits[n]["kind"] == "unsupervised" and dirs.fits[n]["spread"] > 0 for n in dirs.names)
         assert main(["directions", "list", "--run", str(run)]) == 0
         assert "ganspace: " in capsys.readouterr().out
+        name_component(run, dirs, "ganspace-0", "Light", sign=-1)  # what the Components tab's Name… writes
+        assert main(["directions", "list", "--run", str(run)]) == 0
+        listed = capsys.readouterr().out
+        assert "GANSpace components" in listed and "named: " in listed and "named components" in listed
         common = ["generate", "--run", str(run), "--n", "2", "--seed", "1", "--directions", "ganspace"]
         assert main([*common, "--out", str(tmp_path / "a.png")]) == 0
         assert main([*common, "--set", "dir:ganspace-0=3", "--out", str(tmp_path / "b.png")]) == 0
+        named = ["generate", "--run", str(run), "--n", "2", "--seed", "1", "--directions", "named"]
+        assert main([*named, "--set", "dir:Light=-3", "--out", str(tmp_path / "c.png")]) == 0
     assert not np.array_equal(png(tmp_path / "a.png"), png(tmp_path / "b.png"))
+    assert np.array_equal(png(tmp_path / "c.png"), png(tmp_path / "b.png"))  # reversed, named: the same move

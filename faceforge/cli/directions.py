@@ -109,8 +109,15 @@ def cmd_directions_list(args: argparse.Namespace) -> int:
     for path in files:
         dirs = load_directions(path)
         opts = dirs.meta.get("options", {})
-        print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
-              f"{opts.get('samples', '?')} samples, share {opts.get('share', '?')}")
+        method = dirs.meta.get("method")
+        if method == "named":  # components a person named (the Edit pane's Components tab)
+            print(f"{path.stem}: {dirs.space} space, named components")
+        elif method in ("sefa", "ganspace"):
+            print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
+                  f"{'SeFa' if method == 'sefa' else 'GANSpace'} components")
+        else:
+            print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
+                  f"{opts.get('samples', '?')} samples, share {opts.get('share', '?')}")
         _print_table(dirs)
     return 0
 
