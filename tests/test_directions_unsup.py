@@ -168,3 +168,22 @@ def test_the_randomised_pca_of_wide_activations_matches_the_full_one(monkeypatch
     fast = ganspace.pca(x, 4)
     assert np.allclose(np.abs((full[0] * fast[0]).sum(1)), 1, atol=1e-3)
     assert np.allclose(fast[1], full[1], rtol=1e-3) and fast[3] == pytest.approx(full[3])
+
+
+def test_ganspace_reads_every_registered_model_in_the_space_edits_move():
+    from faceforge.models import available_models, build_generator, capabilities
+
+    from helpers import tiny_config
+
+    for name in available_models():
+        caps = capabilities(name)
+        cfg = tiny_config(model=name, attrs=("a0",) if caps.conditioning == "required" else ())
+        cfg.model.n_attributes = len(cfg.data.attributes)
+        G = build_generator(cfg.model).eval()
+        means = torch.zeros(cfg.model.n_attributes) if cfg.model.n_attributes else None
+        gen = LoadedGenerator(G=G, config=cfg, attributes=list(cfg.data.attributes), step=0, source="memory",
+                              attribute_means=means)
+        dirs = ganspace_directions(gen, components=2, samples=48)
+        assert dirs.space == ("w" if caps.w_space else "z"), name
+        assert dirs.dim == (G.w_dim if caps.w_space else cfg.model.z_dim), name
+        assert np.allclose(np.linalg.norm(dirs.normals, axis=1), 1, atol=1e-5), name
