@@ -234,6 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
     dsefa.add_argument("--components", type=int, default=8, help="how many components to keep")
     dsefa.add_argument("--name", default="sefa", help="file name in RUN/directions/")
     dsefa.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    dgan = drsub.add_parser("ganspace", help="unsupervised directions by GANSpace (principal components of sampled "
+                            "w, or for a model without W of an early layer's output mapped back to z), saved as "
+                            "RUN/directions/NAME.json with components ganspace-0, ganspace-1, ...",
+                            formatter_class=_HelpFormatter)
+    dgan.add_argument("--run", required=True, help="the run folder whose latest generator is sampled")
+    dgan.add_argument("--components", type=int, default=8, help="how many components to keep")
+    dgan.add_argument("--samples", type=int, default=4000, help="latents sampled (only the mapping network or G's "
+                      "first layer runs, no faces are rendered)")
+    dgan.add_argument("--seed", type=int, help="sampling seed; the run's own seed when not given")
+    dgan.add_argument("--name", default="ganspace", help="file name in RUN/directions/")
+    dgan.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     dlist = drsub.add_parser("list", help="the run's fitted directions with their accuracies")
     dlist.add_argument("--run", required=True, help="the run folder")
     return p

@@ -1,5 +1,6 @@
-"""``faceforge directions fit | list``: attribute directions for any run's generator, fitted with the run's
-attribute classifier (``faceforge classifier train`` first), used by ``faceforge generate --set dir:NAME=amount``."""
+"""``faceforge directions fit | list | sefa | ganspace``: attribute directions for any run's generator, fitted with
+the run's attribute classifier (``faceforge classifier train`` first), and unsupervised components (SeFa, GANSpace),
+used by ``faceforge generate --set dir:NAME=amount``."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,7 @@ from faceforge.tasks import format_duration
 
 def cmd_directions(args: argparse.Namespace) -> int:
     return {"fit": cmd_directions_fit, "list": cmd_directions_list,
-            "sefa": cmd_directions_sefa}[args.directions_command](args)
+            "sefa": cmd_directions_sefa, "ganspace": cmd_directions_ganspace}[args.directions_command](args)
 
 
 def cmd_directions_sefa(args: argparse.Namespace) -> int:
@@ -27,6 +28,36 @@ def cmd_directions_sefa(args: argparse.Namespace) -> int:
     run.log_event(f"{len(dirs.names)} SeFa directions -> {path.relative_to(run.path)}")
     print(f"wrote {path} ({dirs.space} space, {len(dirs.names)} components; try generate --set dir:sefa-0=2 "
           f"--directions {args.name})")
+    _print_table(dirs)
+    return 0
+
+
+def cmd_directions_ganspace(args: argparse.Namespace) -> int:
+    from faceforge.directions.ganspace import ganspace_directions
+    from faceforge.directions.store import directions_dir
+    from faceforge.editing import LoadedGenerator
+    from faceforge.runs import find_run
+
+    run = find_run(args.run)
+    gen = LoadedGenerator.from_run(run, device=args.device)
+    should_stop = stop_on_ctrl_c("stopping (nothing is saved)")
+    last = [0.0]
+
+    def progress(event: dict) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0 or event["done"] == event["total"]:
+            last[0] = now
+            eta = event.get("eta_s")
+            print(f"  sampled {event['done']}/{event['total']} latents" + (f"  ETA {format_duration(eta)}" if eta
+                  is not None else ""), flush=True)
+
+    dirs = ganspace_directions(gen, components=args.components, samples=args.samples,
+                               seed=run.config().seed if args.seed is None else args.seed, progress=progress,
+                               should_stop=should_stop)
+    path = dirs.save(directions_dir(run.path), args.name)
+    run.log_event(f"{len(dirs.names)} GANSpace directions -> {path.relative_to(run.path)}")
+    print(f"wrote {path} ({dirs.space} space, PCA of {dirs.meta['pca_of']}, {len(dirs.names)} components, "
+          f"{dirs.meta['seconds']:.1f} s; try generate --set dir:ganspace-0=2 --directions {args.name})")
     _print_table(dirs)
     return 0
 
@@ -78,8 +109,15 @@ def cmd_directions_list(args: argparse.Namespace) -> int:
     for path in files:
         dirs = load_directions(path)
         opts = dirs.meta.get("options", {})
-        print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
-              f"{opts.get('samples', '?')} samples, share {opts.get('share', '?')}")
+        method = dirs.meta.get("method")
+        if method == "named":  # components a person named (the Edit pane's Components tab)
+            print(f"{path.stem}: {dirs.space} space, named components")
+        elif method in ("sefa", "ganspace"):
+            print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
+                  f"{'SeFa' if method == 'sefa' else 'GANSpace'} components")
+        else:
+            print(f"{path.stem}: {dirs.space} space, step {dirs.meta.get('checkpoint_step', '?')}, "
+                  f"{opts.get('samples', '?')} samples, share {opts.get('share', '?')}")
         _print_table(dirs)
     return 0
 
@@ -88,6 +126,9 @@ def _print_table(dirs) -> None:
     print(f"  {'direction':24s} {'validation':>10s} {'remainder':>10s} {'classifier':>10s}  spread")
     for name in dirs.names:
         fit = dirs.fits[name]
+        if "explained_variance" in fit and "val_accuracy" not in fit:  # a GANSpace component
+            print(f"  {name:24s} {'variance':>10s} {fit['explained_variance']:10.1%} {'':>10s}  {fit['spread']:.3g}")
+            continue
         if "val_accuracy" not in fit:  # an unsupervised component: no classifier, no accuracy
             print(f"  {name:24s} {'eigenvalue':>10s} {fit.get('eigenvalue', float('nan')):10.4g} {'':>10s}  "
                   f"{fit['spread']:.3g}")

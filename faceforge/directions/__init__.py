@@ -3,7 +3,9 @@ classifier, fit a linear SVM per attribute, and move faces along the normals, in
 
 Modules: ``sampling`` (latents, render, score), ``svm`` (one attribute's fit), ``fit`` (the whole fit for a run),
 ``store`` (the ``RUN/directions/NAME.json`` + ``.npy`` files), ``conditional`` (projecting out other directions),
-``apply`` (``--set dir:NAME=amount``), ``relevance`` (which style layers a direction acts through). No Qt; imports editing, models and the base.
+``apply`` (``--set dir:NAME=amount``), ``relevance`` (which style layers a direction acts through), ``sefa`` and
+``ganspace`` (unsupervised components), ``named`` (a component saved under a person's name), ``strips`` (a face
+along each component), ``sliders`` (the Edit pane's rules). No Qt; imports editing, models and the base.
 """
 from faceforge.directions.apply import apply_edits, apply_step, directions_for_run, edit_vector, split_settings
 from faceforge.directions.conditional import project_out

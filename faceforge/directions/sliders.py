@@ -4,7 +4,7 @@ which are kept still, and the frozen edit the renderer applies to a face's laten
 The widgets only write amounts and "keep" ticks here. :meth:`DirectionSliders.edit` turns them into a
 :class:`LatentEdit`, an immutable snapshot (steps as arrays) that the generator thread can apply while the user
 moves on: z models get z + step; W models get the step on each direction's relevant style layers when layer
-relevance ranked them, else on all. A moved direction is first projected orthogonal to the kept ones
+relevance ranked them (unless ``layers`` is widened to "all"), else on all. A moved direction is first projected orthogonal to the kept ones
 (:mod:`faceforge.directions.conditional` via :func:`~faceforge.directions.apply.edit_vector`); moving a kept
 direction itself is allowed (it is not projected against itself).
 """
@@ -19,6 +19,8 @@ from faceforge.directions.apply import PREFIX, directions_record, edit_vector
 from faceforge.directions.store import DirectionSet, list_directions, load_directions
 
 AMOUNT_RANGE = (-3.0, 3.0)  # in spreads: the same meaning for every model
+METHODS = {"sefa": "SeFa", "ganspace": "GANSpace"}  # unsupervised methods as people write them
+LAYER_MODES = ("relevant", "all")  # a W model's edit: each direction's ranked layers (when it has them), or all
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,12 @@ class LatentEdit:
 def direction_label(dirs: DirectionSet, name: str) -> str:
     """Where a slider came from, for people: "fitted, val acc 0.91, classifier 0.89" (or "SeFa component")."""
     fit = dirs.fits.get(name, {})
+    source = fit.get("source")
+    if isinstance(source, dict):  # a component a person named (directions/named.py)
+        flip = " reversed" if float(source.get("sign", 1.0)) < 0 else ""
+        return f"named, {METHODS.get(source.get('method'), 'unsupervised')} {source.get('component')}{flip}"
     if "val_accuracy" not in fit:
-        return f"{dirs.meta.get('method', 'unsupervised')} component (no labels)"
+        return f"{METHODS.get(dirs.meta.get('method'), 'unsupervised')} component (no labels)"
     parts = [f"fitted, val acc {float(fit['val_accuracy']):.2f}"]
     held = fit.get("classifier_held_out") or {}
     score = held.get("accuracy", held.get("balanced_accuracy"))
@@ -80,6 +86,23 @@ class DirectionSliders:
         self.amounts: dict[str, float] = {}
         self.kept: set[str] = set()
         self.skipped: list[str] = []
+        self.layers = "relevant"  # LAYER_MODES: the relevant layers of a direction with a ranking, or all layers
+
+    def set_layers(self, mode: str) -> None:
+        if mode not in LAYER_MODES:
+            raise ValueError(f"layers must be one of {', '.join(LAYER_MODES)}, not {mode!r}")
+        self.layers = mode
+
+    def ranking(self, key: str) -> dict | None:
+        """The layer relevance of direction ``key`` (gains, ranking, kept...; directions/relevance.py) or None."""
+        dirs, name = self.sets[key]
+        rel = dirs.fits[name].get("layers") if dirs.space == "w" else None
+        return rel if isinstance(rel, dict) and rel.get("ranking") else None
+
+    @property
+    def ranked(self) -> list[str]:
+        """The directions with a layer ranking, in slider order."""
+        return [k for k in self.names if self.ranking(k) is not None]
 
     def load_run(self, run_dir: Path | None, *, space: str, dim: int) -> list[str]:
         """Read the run's directions for latents of ``space`` ("z"/"w") and ``dim`` (not checked when < 1: a W
@@ -138,8 +161,8 @@ class DirectionSliders:
             return None
         steps = []
         for key in moved:
-            dirs, name = self.sets[key]
-            kept_layers = (dirs.fits[name].get("layers") or {}).get("kept") if dirs.space == "w" else None
+            rel = self.ranking(key) if self.layers == "relevant" else None
+            kept_layers = rel.get("kept") if rel else None
             steps.append((tuple(int(i) for i in kept_layers) if kept_layers else None, self.step(key)))
         used = [self.sets[k][0] for k in [*moved, *sorted(self.kept)]]
         return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved),

@@ -82,6 +82,11 @@ class Generator(nn.Module):
         first = self.main[0].weight[: self.z_dim]  # (in, C, 4, 4) for a transposed convolution
         return [first.reshape(self.z_dim, -1).t().detach()]
 
+    def early_layer(self) -> nn.Module:
+        """The first block's output (after its normalisation and ReLU): the activation GANSpace
+        (faceforge/directions/ganspace.py) takes principal components of for a model without W."""
+        return self.main[2]
+
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.n_attributes:
             y = require_y(y, z, "generator")

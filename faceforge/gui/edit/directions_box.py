@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from faceforge.editing.state import FaceState
+from faceforge.gui.edit.layer_chart import LayerChart
 from faceforge.gui.errors import readable
 from faceforge.gui.progress_panel import ProgressPanel
 from faceforge.gui.tasks import TaskRunner, TaskSlot
@@ -24,18 +25,23 @@ AMOUNT_RANGE = (-3.0, 3.0)  # as faceforge.directions.sliders (imported late: th
 NO_CLASSIFIER = ("This run has no attribute classifier yet, and directions are fitted from its scores. Train one "
                  "with Train > Attribute classifier…, or in a terminal: faceforge classifier train --run {run}; "
                  "then Fit directions again.")
+LAYERS_TIP = ("relevant: a direction with a layer ranking (Fit directions… with “rank layers”) moves only its kept "
+              "style layers, leaving what the other layers draw alone; all: every direction moves every layer")
+LAYERS_NO_W = "A model without W has no style layers: a direction moves z"
+LAYERS_NO_RANKING = "No direction here has a layer ranking yet: Fit directions… with “rank layers” makes one"
 
 
-def fit_in_background(run_dir: str, samples: int, *, state):
-    """Runs on the pool: the core's fit_for_run with the task's progress (faces scored) and cancel."""
+def fit_in_background(run_dir: str, samples: int, relevance: bool = False, *, state):
+    """Runs on the pool: the core's fit_for_run with the task's progress (faces scored, then with ``relevance``
+    the layer edits scored per attribute) and cancel."""
     from faceforge.directions.fit import FitOptions, fit_for_run
     from faceforge.runs import Run
 
     def progress(event: dict) -> None:
-        if event.get("stage") == "sampling" and event.get("total"):
+        if event.get("stage") in ("sampling", "relevance") and event.get("total"):
             state.set_progress(int(event["done"]), int(event["total"]))
 
-    options = FitOptions(samples=int(samples), seed=Run(Path(run_dir)).config().seed)
+    options = FitOptions(samples=int(samples), seed=Run(Path(run_dir)).config().seed, relevance=bool(relevance))
     dirs, path = fit_for_run(Path(run_dir), options=options, progress=progress, should_stop=state.should_stop)
     return list(dirs.names), str(path)
 
@@ -74,13 +80,29 @@ class DirectionsBox(QGroupBox):
         self.progress = ProgressPanel()
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        self.relevance = QCheckBox("rank layers")
+        self.relevance.setToolTip("Models with W: also rank the style layers each direction acts through and keep "
+                                  "the fewest that give four fifths of its effect (longer fit)")
+        self.layers = QComboBox()
+        self.layers.addItems(["layers: relevant", "layers: all"])
+        self.layers.setToolTip(LAYERS_TIP)
+        self.layers.currentIndexChanged.connect(lambda i: self.set_layers("all" if i == 1 else "relevant"))
+        self.chart = LayerChart()  # the shown direction's layer ranking (one with a ranking is chosen by its ▮)
+        self.chart.hide()
+        self.chart_buttons: dict[str, QToolButton] = {}
         buttons = QHBoxLayout()
         for w in (self.fit_button, self.samples, self.reset_button):
             buttons.addWidget(w)
+        options = QHBoxLayout()
+        options.addWidget(self.relevance)
+        options.addStretch(1)
+        options.addWidget(self.layers)
         layout = QVBoxLayout(self)
         layout.addWidget(self.info)
         layout.addLayout(self.rows)
+        layout.addWidget(self.chart)
         layout.addLayout(buttons)
+        layout.addLayout(options)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
 
@@ -111,7 +133,7 @@ class DirectionsBox(QGroupBox):
             item = self.rows.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        self.sliders, self.keeps, self.values = {}, {}, {}
+        self.sliders, self.keeps, self.values, self.chart_buttons = {}, {}, {}, {}
         gen = self.gen
         if gen is None:
             if self._model is not None:
@@ -132,6 +154,7 @@ class DirectionsBox(QGroupBox):
         if self._model is not None and self.model.skipped:
             self.info.setToolTip("Not shown: " + "; ".join(self.model.skipped))
         self.fit_button.setEnabled(gen is not None and self.run is not None)
+        self._layer_controls(reset=not keep_amounts)
         if keep_amounts:
             self._apply()
         else:
@@ -172,7 +195,49 @@ class DirectionsBox(QGroupBox):
         self.rows.addWidget(value, 2 * row, 2)
         self.rows.addWidget(keep, 2 * row, 3)
         self.rows.addWidget(source, 2 * row + 1, 0, 1, 4)
+        if self.model.ranking(key) is not None:
+            chart = QToolButton()
+            chart.setText("▮▮")
+            chart.setCheckable(True)
+            chart.setToolTip(f"Show {key}'s layer ranking (gain per style layer)")
+            chart.clicked.connect(lambda _c=False, k=key: self.show_ranking(k))
+            self.rows.addWidget(chart, 2 * row, 4)
+            self.chart_buttons[key] = chart
         self.sliders[key], self.keeps[key], self.values[key] = slider, keep, value
+
+    # ---------------------------------------------------------------- layers (W models)
+    def _layer_controls(self, *, reset: bool = False) -> None:
+        """The layer choice and the chart for this model: off for a z model or without any ranking; ``reset``
+        (directions loaded anew): back to "relevant", the default whenever a ranking exists."""
+        w_model = self.gen is not None and self.gen.w_space
+        ranked = self.model.ranked if self._model is not None else []
+        self.relevance.setEnabled(w_model)
+        self.relevance.setToolTip(self.relevance.toolTip() if w_model else LAYERS_NO_W)
+        self.layers.setEnabled(w_model and bool(ranked))
+        self.layers.setToolTip(LAYERS_TIP if self.layers.isEnabled() else (LAYERS_NO_RANKING if w_model
+                                                                           else LAYERS_NO_W))
+        if reset:
+            if ranked and self.model.layers != "relevant":
+                self.set_layers("relevant")
+            self.show_ranking(ranked[0] if ranked else None)
+
+    def show_ranking(self, key: str | None) -> None:
+        """Show direction ``key``'s layer ranking in the chart (None hides it)."""
+        rel = self.model.ranking(key) if key is not None and self._model is not None else None
+        self.chart.set_relevance(key or "", rel)
+        self.chart.setVisible(rel is not None)
+        for k, button in self.chart_buttons.items():
+            button.setChecked(k == key)
+
+    def set_layers(self, mode: str) -> None:
+        """"relevant" (each ranked direction on its kept layers) or "all" layers; redraws with the edit."""
+        self.model.set_layers(mode)
+        index = 1 if mode == "all" else 0
+        if self.layers.currentIndex() != index:
+            self.layers.blockSignals(True)
+            self.layers.setCurrentIndex(index)
+            self.layers.blockSignals(False)
+        self._apply()
 
     # ---------------------------------------------------------------- moving
     def set_amount(self, key: str, amount: float) -> None:
@@ -218,7 +283,9 @@ class DirectionsBox(QGroupBox):
             return
         self.fit_button.setEnabled(False)
         self.message.setText("")
-        self._slot.start("fit directions", fit_in_background, str(self.run), self.samples.value(), with_state=True,
+        relevance = self.relevance.isChecked() and self.gen is not None and self.gen.w_space
+        self._slot.start("fit directions", fit_in_background, str(self.run), self.samples.value(), relevance,
+                         with_state=True,
                          on_started=lambda task: self.progress.track(task, "Scoring faces"),
                          on_done=self._fitted, on_failed=self._fit_failed, on_cancelled=self._fit_cancelled)
 
@@ -242,6 +309,11 @@ class DirectionsBox(QGroupBox):
         self.message.setText("Fit cancelled; nothing was written.")
 
     def enable_actions(self, on: bool) -> None:
-        for w in (*self.sliders.values(), *self.keeps.values(), self.reset_button):
+        for w in (*self.sliders.values(), *self.keeps.values(), *self.chart_buttons.values(), self.reset_button):
             w.setEnabled(on)
         self.fit_button.setEnabled(on and self.run is not None and self._slot.task is None)
+        if on:
+            self._layer_controls()
+        else:
+            self.layers.setEnabled(False)
+            self.relevance.setEnabled(False)

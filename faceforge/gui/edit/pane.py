@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMes
                                QVBoxLayout, QWidget)
 
 from faceforge.editing.state import FaceState, InterpolationEnds, PhotoEdit
+from faceforge.gui.edit.components import ComponentsTab
 from faceforge.gui.edit.controls import FaceControls
 from faceforge.gui.edit.current import CurrentFacePanel
 from faceforge.gui.edit.directions_box import DirectionsBox
@@ -110,16 +111,18 @@ class EditPane(QWidget):
         self.photo_tab.export_edit_button.clicked.connect(self.current.export_clicked)
         self.interp_tab = InterpolationTab(self.ends, self.runner)
         self.figure_tab = FigureTab(self.face, self.runner)
+        self.components_tab = ComponentsTab(self.face, self.runner)  # SeFa/GANSpace strips to name (issue #17)
         self.controls = FaceControls(self.face)
         self.seed, self.truncation = self.controls.seed, self.controls.truncation
         self.directions = DirectionsBox(self.face, self.runner)  # fitted directions as sliders (issue #17)
         self.directions.status.connect(self.statusMessage)
         self.modes = QTabWidget()
         for tab, name in ((self.samples, "Samples"), (self.photo_tab, "Photo"), (self.interp_tab, "Interpolation"),
-                          (self.figure_tab, "Figure")):
+                          (self.figure_tab, "Figure"), (self.components_tab, "Components")):
             self.modes.addTab(tab, name)
-        for part in (self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+        for part in (self.current, self.photo_tab, self.interp_tab, self.figure_tab, self.components_tab):
             part.status.connect(self.statusMessage)
+        self.components_tab.named.connect(lambda _path: self.directions.refresh())
         for part in (self.current, self.interp_tab, self.figure_tab):
             part.exported.connect(self.exported)
         self.samples.rendered.connect(self.rendered)
@@ -252,7 +255,7 @@ class EditPane(QWidget):
         # asks for the sample grid; a newer checkpoint of the same model keeps seed, sliders and current face
         self.face.set_model(info["attributes"], info.get("means"), info.get("scales"), keep=follow,
                             w_space=bool(info.get("w_space")), num_ws=int(info.get("num_ws") or 0))
-        for part in (self.photo_tab, self.interp_tab, self.figure_tab):  # another model: the photo is encoded anew
+        for part in (self.photo_tab, self.interp_tab, self.figure_tab, self.components_tab):  # photo encoded anew
             part.set_generator(self._gen, self._loaded_run, follow=follow)
         self._set_enabled(True)
         recipe, self._pending_recipe = self._pending_recipe, None
@@ -266,7 +269,8 @@ class EditPane(QWidget):
             self._show_error(message)  # the model in use stays
             return
         self._gen = None
-        for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab):
+        for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab,
+                     self.components_tab):
             part.set_generator(None, None)
         self.controls.styles.set_generator(None)
         self.directions.set_generator(None, None)
@@ -281,7 +285,8 @@ class EditPane(QWidget):
         self.statusMessage.emit(message)
 
     def _set_enabled(self, on: bool) -> None:
-        for part in (self.controls, self.current, self.photo_tab, self.interp_tab, self.figure_tab, self.directions):
+        for part in (self.controls, self.current, self.photo_tab, self.interp_tab, self.figure_tab, self.directions,
+                     self.components_tab):
             part.enable_actions(on)
 
     def _face_rendered(self) -> None:
@@ -415,5 +420,6 @@ class EditPane(QWidget):
         self.samples.shutdown()
         self.current.shutdown()
         self.photo_tab.shutdown()
+        self.components_tab.shutdown()
         self.runner.shutdown()
         self.worker.shutdown()
