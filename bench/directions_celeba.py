@@ -140,7 +140,7 @@ def save_figure(strips: dict, path: Path) -> None:
 
     from faceforge.imaging import make_grid
 
-    scale, label_w = 3, 120
+    scale, label_w = 3, 190
     rows = []
     for (name, variant), (minus, orig, plus) in strips.items():
         for amount, faces in ((-AMOUNT, minus), (0.0, orig), (AMOUNT, plus)):
