@@ -79,12 +79,16 @@ class Built:
     notes: list[str]
 
 
-def load_for_run(run_dir: Path, *, device: str = "cpu"):
-    """(generator, features, sliders) for a run: its latest checkpoint and everything a column can drive."""
+def load_for_run(run_dir: Path, *, checkpoint: str | None = None, device: str = "cpu"):
+    """(generator, features, sliders) for a run: its latest checkpoint (or ``checkpoint``, a recipe's, when that
+    file still exists) and everything a column can drive."""
     from faceforge.directions.sampling import latent_space
     from faceforge.editing.generator import LoadedGenerator
 
-    gen = LoadedGenerator.from_run(Path(run_dir), device=device)
+    if checkpoint and Path(checkpoint).is_file():
+        gen = LoadedGenerator.from_checkpoint(Path(checkpoint), device=device)
+    else:
+        gen = LoadedGenerator.from_run(Path(run_dir), device=device)
     space = latent_space(gen)
     features, sliders = run_features(gen.attributes, Path(run_dir), space=space, dim=gen.z_dim if space == "z" else -1)
     return gen, features, sliders
