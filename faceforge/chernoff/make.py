@@ -94,6 +94,11 @@ def load_for_run(run_dir: Path, *, checkpoint: str | None = None, device: str = 
     return gen, features, sliders
 
 
+def require_features(features: list[Feature], run: str | Path) -> None:
+    if not features:
+        raise NoFeaturesError(NO_FEATURES.format(run=Path(run).name, path=run))
+
+
 def build(recipe: ChernoffRecipe, *, table: DataTable | None = None, loaded=None, progress: ProgressFn | None = None,
           should_stop: StopFn | None = None) -> Built:
     """Read (or take) the table and the run, settle the mapping, render every row and the legend, lay out.
@@ -105,8 +110,7 @@ def build(recipe: ChernoffRecipe, *, table: DataTable | None = None, loaded=None
     table = table if table is not None else read_table(recipe.table, label=recipe.label)
     gen, features, sliders = loaded if loaded is not None else load_for_run(Path(recipe.run))
     run_name = Path(recipe.run).name
-    if not features:
-        raise NoFeaturesError(NO_FEATURES.format(run=run_name, path=recipe.run))
+    require_features(features, recipe.run)
     mapping = parse_mapping([f"{c}={k}" for c, k in recipe.mapping.items()], table, features)
     if recipe.auto or not mapping:
         mapping = auto_mapping(table, features, recipe.auto or "variance", limit=recipe.limit, fixed=mapping)

@@ -39,7 +39,9 @@ def cmd_chernoff(args: argparse.Namespace) -> int:
     loaded = load_for_run(Path(recipe.run), checkpoint=recipe.checkpoint if args.recipe else None, device=args.device)
     if args.map:
         from faceforge.chernoff import parse_mapping, read_table
+        from faceforge.chernoff.make import require_features
 
+        require_features(loaded[1], recipe.run)
         table = read_table(recipe.table, label=recipe.label)
         recipe.mapping = parse_mapping(args.map, table, loaded[1])
     should_stop = stop_on_ctrl_c("stopping")
