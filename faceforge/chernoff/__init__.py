@@ -5,12 +5,26 @@ draw a column with, the automatic mapping and its perception order), ``render`` 
 mapped directions' boundaries, then by each row's values), ``figure`` (layout; PNG, SVG, PDF files), ``pdf`` (the
 minimal PDF writer), ``make`` (table + run -> figure + recipe). No Qt; imports directions, editing, models, data and
 the base.
-"""
-from faceforge.chernoff.features import Feature, auto_mapping, parse_mapping, perception_group, rank_columns
-from faceforge.chernoff.make import Built, ChernoffRecipe, NoFeaturesError, build, export, load_for_run
-from faceforge.chernoff.render import FaceOptions, FacePainter, scale_values
-from faceforge.chernoff.table import DataTable, read_table
 
-__all__ = ["Built", "ChernoffRecipe", "DataTable", "FaceOptions", "FacePainter", "Feature", "NoFeaturesError",
-           "auto_mapping", "build", "export", "load_for_run", "parse_mapping", "perception_group", "rank_columns",
-           "read_table", "scale_values"]
+The names below are loaded on first use, so the GUI can read a table (``table``, numpy only) while its window
+opens, before torch is imported.
+"""
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "DataTable": "table", "read_table": "table",
+    "Feature": "features", "auto_mapping": "features", "parse_mapping": "features", "perception_group": "features",
+    "rank_columns": "features",
+    "FaceOptions": "render", "FacePainter": "render", "scale_values": "render",
+    "Built": "make", "ChernoffRecipe": "make", "NoFeaturesError": "make", "build": "make", "export": "make",
+    "load_for_run": "make",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

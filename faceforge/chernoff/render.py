@@ -11,6 +11,11 @@ spans the attribute's slider range (-2..+2 for a binary one, the data's range in
 
 A z model moves z; a model with W (registry ``w_space``) moves w, given to every style layer. Rendering is in
 eval mode with constant noise, so two rows with equal values give identical pixels.
+
+The average face: for a model with W, the mean w over many z (under the row's y), which the synthesis network
+draws as a face. For a z model the mean of the prior, z = 0, lies far inside the shell where every training z
+lives (|z| is about sqrt(z_dim)), and a DCGAN draws a grey blur there; so its average face is the most typical of
+64 seeded faces: the one whose image is nearest the mean of their images.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from faceforge.editing.generator import LoadedGenerator, seeded_z
 DEFAULT_SPREAD = 2.5
 AVERAGE_SAMPLES = 512  # z's averaged in W for the average face of a model with W
 AVERAGE_SEED = 12345
+TYPICAL_CANDIDATES = 64  # seeded faces a z model's average face is chosen from
 
 
 @dataclass
@@ -76,6 +82,7 @@ class FacePainter:
         self.normals = self.directions.normals.astype(np.float64) if names else None
         self.intercepts = np.array([float(self.directions.fits[n].get("intercept", 0.0)) for n in names])
         self._avg_cache: dict[bytes, torch.Tensor] = {}
+        self._typical: torch.Tensor | None = None
 
     # ---------------------------------------------------------------- inputs
     def attribute_y(self, t: np.ndarray) -> torch.Tensor | None:
@@ -100,8 +107,18 @@ class FacePainter:
             elif self.base_seed is not None:
                 rows.append(seeded_z(self.base_seed, 1, self.gen.z_dim))
             else:
-                rows.append(torch.zeros(1, self.gen.z_dim))
+                rows.append(self.typical_z() if not self.gen.w_space else torch.zeros(1, self.gen.z_dim))
         return torch.cat(rows)
+
+    def typical_z(self) -> torch.Tensor:
+        """A z model's average face (see the module docstring): of TYPICAL_CANDIDATES seeded z, under the mean
+        label, the one whose face is nearest the mean face."""
+        if self._typical is None:
+            zs = seeded_z(AVERAGE_SEED, TYPICAL_CANDIDATES, self.gen.z_dim)
+            faces = self.gen.images(zs, self.gen.default_y(TYPICAL_CANDIDATES, labels="mean")).astype(np.float32)
+            distance = ((faces - faces.mean(axis=0)) ** 2).reshape(len(faces), -1).mean(axis=1)
+            self._typical = zs[int(np.argmin(distance))].reshape(1, -1).clone()
+        return self._typical
 
     @torch.no_grad()
     def base_latents(self, identities: list[int | None], y: torch.Tensor | None) -> torch.Tensor:
