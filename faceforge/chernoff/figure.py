@@ -3,8 +3,9 @@
 The layout is computed once, in pixels, from the faces and their captions; the three writers only draw it, so the
 files show the same figure. SVG and PDF keep every caption, value and heading as text (searchable, selectable,
 sharp at any zoom); in SVG each face carries its row's raw values as a ``<title>`` (the tooltip a browser shows).
-The faces are enlarged once (bicubic) to the size they are shown at and embedded as PNG (SVG) or Flate-compressed
-RGB (PDF, :mod:`faceforge.chernoff.pdf`). No plotting library is needed.
+The faces keep the generator's own pixels: the PNG enlarges them (bicubic) to the size they are shown at, SVG and
+PDF embed them as they are (PNG data; Flate-compressed RGB marked for smooth scaling, :mod:`faceforge.chernoff.pdf`)
+and let the viewer scale them, which keeps the files small. No plotting library is needed.
 """
 from __future__ import annotations
 
@@ -102,14 +103,14 @@ def layout(cells: list[Cell], legend: list[LegendEntry], *, title: str, notes: l
     fig.texts.append(Text(title, pad, 22, 15, bold=True))
     for i, cell in enumerate(cells):
         x, y = pad + (i % cols) * cell_w, head + (i // cols) * cell_h
-        fig.pictures.append(Picture(enlarge(cell.face, face), x, y, face, cell.tooltip))
+        fig.pictures.append(Picture(cell.face, x, y, face, cell.tooltip))
         fig.texts.append(Text(fit_text(cell.caption, 10, face + pad - 2), x + face / 2, y + face + 11, 10,
                               anchor="middle"))
     lx = pad + grid_w + 2 * pad
     strip_w = 3 * (legend_face + 6)
     ly = head
     if legend:
-        fig.texts.append(Text("Legend: each column's min, middle, max", lx, ly + 10, 11, bold=True))
+        fig.texts.append(Text("Legend: min, middle, max", lx, ly + 10, 11, bold=True))
         ly += 20
     for entry in legend:
         fig.texts.append(Text(fit_text(f"{entry.column} -> {entry.feature}", 11, strip_w), lx, ly + 11, 11, bold=True))
@@ -119,7 +120,7 @@ def layout(cells: list[Cell], legend: list[LegendEntry], *, title: str, notes: l
             ly += 12
         for k in range(3):
             x = lx + k * (legend_face + 6)
-            fig.pictures.append(Picture(enlarge(entry.faces[k], legend_face), x, ly + 2, legend_face,
+            fig.pictures.append(Picture(entry.faces[k], x, ly + 2, legend_face,
                                         f"{entry.column} = {entry.values[k]:.4g}"))
             fig.texts.append(Text(f"{('min', 'mid', 'max')[k]} {entry.values[k]:.3g}", x + legend_face / 2,
                                   ly + legend_face + 13, 9, anchor="middle", color=GREY))
@@ -128,7 +129,10 @@ def layout(cells: list[Cell], legend: list[LegendEntry], *, title: str, notes: l
     for note in notes:
         fig.texts.append(Text(note, pad, bottom + 10, 9, color=GREY))
         bottom += 13
-    fig.width = lx + (strip_w if legend else 0) + pad
+    widest = max([text_width(t.text, t.size) * (1.15 if t.bold else 1.0) for t in fig.texts if t.x >= lx] or [0])
+    notes_w = max([pad + text_width(n, 9) for n in notes] or [0])
+    # room for a viewer whose fallback font is wider than Helvetica (SVG text is drawn with the viewer's fonts)
+    fig.width = max(lx + max(strip_w if legend else 0, widest) + 3 * pad, notes_w + 3 * pad)
     fig.height = bottom + pad
     return fig
 

@@ -79,7 +79,8 @@ class PdfPage:
         for i, px in enumerate(self._images):
             data = zlib.compress(px.tobytes(), 6)
             head = (f"<< /Type /XObject /Subtype /Image /Width {px.shape[1]} /Height {px.shape[0]} /ColorSpace "
-                    f"/DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /Length {len(data)} >>\nstream\n").encode()
+                    f"/DeviceRGB /BitsPerComponent 8 /Interpolate true /Filter /FlateDecode /Length {len(data)} >>\n"
+                    "stream\n").encode()
             number = add(head + data + b"\nendstream")
             xobjects.append(f"/Im{i} {number} 0 R")
         content = zlib.compress(b"".join(self._ops), 6)
