@@ -77,6 +77,9 @@ def test_the_pane_draws_the_example_table_with_a_runs_directions(pane, toy_run, 
 
 
 def test_a_run_with_nothing_to_draw_with_offers_to_fit_directions(pane, toy_run, qtbot):
+    pane.runs_root_fn = lambda: toy_run.parent
+    pane.refresh_runs()
+    assert pane.run_combo.findData(str(toy_run)) >= 0 and pane.run is None  # listed, not chosen
     with qtbot.waitSignal(pane.runLoaded, timeout=60_000):
         pane.set_run(toy_run)
     assert "neither conditional attributes nor fitted directions" in pane.message.text()

@@ -223,6 +223,10 @@ class DataFacesPane(QWidget):
             if str(run.path) not in known:
                 self.run_combo.addItem(run.name, str(run.path))
 
+    def showEvent(self, event) -> None:  # noqa: N802 - the runs folder may have new runs since last shown
+        self.refresh_runs()
+        super().showEvent(event)
+
     def offer_run(self, path: str | Path | None) -> None:
         """A run shown elsewhere (the Train tab): listed, and used when this pane has none yet."""
         if not path:
