@@ -47,6 +47,7 @@ def test_the_pane_draws_the_example_table_with_a_runs_directions(pane, toy_run, 
 
     assert pane.table is not None and len(pane.table) == 43  # the example, before any run is chosen
     assert "usjudgeratings.csv (43 rows" in pane.table_label.text()
+    assert "Choose a run" in pane.hint.text() and pane.hint.isVisible()
     planted_directions(LoadedGenerator.from_run(toy_run), accuracy=0.6).save(directions_dir(toy_run), "planted")
     with qtbot.waitSignal(pane.rendered, timeout=60_000):
         pane.offer_run(toy_run)
@@ -82,7 +83,7 @@ def test_a_run_with_nothing_to_draw_with_offers_to_fit_directions(pane, toy_run,
     assert pane.run_combo.findData(str(toy_run)) >= 0 and pane.run is None  # listed, not chosen
     with qtbot.waitSignal(pane.runLoaded, timeout=60_000):
         pane.set_run(toy_run)
-    assert "neither conditional attributes nor fitted directions" in pane.message.text()
-    assert pane.fit_button.isVisible() and pane.grid.count() == 0
+    assert "neither conditional attributes nor fitted directions" in pane.hint.text()
+    assert pane.fit_button.isVisible() and pane.grid.count() == 0 and not pane.grid.isVisible()
     pane.fit_directions()  # the toy run has no attribute classifier: the message says how to train one
     assert "no attribute classifier" in pane.message.text()

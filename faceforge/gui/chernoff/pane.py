@@ -17,8 +17,8 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QVBoxLayout,
-                               QWidget)
+                               QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableWidget,
+                               QVBoxLayout, QWidget)
 
 from faceforge.gui.chernoff.jobs import build_in_background, export_in_background, load_in_background
 from faceforge.gui.chernoff.views import FaceGrid, LegendView
@@ -137,7 +137,7 @@ class DataFacesPane(QWidget):
         left.setMinimumWidth(300)
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        for w in (mapping_box, faces_box, self.export_button, self.message, self.fit_button, self.progress):
+        for w in (mapping_box, faces_box, self.export_button, self.message, self.progress):
             ll.addWidget(w)
         ll.setStretch(0, 1)
 
@@ -146,10 +146,23 @@ class DataFacesPane(QWidget):
         self.row_label = QLabel("Click a face to see its row.")
         self.row_label.setWordWrap(True)
         self.row_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hint = QLabel("")  # what stands where the faces will be: choose a run, loading, nothing to draw with
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        placeholder = QWidget()
+        pl = QVBoxLayout(placeholder)
+        pl.setContentsMargins(80, 0, 80, 0)  # a readable line length; no alignment flag: it would cut wrapped text
+        pl.addStretch(1)
+        pl.addWidget(self.hint)
+        pl.addWidget(self.fit_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        pl.addStretch(2)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(placeholder)
+        self.pages.addWidget(self.grid)
         middle = QWidget()
         mid = QVBoxLayout(middle)
         mid.setContentsMargins(0, 0, 0, 0)
-        mid.addWidget(self.grid, 1)
+        mid.addWidget(self.pages, 1)
         mid.addWidget(self.row_label)
 
         self.legend = LegendView()
@@ -210,8 +223,16 @@ class DataFacesPane(QWidget):
             combo.blockSignals(False)
         if self.mode.currentIndex() == 2:
             self.mode.setCurrentIndex(0)
+        if self.run is None:
+            self._show_hint(f"Choose a run (top right) and each of the {len(table)} rows of {Path(path).name} "
+                            "becomes a face drawn by its generator, each mapped column moving one feature.")
         self._settle_mapping()
         return True
+
+    def _show_hint(self, text: str, *, fit: bool = False) -> None:
+        self.hint.setText(text)
+        self.fit_button.setVisible(fit)
+        self.pages.setCurrentIndex(0)
 
     # ---------------------------------------------------------------- the run
     def refresh_runs(self) -> None:
@@ -254,10 +275,10 @@ class DataFacesPane(QWidget):
         self.run = Path(path)
         self.run_combo.setCurrentIndex(self._add_run_item(str(path)))
         self.loaded, self.built = None, None
-        self.message.setText(f"Loading {self.run.name}…")
-        self.fit_button.hide()
+        self.message.setText("")
+        self._show_hint(f"Loading {self.run.name}…")
         self._load.start("load run for data faces", load_in_background, str(self.run), on_done=self._run_loaded,
-                         on_failed=lambda e: self.message.setText(readable(e)))
+                         on_failed=lambda e: self._show_hint(readable(e)))
 
     def _run_loaded(self, loaded) -> None:
         self.loaded = loaded
@@ -265,17 +286,13 @@ class DataFacesPane(QWidget):
         self.mapping = {c: k for c, k in self.mapping.items() if any(f.key == k for f in features)}
         if not features:
             self._show_no_features()
-        else:
-            self.message.setText("")
-            self.fit_button.hide()
         self._settle_mapping()
         self.runLoaded.emit(str(self.run))
 
     def _show_no_features(self) -> None:
         from faceforge.chernoff.make import NO_FEATURES
 
-        self.message.setText(NO_FEATURES.format(run=self.run.name, path=self.run))
-        self.fit_button.show()
+        self._show_hint(NO_FEATURES.format(run=self.run.name, path=self.run), fit=True)
         self.fit_button.setEnabled(not self._fit.busy)
         self.grid.clear()
         self.legend.show_legend([])
@@ -380,6 +397,7 @@ class DataFacesPane(QWidget):
         self.progress.finish()
         self.built = built
         self.message.setText("")
+        self.pages.setCurrentIndex(1)
         self.grid.show_faces(built.faces, [c.caption for c in built.cells], [c.tooltip for c in built.cells],
                              built.order)
         self.legend.show_legend(built.legend)
