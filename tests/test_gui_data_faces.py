@@ -71,6 +71,11 @@ def test_the_pane_draws_the_example_table_with_a_runs_directions(pane, toy_run, 
     assert pane.grid.item(0).data(Qt.ItemDataRole.UserRole) == int(np.argmin(ratings))
     assert not np.array_equal(first, pane.built.faces)
 
+    with qtbot.waitSignal(pane.rendered, timeout=60_000):  # captions from another column
+        pane._label_chosen(pane.label_combo.findData("CONT"))
+    assert pane.table.label_column == "CONT" and "CONT" not in pane.table.columns
+    assert pane.grid.item(0).text() == "5.7" and pane.label_combo.currentText() == "CONT"
+
     out = tmp_path / "judges.svg"
     with qtbot.waitSignal(pane.exported, timeout=30_000):
         pane.export_to(str(out))

@@ -33,6 +33,7 @@ class DataTable:
     label_column: str | None = None
     notes: list[str] = field(default_factory=list)  # ignored columns, filled values: for people
     source: str = ""
+    header: list[str] = field(default_factory=list)  # every column of the file, for choosing the label column
 
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, np.float64).reshape(len(self.labels), len(self.columns))
@@ -132,7 +133,8 @@ def read_table(path: Path | str, *, label: str | None = None, text: str | None =
         raise ValueError(f"{path.name} has no numeric column to draw faces from")
     labels = [r[label_j].strip() for r in body] if label_j is not None else [f"row {i + 1}" for i in range(len(body))]
     return DataTable(columns=columns, values=np.array(data).T, missing=np.array(missing).T, labels=labels,
-                     label_column=header[label_j] if label_j is not None else None, notes=notes, source=str(path))
+                     label_column=header[label_j] if label_j is not None else None, notes=notes, source=str(path),
+                     header=header)
 
 
 def _is_text(value: str) -> bool:

@@ -16,17 +16,15 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from faceforge.gui.chernoff.jobs import build_in_background, export_in_background, load_in_background
-from faceforge.gui.chernoff.views import FaceGrid, LegendView
+from faceforge.gui.chernoff.views import NOT_DRAWN, FaceGrid, LegendView, MappingTable
 from faceforge.gui.errors import readable
 from faceforge.gui.progress_panel import ProgressPanel
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 
-NOT_DRAWN = "—"
 AUTO_MODES = ("Automatic: by variance", "Automatic: by correlation with", "Manual")
 RENDER_DELAY_MS = 150  # a burst of choices (typing a seed) draws once
 
@@ -44,6 +42,7 @@ class DataFacesPane(QWidget):
         self.runs_root_fn = runs_root_fn
         self.table = None
         self.table_path = ""
+        self._table_text: str | None = None
         self.run: Path | None = None
         self.loaded = None  # (generator, features, sliders) of self.run
         self.mapping: dict[str, str] = {}
@@ -62,13 +61,18 @@ class DataFacesPane(QWidget):
         example_button = QPushButton("Example")
         example_button.setToolTip("R's USJudgeRatings: lawyers' ratings of 43 US judges on 12 scales (1977)")
         example_button.clicked.connect(self.open_example)
+        self.label_combo = QComboBox()
+        self.label_combo.setToolTip("The column that captions each face (guessed: an unnamed first column, else the "
+                                    "first text column naming each row once)")
+        self.label_combo.activated.connect(self._label_chosen)
         self.run_combo = QComboBox()
         self.run_combo.setMinimumContentsLength(24)
         self.run_combo.activated.connect(lambda i: self.set_run(self.run_combo.itemData(i)))
         run_button = QPushButton("Browse…")
         run_button.clicked.connect(self.browse_run)
         top = QHBoxLayout()
-        for w in (QLabel("Table:"), self.table_label, open_button, example_button):
+        for w in (QLabel("Table:"), self.table_label, open_button, example_button, QLabel("Labels:"),
+                  self.label_combo):
             top.addWidget(w)
         top.addStretch(1)
         for w in (QLabel("Run:"), self.run_combo, run_button):
@@ -83,10 +87,8 @@ class DataFacesPane(QWidget):
         self.target.setToolTip("The column the correlation is measured with")
         self.target.setEnabled(False)
         self.target.currentIndexChanged.connect(self._mode_changed)
-        self.map_table = QTableWidget(0, 2)
-        self.map_table.setHorizontalHeaderLabels(["Column", "Feature"])
-        self.map_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.map_table.verticalHeader().hide()
+        self.map_table = MappingTable()
+        self.map_table.featureChosen.connect(self.set_feature)
         mapping_box = QGroupBox("Columns → features")
         ml = QVBoxLayout(mapping_box)
         row = QHBoxLayout()
@@ -202,15 +204,27 @@ class DataFacesPane(QWidget):
         if path:
             self.set_table(path)
 
-    def set_table(self, path: str, *, text: str | None = None) -> bool:
+    def _label_chosen(self, index: int) -> None:
+        self.set_table(self.table_path, text=self._table_text, label=self.label_combo.itemData(index) or "")
+
+    def set_table(self, path: str, *, text: str | None = None, label: str | None = None) -> bool:
+        """Open a table (``text``: its contents, for the packaged example); ``label``: the caption column, guessed
+        when None."""
         from faceforge.chernoff.table import read_table
 
         try:
-            table = read_table(Path(path), text=text)
+            table = read_table(Path(path), text=text, label=label or None)
         except (OSError, ValueError) as exc:
             self.message.setText(readable(exc))
             return False
-        self.table, self.table_path, self.mapping = table, str(path), {}
+        self.table, self.table_path, self.mapping, self._table_text = table, str(path), {}, text
+        self.label_combo.clear()
+        self.label_combo.addItem(f"{table.label_column or 'row numbers'} (guessed)" if not label else "guess", None)
+        for name in table.header:
+            if name:
+                self.label_combo.addItem(name, name)
+        if label:
+            self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(label)))
         self.table_label.setText(f"{Path(path).name} ({len(table)} rows, {len(table.columns)} numeric columns)")
         self.table_label.setToolTip("\n".join(table.notes) or str(path))
         for combo, first in ((self.sort, "file order"), (self.target, None)):
@@ -343,18 +357,8 @@ class DataFacesPane(QWidget):
         self.schedule_render()
 
     def _fill_map_table(self) -> None:
-        columns = self.table.columns if self.table is not None else []
-        keys = [NOT_DRAWN] + [f.key for f in self.features()]
-        self.map_table.setRowCount(len(columns))
-        for i, column in enumerate(columns):
-            self.map_table.setItem(i, 0, _cell(column))
-            combo = QComboBox()
-            combo.addItems(keys)
-            for j, f in enumerate(self.features(), start=1):
-                combo.setItemData(j, f.about + (f" - {f.warning}" if f.warning else ""), Qt.ItemDataRole.ToolTipRole)
-            combo.setCurrentText(self.mapping.get(column, NOT_DRAWN))
-            combo.currentTextChanged.connect(lambda key, c=column: self.set_feature(c, key))
-            self.map_table.setCellWidget(i, 1, combo)
+        self.map_table.show_mapping(self.table.columns if self.table is not None else [], self.features(),
+                                    self.mapping)
 
     def set_feature(self, column: str, key: str) -> None:
         """The user's own choice: the mapping becomes manual; a feature shows one column (its old one is freed)."""
@@ -435,10 +439,3 @@ class DataFacesPane(QWidget):
         self._timer.stop()
         self.runner.shutdown()
 
-
-def _cell(text: str):
-    from PySide6.QtWidgets import QTableWidgetItem
-
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    return item

@@ -1,23 +1,52 @@
-"""The Data faces pane's two pictures: the grid of faces with captions (raw values as tooltips, a click reports
-the row) and the legend (per mapped column the faces at its min, middle and max, with the raw values and a warning
-beside a low-accuracy direction). Both show what the core built (:class:`faceforge.chernoff.Built`); nothing here
-renders a face."""
+"""The Data faces pane's views: the mapping table (a feature per column), the grid of faces with captions (raw
+values as tooltips, a click reports the row) and the legend (per mapped column the faces at its min, middle and
+max, with the raw values and a warning beside a low-accuracy direction). They show what the core built
+(:class:`faceforge.chernoff.Built`); nothing here renders a face."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from faceforge.gui.images import qimage_from_array
 
 FACE = 96  # a 32-pixel face enlarged 3x: big enough to read, 8 to a row on a laptop screen
 LEGEND_FACE = 64
+NOT_DRAWN = "—"
 
 
 def face_pixmap(face: np.ndarray, size: int) -> QPixmap:
     mode = Qt.TransformationMode.SmoothTransformation
     return QPixmap.fromImage(qimage_from_array(face)).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+
+
+class MappingTable(QTableWidget):
+    """A row per numeric column with a combo of the run's features ("—": not drawn); a choice is reported as
+    ``featureChosen(column, key)``, the pane decides what follows."""
+
+    featureChosen = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Column", "Feature"])
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().hide()
+
+    def show_mapping(self, columns: list[str], features: list, mapping: dict[str, str]) -> None:
+        self.setRowCount(len(columns))
+        for i, column in enumerate(columns):
+            item = QTableWidgetItem(column)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.setItem(i, 0, item)
+            combo = QComboBox()
+            combo.addItems([NOT_DRAWN] + [f.key for f in features])
+            for j, f in enumerate(features, start=1):
+                combo.setItemData(j, f.about + (f" - {f.warning}" if f.warning else ""), Qt.ItemDataRole.ToolTipRole)
+            combo.setCurrentText(mapping.get(column, NOT_DRAWN))
+            combo.currentTextChanged.connect(lambda key, c=column: self.featureChosen.emit(c, key))
+            self.setCellWidget(i, 1, combo)
 
 
 class FaceGrid(QListWidget):
