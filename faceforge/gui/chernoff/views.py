@@ -40,6 +40,10 @@ class MappingTable(QTableWidget):
             item = QTableWidgetItem(column)
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.setItem(i, 0, item)
+            stale = self.cellWidget(i, 1)
+            if stale is not None:  # replaced below and deleted later: hide it now so it never shows meanwhile
+                stale.blockSignals(True)
+                stale.hide()
             combo = QComboBox()
             combo.addItems([NOT_DRAWN] + [f.key for f in features])
             for j, f in enumerate(features, start=1):
