@@ -152,7 +152,7 @@ def to_png(fig: Figure, *, scale: float = 1.0) -> bytes:
         width = draw.textlength(t.text, font=font)
         x -= width / 2 if t.anchor == "middle" else width if t.anchor == "end" else 0
         draw.text((x, t.y * scale), t.text, fill=t.color, font=font, anchor="ls",
-                  stroke_width=1 if t.bold else 0, stroke_fill=t.color)
+                  stroke_width=1 if t.bold and t.size * scale >= 14 else 0, stroke_fill=t.color)  # small: legible
     buf = io.BytesIO()
     canvas.save(buf, format="PNG")
     return buf.getvalue()

@@ -148,7 +148,8 @@ def build(recipe: ChernoffRecipe, *, table: DataTable | None = None, loaded=None
     base = "each row its own identity" if recipe.options.own_identity else f"base face {recipe.options.base}"
     notes.append(f"faces: {run_name}, step {gen.step}; {base}; values min-max over the rows shown to "
                  f"±{recipe.options.spread:g} spreads from each boundary"
-                 + (f"; sorted by {recipe.sort}" if recipe.sort else ""))
+                 + (f"; sorted by {recipe.sort}, {'largest' if recipe.descending else 'smallest'} first"
+                    if recipe.sort else ""))
     title = f"Data faces: {Path(recipe.table).name}, {len(table)} rows"
     figure = layout(cells, legend, title=title, notes=notes)
     done = ChernoffRecipe(**{**asdict(recipe), "options": recipe.options, "mapping": dict(mapping), "auto": None,
