@@ -146,8 +146,10 @@ def build(recipe: ChernoffRecipe, *, table: DataTable | None = None, loaded=None
     if unmapped:
         notes.append(f"not drawn: {', '.join(unmapped)}")
     base = "each row its own identity" if recipe.options.own_identity else f"base face {recipe.options.base}"
-    notes.append(f"faces: {run_name}, step {gen.step}; {base}; values min-max over the rows shown to "
-                 f"±{recipe.options.spread:g} spreads from each boundary"
+    moves = ([f"directions move ±{recipe.options.spread:g} spreads from each boundary"] if painter.dir_slots
+             else []) + (["attributes span their range (-2..+2 when binary)"] if painter.attr_slots else [])
+    notes.append(f"faces: {run_name}, step {gen.step}; {base}; each value scaled min-max over the rows shown: "
+                 + ", ".join(moves)
                  + (f"; sorted by {recipe.sort}, {'largest' if recipe.descending else 'smallest'} first"
                     if recipe.sort else ""))
     title = f"Data faces: {Path(recipe.table).name}, {len(table)} rows"
