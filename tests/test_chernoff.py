@@ -62,8 +62,11 @@ def test_automatic_mapping_gives_the_best_read_feature_to_the_top_ranked_column(
     assert [perception_group(n) for n in ("Smiling", "Mouth_Slightly_Open", "Arched_Eyebrows", "Eyeglasses",
                                           "Young", "Age", "yaw", "Male", "Heavy_Makeup")] == [0, 0, 1, 1, 2, 2, 3, 4, 4]
     feats = [Feature(n, n, "direction") for n in ("Male", "yaw", "Young", "Eyeglasses", "Smiling")]
-    feats.append(Feature("dir:Male", "Male", "direction"))  # the same concept twice is used once
-    assert [f.key for f in ordered_features(feats)] == ["Smiling", "Eyeglasses", "Young", "yaw", "Male"]
+    feats.append(Feature("dir:yaw", "yaw", "direction"))  # the same concept twice is used once
+    feats.append(Feature("Pale_Skin", "Pale_Skin", "attribute"))
+    feats.append(Feature("Bangs", "Bangs", "attribute"))
+    # Male and Pale_Skin change who the person is: never picked automatically
+    assert [f.key for f in ordered_features(feats)] == ["Smiling", "Eyeglasses", "Young", "yaw", "Bangs"]
     t = table_from(tmp_path, "v.csv", "k,low,high,mid,flat\na,1,0,5,3\nb,2,100,6,3\nc,3,50,8,3\n")
     assert [c for c, _ in rank_columns(t, "variance")] == ["high", "mid", "low"]  # constant "flat" left out
     by_corr = rank_columns(t, "corr:low")

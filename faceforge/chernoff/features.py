@@ -12,6 +12,11 @@ case-insensitively against the fragments in :data:`PERCEPTION_GROUPS` (the first
 ``Mouth_Slightly_Open`` is expression and ``Arched_Eyebrows`` brows); within a group, and among the rest, the run's
 own order is kept, attributes before directions. A concept offered twice (an attribute and a direction both called
 Smiling) is used once, as the attribute.
+
+The automatic mapping never picks a feature that changes who the person is rather than how they look at the moment
+(sex, skin: names matching :data:`IDENTITY_FEATURES`, e.g. CelebA's ``Male`` and ``Pale_Skin``). A data face keeps
+one identity so that only the data changes it; a column drawn as "more male" also reads as a statement about sex
+(the judges with the lowest ratings drawn as women). Such a feature can still be mapped by hand.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ PERCEPTION_GROUPS: tuple[tuple[str, str], ...] = (
     ("age", r"\bage\b|age$|^age|young|old|gr[ae]y|wrinkl|bald"),
     ("pose", r"pose|yaw|pitch|tilt|turn|rotat|profile"),
 )
+IDENTITY_FEATURES = r"\b(fe)?male\b|\bgender\b|\bsex\b|\bskin\b|ethnic|\brace\b"
 DEFAULT_LIMIT = 6  # more features than this on one face stop being readable
 LOW_ACCURACY = 0.8  # a direction below this validation accuracy (or a classifier below it) gets a warning
 AUTO_RANKINGS = ("variance", "corr:COLUMN")
@@ -94,12 +100,18 @@ def find_feature(features: list[Feature], key: str) -> Feature:
     return found
 
 
+def changes_identity(name: str) -> bool:
+    """True for a feature the automatic mapping leaves out (see the module docstring)."""
+    return re.search(IDENTITY_FEATURES, re.sub(r"[_\-\s]+", " ", str(name)).lower()) is not None
+
+
 def ordered_features(features: list[Feature]) -> list[Feature]:
-    """Best read first (perception group, then the run's order), one feature per concept."""
+    """Best read first (perception group, then the run's order), one feature per concept; features that change
+    who the person is are left out."""
     seen: set[str] = set()
     unique = []
     for f in features:
-        if f.name.lower() not in seen:
+        if f.name.lower() not in seen and not changes_identity(f.name):
             seen.add(f.name.lower())
             unique.append(f)
     return sorted(unique, key=lambda f: perception_group(f.name))  # stable: the run's order within a group
