@@ -1,4 +1,4 @@
-"""The layer rule (docs/ARCHITECTURE.md): gui and cli -> directions -> editing/training -> models/data -> base, nothing upward
+"""The layer rule (docs/ARCHITECTURE.md): gui and cli -> chernoff -> directions -> editing/training -> models/data -> base, nothing upward
 or sideways, and nothing outside faceforge/gui imports Qt."""
 import ast
 import subprocess
@@ -16,8 +16,9 @@ ALLOWED = {
     "training": {"models", "data", "base"},
     "editing": {"models", "data", "base"},
     "directions": {"editing", "models", "data", "base"},
-    "gui": {"training", "editing", "directions", "models", "data", "base"},
-    "app": {"training", "editing", "directions", "models", "data", "base"},
+    "chernoff": {"directions", "editing", "models", "data", "base"},
+    "gui": {"training", "editing", "directions", "chernoff", "models", "data", "base"},
+    "app": {"training", "editing", "directions", "chernoff", "models", "data", "base"},
 }
 LAUNCHER = "faceforge.gui.app"  # the one gui module the command line may import: it opens the window
 

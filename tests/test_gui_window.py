@@ -66,7 +66,8 @@ def finished_run(tmp_path_factory) -> Path:
 
 def test_window_opens_on_the_builtin_faces_with_all_panes(make_window, qtbot):
     w = make_window()
-    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Dataset", "Train", "Edit"]
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Dataset", "Train", "Edit", "Data faces"]
+    assert len(w.data_faces_pane.table) == 43  # the example table, so the Data faces tab is never empty
     with qtbot.waitSignal(w.datasetLoaded, timeout=LONG):
         pass
     assert w.dataset_pane.view.builtin and len(w.dataset_pane.view) == 300

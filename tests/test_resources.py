@@ -50,8 +50,8 @@ def test_a_built_wheel_carries_the_icon_and_finds_it_inside_the_zip(tmp_path):
                     str(tmp_path / "dist"), str(src)], check=True, capture_output=True, timeout=120)
     (wheel,) = (tmp_path / "dist").glob("faceforge-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f"faceforge/resources/{n}" for n in ["faceforge.svg"] + [f"faceforge-{s}.png" for s in
-                                                                      resources.ICON_SIZES]} <= names
+    assert {f"faceforge/resources/{n}" for n in ["faceforge.svg", resources.EXAMPLE_TABLE, "usjudgeratings.txt"]
+            + [f"faceforge-{s}.png" for s in resources.ICON_SIZES]} <= names
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import faceforge.resources as r; "
             "assert r.__file__.startswith(sys.argv[1]), r.__file__; "
             "print(sorted((s, len(b)) for s, b in r.icon_pngs().items()))")

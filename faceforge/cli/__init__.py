@@ -1,5 +1,5 @@
 """Headless commands over the same core the GUI uses: ``faceforge train | generate | dataset check | runs |
-encoder train | edit | gui``.
+encoder train | edit | directions | chernoff | gui``.
 
 Running ``faceforge`` with no command opens the desktop app. The parser is here; each command is a module of this
 package (train, generate, dataset, runs, edit), imported only when it runs, so ``--help`` stays quick.
@@ -22,6 +22,7 @@ EPILOG = """examples:
   faceforge edit photo.jpg --run runs/00003-celeba-10k-cdcgan64 --set Smiling=1 --out edited.png
   faceforge directions fit --run runs/00004-celeba-10k-dcgan64 --attributes Smiling,Male
   faceforge generate --run runs/00004-celeba-10k-dcgan64 --set dir:Smiling=1.5 --keep Male --out smiling.png
+  faceforge chernoff judges.csv --run runs/00003-celeba-10k-cdcgan64 --auto corr:RTEN --out judges.pdf
 """
 
 
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     dgan.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     dlist = drsub.add_parser("list", help="the run's fitted directions with their accuracies")
     dlist.add_argument("--run", required=True, help="the run folder")
+    from faceforge.cli.chernoff import add_parser as add_chernoff
+
+    add_chernoff(sub)
     return p
 
 
@@ -259,12 +263,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return gui_main(["faceforge"] + ([args.path] if getattr(args, "path", None) else []))
     from faceforge.checkpoints import CheckpointError
-    from faceforge.cli import classifier, dataset, directions, edit, generate, runs, train
+    from faceforge.cli import chernoff, classifier, dataset, directions, edit, generate, runs, train
     from faceforge.config import ConfigError
 
     handlers = {"train": train.cmd_train, "generate": generate.cmd_generate, "runs": runs.cmd_runs,
                 "dataset": dataset.cmd_dataset_check, "encoder": edit.cmd_encoder_train, "edit": edit.cmd_edit,
-                "classifier": classifier.cmd_classifier_train, "directions": directions.cmd_directions}
+                "classifier": classifier.cmd_classifier_train, "directions": directions.cmd_directions,
+                "chernoff": chernoff.cmd_chernoff}
     expected: tuple[type[BaseException], ...] = (CheckpointError, ConfigError, FileNotFoundError, ValueError)
     try:
         from faceforge.data import DatasetError

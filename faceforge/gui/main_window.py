@@ -1,4 +1,4 @@
-"""The main window: three tabs (Dataset, Train, Edit), menus and toolbar with standard shortcuts, recent datasets
+"""The main window: four tabs (Dataset, Train, Edit, Data faces), menus and toolbar with standard shortcuts, recent datasets
 and runs, a relaunch that continues with the last dataset, run and tab, drag and drop, a status bar, and a close
 that never loses a run.
 
@@ -19,6 +19,7 @@ from faceforge import paths
 from faceforge.config import BUILTIN_SOURCE, TrainConfig, is_builtin, source_label
 from faceforge.data.browse import DatasetView
 from faceforge.gui import window_menus
+from faceforge.gui.chernoff import DataFacesPane
 from faceforge.gui.dataset_pane import DatasetPane
 from faceforge.gui.edit import EditPane
 from faceforge.gui.errors import log_file
@@ -63,11 +64,13 @@ class MainWindow(QMainWindow):
         self.train_pane = TrainPane(self.runner, runs_root_fn=self.runs_root,
                                     extra_runs_fn=lambda: list(self._opened_runs))
         self.edit_pane = EditPane()
+        self.data_faces_pane = DataFacesPane(runs_root_fn=self.runs_root)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.dataset_pane, "Dataset")
         self.tabs.addTab(self.train_pane, "Train")
         self.tabs.addTab(self.edit_pane, "Edit")
+        self.tabs.addTab(self.data_faces_pane, "Data faces")
         self.setCentralWidget(self.tabs)
 
         self.state_label = QLabel("Ready")
@@ -101,6 +104,8 @@ class MainWindow(QMainWindow):
         tp.runShown.connect(self.edit_pane.offer_run)  # the Edit pane changes model only when asked there
         self.tabs.currentChanged.connect(self.settings.set_last_tab)
         self.edit_pane.statusMessage.connect(self.status)
+        tp.runShown.connect(self.data_faces_pane.offer_run)  # used only while that pane has no run of its own
+        self.data_faces_pane.statusMessage.connect(self.status)
         s.started.connect(self._on_training_started)
         s.progressed.connect(tp.training_update)
         s.progressed.connect(self._on_training_update)
@@ -392,6 +397,7 @@ class MainWindow(QMainWindow):
         self._save_geometry()
         self.train_pane.shutdown()
         self.edit_pane.shutdown()
+        self.data_faces_pane.shutdown()
         self.dataset_pane.shutdown()
         if self.session.active:  # only reachable from tests/teardown: stop and wait for a clean checkpoint
             self.session.stop()

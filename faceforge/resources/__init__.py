@@ -1,4 +1,4 @@
-"""Files the app reads at run time (the icon, as SVG and PNG sizes), found through importlib.resources.
+"""Files the app reads at run time (the icon, as SVG and PNG sizes; the data faces' example table), found through importlib.resources.
 
 They are package data, so they are found the same way from a source checkout, an installed wheel or a zipped
 bundle. Their sources, and the script that renders the PNGs from the SVG, are in the top-level resources/ folder
@@ -29,3 +29,11 @@ def icon_pngs() -> dict[int, bytes]:
     """Every PNG size of the app icon, by size in pixels. Bytes rather than paths: Qt reads them from memory,
     which works the same whether the package is a folder or inside a zip."""
     return {size: read_bytes(f"faceforge-{size}.png") for size in ICON_SIZES}
+
+
+EXAMPLE_TABLE = "usjudgeratings.csv"  # R's USJudgeRatings, 43 judges x 12 ratings (source: usjudgeratings.txt)
+
+
+def example_table_text() -> str:
+    """The data faces' example table as text (the Data faces pane opens it on first use)."""
+    return read_bytes(EXAMPLE_TABLE).decode("utf-8")
