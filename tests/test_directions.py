@@ -205,3 +205,15 @@ def test_every_model_that_offers_latent_weights_reads_the_space_edits_move():
         if caps.w_space:
             assert len(weights) <= G.num_ws, name
     assert offered >= 2
+
+
+def test_the_confident_split_keeps_an_svms_worth_of_faces_on_each_side():
+    from faceforge.directions.svm import MIN_SIDE, confident_split
+
+    scores = np.arange(4000.0)
+    low, high, rest = confident_split(scores, 0.05)
+    assert len(low) == len(high) == 200 and high.min() > low.max() and len(rest) == 3600
+    low, high, _ = confident_split(np.arange(600.0), 0.05)  # 5% would be 30: the floor keeps MIN_SIDE
+    assert len(low) == len(high) == MIN_SIDE
+    low, high, _ = confident_split(np.arange(40.0), 0.05)  # fewer than 4 * MIN_SIDE: a quarter each
+    assert len(low) == len(high) == 10

@@ -218,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "attribute; saved in RUN/directions/ with its accuracies", formatter_class=_HelpFormatter)
     dfit.add_argument("--run", required=True, help="the run folder whose latest generator is sampled")
     dfit.add_argument("--attributes", help="comma-separated classifier attributes to fit; all of them when not given")
-    dfit.add_argument("--samples", type=int, default=2000, help="faces sampled and scored")
-    dfit.add_argument("--share", type=float, default=0.3, help="the top and the bottom share by score kept for the "
+    dfit.add_argument("--samples", type=int, default=4000, help="faces sampled and scored")
+    dfit.add_argument("--share", type=float, default=0.05, help="the top and the bottom share by score kept for the "
                       "fit (the classifier is surest there)")
     dfit.add_argument("--relevance", action="store_true", help="models with W: also rank the style layers each "
                       "direction acts through and keep the fewest that give four fifths of its effect (for generate "

@@ -71,7 +71,7 @@ class DirectionsBox(QGroupBox):
         self.samples = QSpinBox()
         self.samples.setRange(32, 100_000)
         self.samples.setSingleStep(500)
-        self.samples.setValue(2000)
+        self.samples.setValue(4000)  # faceforge.directions.fit.DEFAULT_SAMPLES (not imported: it loads torch)
         self.samples.setSuffix(" faces")
         self.samples.setToolTip("How many faces to sample and score (more: steadier directions, longer fit)")
         self.reset_button = QPushButton("Reset")
