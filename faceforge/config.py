@@ -166,6 +166,10 @@ class LossConfig(JsonConfig):
     # R1 on real images (StyleGAN 2), lazily every r1_every D steps; 0 = off, negative = 0.0002 * res^2 / batch
     r1_gamma: float = 0.0
     r1_every: int = 16
+    # StyleGAN 2's path-length regulariser for models with W (training/path_length.py): its weight (the paper: 2;
+    # 0 = off, the default on a CPU) and how many G steps apart it runs
+    pl_weight: float = 0.0
+    pl_every: int = 4
     n_critic: int = 1  # discriminator steps per generator step (5 is usual for wgan-gp)
 
 
@@ -232,8 +236,10 @@ class TrainConfig(JsonConfig):
             raise ConfigError("data.resolution and model.resolution differ")
         if self.loss.kind not in LOSS_KINDS:
             raise ConfigError(f"loss must be one of {', '.join(LOSS_KINDS)}, not {self.loss.kind!r}")
-        if self.loss.r1_every < 1:
-            raise ConfigError("r1_every must be at least 1")
+        if self.loss.r1_every < 1 or self.loss.pl_every < 1:
+            raise ConfigError("r1_every and pl_every must be at least 1")
+        if self.loss.pl_weight < 0:
+            raise ConfigError(f"pl_weight must be 0 (off) or more, not {self.loss.pl_weight}")
         if self.model.mbstd_group < 1:
             raise ConfigError("mbstd_group must be at least 1")
         if self.model.msg_combine not in ("simple", "lincat"):

@@ -183,3 +183,41 @@ def test_a_run_records_the_fade_in_its_checkpoints(tmp_path):
     for net in ("G", "G_ema"):
         assert float(state[net]["mapping.fade.strength"]) == pytest.approx(expected)
     assert float(state["D"]["fade.strength"]) == pytest.approx(expected)
+
+
+def test_path_length_penalty_reaches_synthesis_and_mapping_and_keeps_its_running_mean():
+    from faceforge.training.path_length import PathLength
+
+    G, _ = _models()
+    G.train()
+    pl = PathLength(weight=2.0, every=4)
+    assert pl.due(0) and not pl.due(1) and not PathLength(weight=0.0, every=4).due(0)
+    gen = torch.Generator().manual_seed(0)
+    penalty = pl(G, torch.randn(8, 16), None, gen)
+    first = pl.mean
+    assert first > 0 and penalty.item() > 0
+    penalty.backward()
+    assert G.mapping.layers[0].weight.grad.abs().sum() > 0  # through w, as in the paper
+    assert G.convs[0].conv.weight.grad.abs().sum() > 0
+    restored = PathLength(weight=2.0, every=4)
+    restored.load_state_dict(pl.state_dict())
+    assert restored.mean == pl.mean
+
+
+def test_a_run_with_path_length_resumes_exactly_and_other_models_refuse_it(tmp_path):
+    from faceforge.training.plans import plan_problem
+
+    ds = random_dataset(n_attr=0)
+    cfg = _run_config(steps=4)
+    cfg.loss.pl_weight, cfg.loss.pl_every = 2.0, 2
+    start_run(cfg, run_dir=tmp_path / "a", dataset=ds)
+    state = load_checkpoint(Run(tmp_path / "a").latest_checkpoint())
+    assert state["path_length"]["mean"] > 0
+    cfg2 = _run_config(steps=4)
+    cfg2.loss.pl_weight, cfg2.loss.pl_every = 2.0, 2
+    start_run(cfg2.replace(schedule=cfg2.schedule.replace(steps=2)), run_dir=tmp_path / "b", dataset=ds)
+    resume_run(tmp_path / "b", steps=4, dataset=ds)
+    assert_same_weights(tmp_path / "a", tmp_path / "b")
+    other = tiny_config(model="dcgan", steps=2, attrs=())
+    other.loss.pl_weight = 2.0
+    assert "path-length" in plan_problem(other)

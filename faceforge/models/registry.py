@@ -125,7 +125,7 @@ def attributes_used(name: str, n_attributes: int) -> int:
     return n_attributes if capabilities(name).conditional(n_attributes) else 0
 
 
-def config_problem(config: ModelConfig, *, loss_kind: str, n_attributes: int) -> str | None:
+def config_problem(config: ModelConfig, *, loss_kind: str, n_attributes: int, path_length: bool = False) -> str | None:
     """Why this model cannot train as configured, in words for a person; None when it can."""
     if config.name not in _SPECS:
         return f"unknown model {config.name!r}; available: {', '.join(sorted(_SPECS))}"
@@ -143,6 +143,8 @@ def config_problem(config: ModelConfig, *, loss_kind: str, n_attributes: int) ->
         return f"{config.name} trains at {', '.join(map(str, caps.resolutions))} px, not {config.resolution}"
     if loss_kind not in caps.losses:
         return f"{config.name} trains with the {', '.join(caps.losses)} losses, not {loss_kind}"
+    if path_length and not caps.w_space:
+        return f"path-length regularisation (loss.pl_weight) needs a model with W; {config.name} has none"
     return None
 
 

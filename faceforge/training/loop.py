@@ -34,6 +34,7 @@ from faceforge.training.batches import DeviceData, load_training_data
 from faceforge.training.conditioning_loss import auxiliary_loss, discriminate, label_kinds
 from faceforge.training.ema import make_ema, update_ema
 from faceforge.training.health import HealthMonitor
+from faceforge.training.path_length import PathLength
 from faceforge.training.sharing import CpuSharing
 from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
 from faceforge.training.step_undo import StepAbandoned, StepUndo
@@ -79,7 +80,8 @@ class Trainer:
         conditionings = capabilities(cfg.model.name).conditionings if cfg.model.name in available_models() else ()
         if len(conditionings) == 1:  # a model with one way of taking attributes takes them its way
             cfg.model.conditioning = conditionings[0]
-        problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=offered)
+        problem = config_problem(cfg.model, loss_kind=cfg.loss.kind, n_attributes=offered,
+                                 path_length=cfg.loss.pl_weight > 0)
         if problem:
             raise ValueError(problem)
         # a model that takes no attributes never sees the labels (nor records them in its checkpoints)
@@ -93,11 +95,9 @@ class Trainer:
         measuring = Measuring(should_stop=self.should_stop,
                               say=lambda text: self._emit("message", level="info", text=text))
         perf = choose_precision(G, D, cfg, measuring)
-        self.perf = perf
-        self.device = torch.device(perf.device)
+        self.perf, self.device = perf, torch.device(perf.device)
         memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
-        self.G = G.to(self.device, memory_format=memory_format)
-        self.D = D.to(self.device, memory_format=memory_format)
+        self.G, self.D = G.to(self.device, memory_format=memory_format), D.to(self.device, memory_format=memory_format)
         self.G_ema = make_ema(self.G)  # before the GEMM switch: sampling keeps the library kernels
         gemm_layers, gemm_reason = choose_gemm_layers(self.G, self.D, cfg, perf, measuring)
         opt_kwargs = optimizer_kwargs(self.device, cfg.perf.foreach_optim)
@@ -125,10 +125,8 @@ class Trainer:
             if n_attr:
                 y_pick = rng.choice(len(ds), n, replace=True)
                 self._metric_y = torch.from_numpy(labels[y_pick])
-        self.step = 0
-        self.images_seen = 0
-        self.wall_time = 0.0
-        self.lr_scale = 1.0
+        self.path_length = PathLength(weight=cfg.loss.pl_weight, every=cfg.loss.pl_every)
+        self.step, self.images_seen, self.wall_time, self.lr_scale = 0, 0, 0.0, 1.0
         self.step_losses: list[torch.Tensor] = []  # (loss_g, loss_d) of each step since the last logging tick
 
         # record what was really used, so the run says which fast paths it took
@@ -178,6 +176,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
+            "path_length": self.path_length.state_dict(),
             "attributes": list(self.dataset.attributes) if self.labels is not None else [],
             # the data's mean attribute vector (the "neutral" y) and up to 1,024 of its rows (varied default faces
             # drawn from the data's own mix of attributes), both on the network's scale
@@ -194,6 +193,7 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["rng"]["torch"])
         self.noise.set_state(state["rng"]["noise"])
+        self.path_length.load_state_dict(state.get("path_length"))
         self.step = int(state["step"])
         self.images_seen = int(state["images_seen"])
         self.wall_time = float(state["wall_time"])
@@ -275,7 +275,9 @@ class Trainer:
             out_g, aux_g = discriminate(self.D, fake, y)
             # a relativistic loss compares with the real images' scores under D as it is now (no gradient needed)
             real_g = self.D(real, y).detach() if losses.relativistic(kind) else None
-        loss_g = losses.g_loss(kind, out_g, real_g)
+            loss_g = losses.g_loss(kind, out_g, real_g)
+            if self.path_length.due(self.step):  # StyleGAN 2's path-length regulariser (models with W, optional)
+                loss_g = loss_g + self.path_length(self.G, z, y, self.noise)
         if aux_g is not None:  # acgan: G's fakes must read as the y they were made for
             loss_g = loss_g + auxiliary_loss(aux_g, y, self.label_kinds)
         self.opt_g.zero_grad(set_to_none=True)

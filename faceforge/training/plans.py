@@ -58,7 +58,8 @@ def plan_problem(config: TrainConfig) -> str | None:
         config.validate()
     except ValueError as exc:
         return str(exc)
-    return config_problem(config.model, loss_kind=config.loss.kind, n_attributes=len(config.data.attributes))
+    return config_problem(config.model, loss_kind=config.loss.kind, n_attributes=len(config.data.attributes),
+                          path_length=config.loss.pl_weight > 0)
 
 
 # ----------------------------------------------------------------------------------------------------------- presets
