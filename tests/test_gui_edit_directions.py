@@ -185,5 +185,6 @@ def test_opening_a_recipe_puts_the_direction_sliders_back_and_shows_its_pixels(q
         assert "dir:redness +1.50" in messages[-1] and "keep brightness" in messages[-1]
         assert "SHA-256" in messages[-1] and "not restored" in messages[-1]
         assert "dir:redness" in box.message.text()
+        fresh.grab().save("/tmp/shot_edit_directions_recipe_mismatch.png")
     finally:
         fresh.shutdown()

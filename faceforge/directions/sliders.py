@@ -172,7 +172,7 @@ class DirectionSliders:
         """Put a recipe's direction edit back: its ``edits`` ("dir:KEY": amount) and ``directions`` record (files
         with their SHA-256, keep, layers). A direction comes back only from a file of this run with the same
         SHA-256 as the recipe's (the same fit, so the same step); amounts and keeps start from zero. Returns, for
-        people, one line per direction that could not be restored and why (an empty list: all of it)."""
+        people, what could not be restored and why, one line per reason (an empty list: all of it)."""
         from faceforge.fileio import file_sha256
 
         self.amounts, self.kept = {}, set()
@@ -199,28 +199,25 @@ class DirectionSliders:
                 return None, "the recipe does not record its directions file's SHA-256"
             found = [k for k in named if same_file(self.sets[k][0])]
             if not found:
-                return None, f"the recipe's directions file ({files}) is not one of this run's (no file " \
-                             "with its SHA-256: fitted again or changed since the export)"
+                return None, f"its directions file {files} is not this run's (no file with its SHA-256)"
             return found[0], ""
 
-        problems = []
+        problems: dict[str, list[str]] = {}  # why -> what
         for key, amount in moves.items():
             slider, why = find(key)
             if slider is None:
-                problems.append(f"dir:{key} {amount:+.2f} ({why})")
+                problems.setdefault(why, []).append(f"dir:{key} {amount:+.2f}")
             else:
                 self.set_amount(slider, amount)
         for key in record.get("keep") or []:
             slider, why = find(str(key))
             if slider is None:
-                problems.append(f"keep {key} ({why})")
+                problems.setdefault(why, []).append(f"keep {key}")
             else:
                 self.set_kept(slider, True)
-        layers = str(record.get("layers") or "all")
-        if not record:  # no direction edit recorded: the layer choice stays as it is
-            pass
-        elif layers in LAYER_MODES:
+        layers = str(record.get("layers") or "all")  # no record (no direction edit): the layer choice stays
+        if record and layers in LAYER_MODES:
             self.layers = layers
-        elif moves:
-            problems.append(f"layers {layers!r} (the sliders offer only {' or '.join(LAYER_MODES)})")
-        return problems
+        elif record and moves:
+            problems.setdefault(f"the sliders offer only {' or '.join(LAYER_MODES)}", []).append(f"layers {layers}")
+        return [f"{', '.join(what)}: {why}" for why, what in problems.items()]

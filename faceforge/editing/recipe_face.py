@@ -1,7 +1,8 @@
 """Opening a recipe in the Edit studio, without Qt: a sampled face's recipe puts the studio back where the export
 was made - seed, default labels, truncation (psi and its layers for a model with W), the style source and its
 layers, the attributes set - and the next grid makes the recipe's face current, so the current face is drawn from
-the same numbers and gives the same pixels.
+the same numbers and gives the same pixels. Fitted-direction sliders are a layer above (directions/): the pane puts
+them back first (``DirectionSliders.restore``) and hands their edit here, to find a z model's cell.
 
 Only one sampled face (``kind`` "sample", one z, a seed) can be reopened this way: a photo's edit has no grid cell,
 and a grid, strip or figure is more than one face (``faceforge generate --recipe`` rebuilds any recipe).

@@ -408,7 +408,7 @@ class EditPane(QWidget):
         self.modes.setCurrentWidget(self.samples)
         message = f"Opened the recipe of seed {recipe.seed}'s face"
         if problems:
-            message += "; directions not restored (the face is drawn without them): " + "; ".join(problems)
+            message += "; not restored, so the face is drawn without them: " + "; ".join(problems)
             self.directions.message.setText("Not restored from the recipe: " + "; ".join(problems))
         self.statusMessage.emit(message)
 
