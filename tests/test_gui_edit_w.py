@@ -169,3 +169,5 @@ def test_setting_both_interpolation_ends_at_once_maps_their_styles_off_the_gui_t
     assert threads and threading.main_thread() not in threads
     assert torch.equal(pane.ends.get("A").ws, expected[0]) and torch.equal(pane.ends.get("B").ws, expected[5])
     assert torch.equal(pane.ends.get("B").z, pane.face.grid_z[5]) and pane.ends.get("B").style == style
+    qtbot.wait(300)
+    pane.grab().save("/tmp/faceforge-w-ends-at-once.png")

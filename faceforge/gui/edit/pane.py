@@ -247,8 +247,7 @@ class EditPane(QWidget):
         self._gen = info.pop("gen", None)
         follow = bool(info.get("follow"))
         if not follow:  # an end still being mapped belongs to the old model
-            for slot in self._end_slots.values():
-                slot.cancel()
+            self._cancel_ends()
         self.title.setText(Path(info["run"]).name)
         self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}"
                           + (" · following training" if self.follow.isChecked() else ""))
@@ -274,6 +273,7 @@ class EditPane(QWidget):
             self._show_error(message)  # the model in use stays
             return
         self._gen = None
+        self._cancel_ends()
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab,
                      self.components_tab):
             part.set_generator(None, None)
@@ -351,6 +351,10 @@ class EditPane(QWidget):
                 on_failed=lambda exc: self._show_error(f"Could not set end {which}: {readable(exc)}"))
             return
         self.ends.set(which, z.reshape(-1) * float(trunc), y_end, image=image)
+
+    def _cancel_ends(self) -> None:
+        for slot in self._end_slots.values():
+            slot.cancel()
 
     def _open_recipe_clicked(self) -> None:
         start = str(self._run or Path.home())
