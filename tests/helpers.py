@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+from torch import nn
 
 from faceforge.checkpoints import load_checkpoint
 from faceforge.config import TrainConfig
@@ -48,3 +49,21 @@ def assert_same_weights(dir_a, dir_b):
         for name in a[key]:
             assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
     return a, b
+
+
+class ToyDiscriminator(nn.Module):
+    """(x, y) -> one logit per image: a 4x4 stride-4 convolution and a linear head that also sees y. The D of the
+    toy models (tests/test_toy_model.py, tests/toy_w_model.py): any model's D only has to give one logit per image."""
+
+    def __init__(self, config, d_norm):
+        super().__init__()
+        self.n_attributes = config.n_attributes
+        self.conv = nn.Conv2d(3, 4, 4, stride=4)
+        side = config.resolution // 4
+        self.fc = nn.Linear(4 * side * side + config.n_attributes, 1)
+
+    def forward(self, x, y=None):
+        h = nn.functional.leaky_relu(self.conv(x), 0.2).flatten(1)
+        if self.n_attributes:
+            h = torch.cat([h, y.to(h.dtype)], dim=1)
+        return self.fc(h).flatten()

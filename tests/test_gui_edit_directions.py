@@ -107,3 +107,84 @@ def torch_tensor(step):
     import torch
 
     return torch.as_tensor(step, dtype=torch.float32)
+
+
+def open_pane(qtbot, run_dir):
+    pane = EditPane()
+    qtbot.addWidget(pane)
+    pane.resize(1280, 800)
+    pane.show()
+    pane.set_run(run_dir)
+    qtbot.waitUntil(lambda: pane.images is not None and pane.face_image is not None, timeout=LONG)
+    return pane
+
+
+def test_a_direction_value_label_reads_the_same_at_zero_however_it_got_there(qtbot, run_with_directions):
+    from faceforge.gui.edit.directions_box import amount_text
+
+    pane = open_pane(qtbot, run_with_directions[0])
+    try:
+        box = pane.directions
+        untouched = box.values["brightness"].text()
+        box.sliders["redness"].setValue(120)
+        assert box.values["redness"].text() == "+1.20"
+        box.sliders["redness"].setValue(0)
+        assert box.values["redness"].text() == untouched == "0.00"
+        box.set_amount("redness", -0.001)
+        assert box.values["redness"].text() == "0.00" and amount_text(-0.75) == "-0.75"
+    finally:
+        pane.shutdown()
+
+
+def test_opening_a_recipe_puts_the_direction_sliders_back_and_shows_its_pixels(qtbot, run_with_directions,
+                                                                              tmp_path):
+    """A z model's recipe keeps the moved z: reopened, the sliders, keep ticks and the face come back (its cell is
+    the recipe's z less the step) and the face shown is the exported PNG; a recipe whose directions file is not the
+    run's (another SHA-256) opens without them and the status line says which and why."""
+    from PIL import Image
+
+    run_dir, _dirs = run_with_directions
+    pane = open_pane(qtbot, run_dir)
+    try:
+        box = pane.directions
+        qtbot.wait(300)
+        pane.select_face(2)
+        box.sliders["redness"].setValue(150)
+        box.keeps["brightness"].setChecked(True)
+        with qtbot.waitSignal(pane.exported, timeout=LONG):
+            pane.export_png(tmp_path / "moved.png")
+    finally:
+        pane.shutdown()
+    exported = np.asarray(Image.open(tmp_path / "moved.png").convert("RGB"))
+    record = json.loads((tmp_path / "moved.recipe.json").read_text())
+    assert record["edits"] == {"dir:redness": 1.5} and record["directions"]["keep"] == ["brightness"]
+
+    fresh = EditPane()
+    qtbot.addWidget(fresh)
+    fresh.resize(1280, 800)
+    fresh.show()
+    messages = []
+    fresh.statusMessage.connect(messages.append)
+    try:
+        with qtbot.waitSignal(fresh.modelLoaded, timeout=LONG):
+            assert fresh.open_recipe(tmp_path / "moved.recipe.json")
+        box = fresh.directions
+        assert box.sliders["redness"].value() == 150 and box.values["redness"].text() == "+1.50"
+        assert box.keeps["brightness"].isChecked() and not box.keeps["redness"].isChecked()
+        assert fresh.face.latent_edit.record() == {"dir:redness": 1.5}
+        qtbot.waitUntil(lambda: fresh.face.index == 2 and fresh.face.pending_z is None, timeout=LONG)
+        qtbot.waitUntil(lambda: np.array_equal(fresh.face_image, exported), timeout=LONG)
+        assert messages[-1] == "Opened the recipe of seed 0's face"
+        fresh.grab().save("/tmp/shot_edit_directions_recipe.png")
+
+        record["directions"]["files"][0]["sha256"] = "0" * 64  # another fit than the run's
+        (tmp_path / "other.recipe.json").write_text(json.dumps(record))
+        assert fresh.open_recipe(tmp_path / "other.recipe.json")
+        assert box.sliders["redness"].value() == 0 and not box.keeps["brightness"].isChecked()
+        assert fresh.face.latent_edit is None
+        assert "dir:redness +1.50" in messages[-1] and "keep brightness" in messages[-1]
+        assert "SHA-256" in messages[-1] and "not restored" in messages[-1]
+        assert "dir:redness" in box.message.text()
+        fresh.grab().save("/tmp/shot_edit_directions_recipe_mismatch.png")
+    finally:
+        fresh.shutdown()

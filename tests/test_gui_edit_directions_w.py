@@ -186,3 +186,37 @@ def test_reload_keeps_the_sliders_a_load_anew_resets_them_and_moved_sliders_are_
         assert pane.open_recipe(tmp_path / "old.recipe.json")
     assert all(s.value() == 0 for s in box.sliders.values()) and not any(k.isChecked() for k in box.keeps.values())
     assert pane.face.latent_edit is None and not pane.has_work()
+
+
+def test_a_recipe_with_directions_reopens_with_its_sliders_and_its_pixels(pane, qtbot, w_run, tmp_path):
+    """A W model's recipe keeps the cell's own z and the moved styles: reopened (after the sliders were reset and
+    another face chosen), the sliders, keep tick and layer choice come back and the face shown is the recipe's
+    pixels, as ``regenerate`` rebuilds them."""
+    from PIL import Image
+
+    from faceforge.editing.edits import regenerate
+    from faceforge.recipes import Recipe
+
+    _fitted(w_run)
+    box = pane.directions
+    box.refresh()
+    pane.select_face(3)
+    box.sliders["smile"].setValue(-180)
+    box.keeps["glasses"].setChecked(True)
+    box.set_layers("all")
+    with qtbot.waitSignal(pane.exported, timeout=LONG):
+        pane.current.export_png(tmp_path / "w.png")
+    exported = np.asarray(Image.open(tmp_path / "w.png").convert("RGB"))
+    recipe = Recipe.load(tmp_path / "w.recipe.json")
+    assert np.array_equal(regenerate(recipe, pane._gen), exported)
+
+    box.reset()
+    box.keeps["glasses"].setChecked(False)
+    pane.select_face(0)
+    qtbot.waitUntil(lambda: not np.array_equal(pane.face_image, exported), timeout=LONG)
+    assert pane.open_recipe(tmp_path / "w.recipe.json")  # the same checkpoint: restored at once
+    assert box.sliders["smile"].value() == -180 and box.keeps["glasses"].isChecked()
+    assert box.layers.currentIndex() == 1 and box.model.layers == "all"
+    qtbot.waitUntil(lambda: pane.face.index == 3 and pane.face.pending_z is None, timeout=LONG)
+    qtbot.waitUntil(lambda: np.array_equal(pane.face_image, exported), timeout=LONG)
+    pane.grab().save("/tmp/faceforge-w-directions-recipe.png")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("pytestqt")
 
@@ -138,3 +139,35 @@ def test_truncation_mixing_and_w_interpolation_in_the_edit_pane(pane, qtbot, w_r
     assert not np.array_equal(interp.interpolation.images[2], strip.images[2])
     qtbot.wait(50)
     pane.grab().save("/tmp/shot_edit_w_interp.png")
+
+
+def test_setting_both_interpolation_ends_at_once_maps_their_styles_off_the_gui_thread(pane, qtbot, w_run,
+                                                                                       monkeypatch):
+    """set_end maps a W face's styles on the pane's task pool, one slot per end: A then B without waiting sets
+    both, each to its own face's styles as shown."""
+    import threading
+
+    from faceforge.editing import wspace
+
+    pane.set_run(w_run)
+    qtbot.waitUntil(lambda: pane.images is not None and pane.face_image is not None, timeout=LONG)
+    settle(qtbot, pane)
+    gen, style = pane._gen, pane.face.style()
+    expected = {i: wspace.styles_for(gen, pane.face.grid_z[i: i + 1], None, style)[0] for i in (0, 5)}
+    original, threads = wspace.styles_for, []
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(wspace, "styles_for", recording)
+    pane.select_face(0)
+    pane.set_end("A")
+    pane.select_face(5)
+    pane.set_end("B")
+    qtbot.waitUntil(lambda: pane.ends.complete, timeout=LONG)
+    assert threads and threading.main_thread() not in threads
+    assert torch.equal(pane.ends.get("A").ws, expected[0]) and torch.equal(pane.ends.get("B").ws, expected[5])
+    assert torch.equal(pane.ends.get("B").z, pane.face.grid_z[5]) and pane.ends.get("B").style == style
+    qtbot.wait(300)
+    pane.grab().save("/tmp/faceforge-w-ends-at-once.png")

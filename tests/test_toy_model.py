@@ -11,7 +11,7 @@ from faceforge.editing.generator import LoadedGenerator
 from faceforge.models import Capabilities, ModelSpec, available_models, register
 from faceforge.models.registry import unregister
 from faceforge.training import resume_run, start_run
-from helpers import assert_same_weights, random_dataset, tiny_config
+from helpers import ToyDiscriminator, assert_same_weights, random_dataset, tiny_config
 
 TOY = "toy"
 
@@ -30,23 +30,6 @@ class ToyGenerator(nn.Module):
             z = torch.cat([z, y.to(z.dtype)], dim=1)
         x = torch.tanh(self.fc(z)).view(-1, 3, 8, 8)
         return nn.functional.interpolate(x, size=self.resolution, mode="nearest")
-
-
-class ToyDiscriminator(nn.Module):
-    """(x, y) -> one logit per image: a 4x4 stride-4 convolution and a linear head that also sees y."""
-
-    def __init__(self, config, d_norm):
-        super().__init__()
-        self.n_attributes = config.n_attributes
-        self.conv = nn.Conv2d(3, 4, 4, stride=4)
-        side = config.resolution // 4
-        self.fc = nn.Linear(4 * side * side + config.n_attributes, 1)
-
-    def forward(self, x, y=None):
-        h = nn.functional.leaky_relu(self.conv(x), 0.2).flatten(1)
-        if self.n_attributes:
-            h = torch.cat([h, y.to(h.dtype)], dim=1)
-        return self.fc(h).flatten()
 
 
 @pytest.fixture
@@ -102,3 +85,14 @@ def test_the_new_run_dialog_offers_a_registered_model(toy, qtbot):
     assert dialog.config().model.name == toy
     dialog.reject()
     runner.shutdown()
+
+
+def test_the_toy_models_share_one_discriminator(toy):
+    """One toy D for both toy models (tests/helpers.py), not a copy per model: built by the registry, each is it."""
+    from faceforge.models.registry import build_models
+    from toy_w_model import toy_w_registered
+
+    with toy_w_registered() as toy_w:
+        for name in (toy, toy_w):
+            _, d = build_models(tiny_config(model=name).model)
+            assert type(d) is ToyDiscriminator

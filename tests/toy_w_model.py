@@ -10,6 +10,7 @@ from torch import nn
 
 from faceforge.models import Capabilities, ModelSpec, register
 from faceforge.models.registry import unregister
+from helpers import ToyDiscriminator
 
 TOY_W = "toy-w"
 NUM_WS, W_DIM = 4, 8
@@ -66,27 +67,12 @@ class ToyWGenerator(nn.Module):
         return self.synthesis(ws, noise=noise)
 
 
-class ToyWDiscriminator(nn.Module):
-    def __init__(self, config, d_norm):
-        super().__init__()
-        self.n_attributes = config.n_attributes
-        self.conv = nn.Conv2d(3, 4, 4, stride=4)
-        side = config.resolution // 4
-        self.fc = nn.Linear(4 * side * side + config.n_attributes, 1)
-
-    def forward(self, x, y=None):
-        h = nn.functional.leaky_relu(self.conv(x), 0.2).flatten(1)
-        if self.n_attributes:
-            h = torch.cat([h, y.to(h.dtype)], dim=1)
-        return self.fc(h).flatten()
-
-
 @contextlib.contextmanager
 def toy_w_registered():
     register(TOY_W, ModelSpec(Capabilities("a toy model with a W space", w_space=True, style_layers=NUM_WS,
                                            conditioning="optional", conditionings=("input",), resolutions=(32,),
                                            eval_sampling=True),
-                              ToyWGenerator, ToyWDiscriminator))
+                              ToyWGenerator, ToyDiscriminator))
     try:
         yield TOY_W
     finally:

@@ -167,3 +167,57 @@ class DirectionSliders:
         used = [self.sets[k][0] for k in [*moved, *sorted(self.kept)]]
         return LatentEdit(steps=tuple(steps), amounts=tuple((PREFIX + k, float(self.amounts[k])) for k in moved),
                           sets=tuple({id(d): d for d in used}.values()), keep=tuple(sorted(self.kept)))
+
+    def restore(self, edits: dict[str, float] | None, record: dict | None) -> list[str]:
+        """Put a recipe's direction edit back: its ``edits`` ("dir:KEY": amount) and ``directions`` record (files
+        with their SHA-256, keep, layers). A direction comes back only from a file of this run with the same
+        SHA-256 as the recipe's (the same fit, so the same step); amounts and keeps start from zero. Returns, for
+        people, what could not be restored and why, one line per reason (an empty list: all of it)."""
+        from faceforge.fileio import file_sha256
+
+        self.amounts, self.kept = {}, set()
+        record = record or {}
+        moves = {k[len(PREFIX):]: float(v) for k, v in (edits or {}).items() if k.startswith(PREFIX)}
+        wanted = {f.get("sha256") for f in record.get("files") or [] if f.get("sha256")}
+        files = ", ".join(Path(str(f.get("path", "?"))).name for f in record.get("files") or []) or "none named"
+        hashes: dict[str, str] = {}
+
+        def same_file(dirs: DirectionSet) -> bool:
+            if dirs.path not in hashes:
+                try:
+                    hashes[dirs.path] = file_sha256(Path(dirs.path))
+                except OSError:
+                    hashes[dirs.path] = ""
+            return hashes[dirs.path] in wanted
+
+        def find(key: str) -> tuple[str | None, str]:
+            file, _, name = key.rpartition("/")
+            named = [k for k, (dirs, n) in self.sets.items() if n == name and (not file or dirs.name == file)]
+            if not named:
+                return None, "this run has no direction of that name"
+            if not wanted:
+                return None, "the recipe does not record its directions file's SHA-256"
+            found = [k for k in named if same_file(self.sets[k][0])]
+            if not found:
+                return None, f"its directions file {files} is not this run's (no file with its SHA-256)"
+            return found[0], ""
+
+        problems: dict[str, list[str]] = {}  # why -> what
+        for key, amount in moves.items():
+            slider, why = find(key)
+            if slider is None:
+                problems.setdefault(why, []).append(f"dir:{key} {amount:+.2f}")
+            else:
+                self.set_amount(slider, amount)
+        for key in record.get("keep") or []:
+            slider, why = find(str(key))
+            if slider is None:
+                problems.setdefault(why, []).append(f"keep {key}")
+            else:
+                self.set_kept(slider, True)
+        layers = str(record.get("layers") or "all")  # no record (no direction edit): the layer choice stays
+        if record and layers in LAYER_MODES:
+            self.layers = layers
+        elif record and moves:
+            problems.setdefault(f"the sliders offer only {' or '.join(LAYER_MODES)}", []).append(f"layers {layers}")
+        return [f"{', '.join(what)}: {why}" for why, what in problems.items()]

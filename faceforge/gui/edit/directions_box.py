@@ -31,6 +31,11 @@ LAYERS_NO_W = "A model without W has no style layers: a direction moves z"
 LAYERS_NO_RANKING = "No direction here has a layer ranking yet: Fit directions… with “rank layers” makes one"
 
 
+def amount_text(amount: float) -> str:
+    """A slider's value label: "+1.50", "-0.75", and "0.00" at zero however it got there (no "+0.00")."""
+    return f"{amount:+.2f}" if round(amount, 2) != 0 else "0.00"
+
+
 def fit_in_background(run_dir: str, samples: int, relevance: bool = False, *, state):
     """Runs on the pool: the core's fit_for_run with the task's progress (faces scored, then with ``relevance``
     the layer edits scored per attribute) and cancel."""
@@ -174,7 +179,25 @@ class DirectionsBox(QGroupBox):
                 self.sliders[key].blockSignals(True)
                 self.sliders[key].setValue(round(amount * TICKS))
                 self.sliders[key].blockSignals(False)
-                self.values[key].setText(f"{amount:+.2f}")
+                self.values[key].setText(amount_text(amount))
+
+    def restore_recipe(self, recipe) -> list[str]:
+        """Sliders, keep ticks and the layer choice back from a recipe's direction edit (``edits`` "dir:KEY" and
+        its ``directions`` record) where its directions file is one of this run's (same SHA-256; the rules are
+        :meth:`DirectionSliders.restore`); every other direction at 0. Applies the edit and returns, for people,
+        what could not be restored and why."""
+        problems = self.model.restore(recipe.edits, recipe.directions) if self.gen is not None else []
+        amounts, kept = dict(self.model.amounts), set(self.model.kept)
+        for key, slider in self.sliders.items():
+            slider.blockSignals(True)
+            slider.setValue(round(amounts.get(key, 0.0) * TICKS))
+            slider.blockSignals(False)
+            self.keeps[key].blockSignals(True)
+            self.keeps[key].setChecked(key in kept)
+            self.keeps[key].blockSignals(False)
+            self.values[key].setText(amount_text(amounts.get(key, 0.0)))
+        self.set_layers(self.model.layers)  # the combo follows, and the edit is applied
+        return problems
 
     def _add_row(self, row: int, key: str) -> None:
         name = QLabel(key)
@@ -185,7 +208,7 @@ class DirectionsBox(QGroupBox):
         slider.setRange(int(AMOUNT_RANGE[0] * TICKS), int(AMOUNT_RANGE[1] * TICKS))
         slider.setToolTip(f"{key}: -3..+3 spreads (the standard deviation of faces along it)")
         slider.valueChanged.connect(lambda v, k=key: self.set_amount(k, v / TICKS))
-        value = QLabel("0.00")
+        value = QLabel(amount_text(0.0))
         value.setMinimumWidth(36)
         keep = QCheckBox("keep")
         keep.setToolTip(f"Hold {key} still: other directions are moved orthogonal to it")
@@ -249,7 +272,7 @@ class DirectionsBox(QGroupBox):
             slider.setValue(round(amount * TICKS))
             slider.blockSignals(False)
         if key in self.values:
-            self.values[key].setText(f"{self.model.amounts[key]:+.2f}")
+            self.values[key].setText(amount_text(self.model.amounts[key]))
         self._apply()
 
     def set_kept(self, key: str, on: bool) -> None:

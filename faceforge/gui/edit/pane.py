@@ -35,8 +35,9 @@ from faceforge.gui.edit.interpolation import InterpolationTab
 from faceforge.gui.edit.photo import PhotoTab
 from faceforge.gui.edit.shared import dropped_image
 from faceforge.gui.edit.samples import SamplesTab
-from faceforge.gui.edit.workers import EditWorker
-from faceforge.gui.tasks import TaskRunner
+from faceforge.gui.edit.workers import EditWorker, end_styles
+from faceforge.gui.errors import readable
+from faceforge.gui.tasks import TaskRunner, TaskSlot
 
 FOLLOW_MS = 2000  # how often "Follow training" looks for a newer checkpoint (a directory listing)
 
@@ -59,6 +60,7 @@ class EditPane(QWidget):
         self.worker.renderFailed.connect(self._show_error)
         self.worker.start()
         self.runner = TaskRunner(max_threads=2, parent=self)
+        self._end_slots = {which: TaskSlot(self.runner, self) for which in ("A", "B")}  # set_end's styles
         self.photo = PhotoEdit()
         self.face = FaceState(self.photo)
         self.ends = InterpolationEnds()
@@ -244,6 +246,8 @@ class EditPane(QWidget):
         self._loading = False
         self._gen = info.pop("gen", None)
         follow = bool(info.get("follow"))
+        if not follow:  # an end still being mapped belongs to the old model
+            self._cancel_ends()
         self.title.setText(Path(info["run"]).name)
         self.info.setText(f"{info['model']} · {info['resolution']} px · checkpoint at step {info['step']:,}"
                           + (" · following training" if self.follow.isChecked() else ""))
@@ -269,6 +273,7 @@ class EditPane(QWidget):
             self._show_error(message)  # the model in use stays
             return
         self._gen = None
+        self._cancel_ends()
         for part in (self.samples, self.current, self.photo_tab, self.interp_tab, self.figure_tab,
                      self.components_tab):
             part.set_generator(None, None)
@@ -327,25 +332,29 @@ class EditPane(QWidget):
 
     def set_end(self, which: str) -> None:
         """Use the current face (with the edits) as end ``A`` or ``B``: without W the truncation folded into z;
-        with W its own z and its styles as shown (truncated, mixed), which an interpolation in W blends."""
+        with W its own z and its styles as shown (truncated, mixed), which an interpolation in W blends. The
+        styles are mapped on the task pool, one slot per end: A then B at once sets both, A twice keeps the last."""
         latent = self.current_latent()
         if latent is None:
             return
         z, y, trunc = latent
+        y_end, image = None if y is None else y.reshape(-1), self.face_image
         self.modes.setCurrentWidget(self.interp_tab)
         if z.dim() == 3:  # a photo's W+ code keeps its shape (w_codes.py)
-            self.ends.set(which, z, None if y is None else y.reshape(-1), image=self.face_image)
+            self.ends.set(which, z, y_end, image=image)
             return
         style = self.face.style()
         if style is not None and self._gen.w_space:
-            from faceforge.editing.wspace import styles_for
-
-            ws = styles_for(self._gen, z, y, style)[0]  # one face's mapping pass: quick enough here
-            self.ends.set(which, z.reshape(-1), None if y is None else y.reshape(-1), image=self.face_image,
-                          ws=ws, style=style)
+            self._end_slots[which].start(
+                f"interpolation end {which}", end_styles, self._gen, z, y, style,
+                on_done=lambda ws: self.ends.set(which, z.reshape(-1), y_end, image=image, ws=ws, style=style),
+                on_failed=lambda exc: self._show_error(f"Could not set end {which}: {readable(exc)}"))
             return
-        self.ends.set(which, z.reshape(-1) * float(trunc), None if y is None else y.reshape(-1),
-                      image=self.face_image)
+        self.ends.set(which, z.reshape(-1) * float(trunc), y_end, image=image)
+
+    def _cancel_ends(self) -> None:
+        for slot in self._end_slots.values():
+            slot.cancel()
 
     def _open_recipe_clicked(self) -> None:
         start = str(self._run or Path.home())
@@ -389,15 +398,23 @@ class EditPane(QWidget):
         return True
 
     def _restore(self, recipe) -> None:
-        from faceforge.editing.recipe_face import restore_face
+        """The recipe's settings back; its fitted-direction sliders too where its directions file is the run's
+        (same SHA-256), else the status line says which were not restored and why."""
+        from faceforge.editing.recipe_face import check_restore, restore_face
 
         try:
-            restore_face(self.face, recipe)
+            check_restore(self.face, recipe)
         except ValueError as exc:
             self._show_error(str(exc))
             return
+        problems = self.directions.restore_recipe(recipe)
+        restore_face(self.face, recipe, latent_edit=self.face.latent_edit)
         self.modes.setCurrentWidget(self.samples)
-        self.statusMessage.emit(f"Opened the recipe of seed {recipe.seed}'s face")
+        message = f"Opened the recipe of seed {recipe.seed}'s face"
+        if problems:
+            message += "; not restored, so the face is drawn without them: " + "; ".join(problems)
+            self.directions.message.setText("Not restored from the recipe: " + "; ".join(problems))
+        self.statusMessage.emit(message)
 
     def import_photo(self, path: str | Path) -> None:
         self.photo_tab.import_photo(path)

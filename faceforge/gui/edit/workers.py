@@ -171,6 +171,14 @@ def _draw(gen, z, y, req: dict[str, Any]):
 
 
 # ------------------------------------------------------------------------------------------- task functions
+def end_styles(gen, z, y, style):
+    """An interpolation end's styles (num_ws, w_dim): the face's z and y through the mapping, psi, its layers and
+    the mix (the pane's set_end, on the pool: never the generator on the GUI thread)."""
+    from faceforge.editing.wspace import styles_for
+
+    return styles_for(gen, z, y, style)[0]
+
+
 def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
                 kind: str = "edit", scale: int = 1, labels: str | None = None, sheet=None, style=None,
                 edit=None) -> Path:
