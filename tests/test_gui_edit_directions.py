@@ -90,6 +90,9 @@ def test_direction_sliders_edit_the_face_keep_projects_and_export_records(qtbot,
         kept = gen.images(z + torch_tensor(expected), None, truncation=face.truncation)[0]
         qtbot.waitUntil(lambda: np.array_equal(pane.face_image, kept), timeout=LONG)
         pane.grab().save("/tmp/shot_edit_directions.png")
+        pane.set_end("A")  # an interpolation end is the face as shown, directions included
+        end = pane.ends.get("A").z.reshape(1, -1)
+        assert torch_tensor(end).allclose((z + torch_tensor(expected)) * face.truncation, atol=1e-6)
 
         with qtbot.waitSignal(pane.exported, timeout=LONG):
             pane.export_png(tmp_path / "edited.png")

@@ -171,3 +171,14 @@ def test_setting_both_interpolation_ends_at_once_maps_their_styles_off_the_gui_t
     assert torch.equal(pane.ends.get("B").z, pane.face.grid_z[5]) and pane.ends.get("B").style == style
     qtbot.wait(300)
     pane.grab().save("/tmp/faceforge-w-ends-at-once.png")
+
+    class Shift:  # a direction slider's edit (directions/sliders.LatentEdit): a callable on ws
+        def __call__(self, ws):
+            return ws + 0.5
+
+        def record(self):
+            return {"dir:shift": 1.0}
+
+    pane.face.set_latent_edit(Shift())
+    pane.set_end("A")  # the end is the face as shown: its styles moved by the directions
+    qtbot.waitUntil(lambda: torch.equal(pane.ends.get("A").ws, expected[5] + 0.5), timeout=LONG)

@@ -339,18 +339,19 @@ class EditPane(QWidget):
             return
         z, y, trunc = latent
         y_end, image = None if y is None else y.reshape(-1), self.face_image
+        edit = self.face.latent_edit  # the fitted directions' sliders: the end is the face as shown
         self.modes.setCurrentWidget(self.interp_tab)
         if z.dim() == 3:  # a photo's W+ code keeps its shape (w_codes.py)
-            self.ends.set(which, z, y_end, image=image)
+            self.ends.set(which, edit(z) if edit is not None else z, y_end, image=image)
             return
         style = self.face.style()
         if style is not None and self._gen.w_space:
             self._end_slots[which].start(
-                f"interpolation end {which}", end_styles, self._gen, z, y, style,
+                f"interpolation end {which}", end_styles, self._gen, z, y, style, edit,
                 on_done=lambda ws: self.ends.set(which, z.reshape(-1), y_end, image=image, ws=ws, style=style),
                 on_failed=lambda exc: self._show_error(f"Could not set end {which}: {readable(exc)}"))
             return
-        self.ends.set(which, z.reshape(-1) * float(trunc), y_end, image=image)
+        self.ends.set(which, (edit(z) if edit is not None else z).reshape(-1) * float(trunc), y_end, image=image)
 
     def _cancel_ends(self) -> None:
         for slot in self._end_slots.values():

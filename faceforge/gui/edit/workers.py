@@ -171,12 +171,14 @@ def _draw(gen, z, y, req: dict[str, Any]):
 
 
 # ------------------------------------------------------------------------------------------- task functions
-def end_styles(gen, z, y, style):
+def end_styles(gen, z, y, style, edit=None):
     """An interpolation end's styles (num_ws, w_dim): the face's z and y through the mapping, psi, its layers and
-    the mix (the pane's set_end, on the pool: never the generator on the GUI thread)."""
+    the mix, moved by ``edit`` (the directions' sliders) as the face shown is (the pane's set_end, on the pool:
+    never the generator on the GUI thread)."""
     from faceforge.editing.wspace import styles_for
 
-    return styles_for(gen, z, y, style)[0]
+    ws = styles_for(gen, z, y, style)
+    return (edit(ws) if edit is not None else ws)[0]
 
 
 def export_face(gen, z, y, truncation: float, settings: dict[str, float], path: Path, *, run=None, seed=None,
