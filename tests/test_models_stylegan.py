@@ -10,7 +10,7 @@ from faceforge.checkpoints import load_checkpoint
 from faceforge.config import ModelConfig
 from faceforge.editing.generator import LoadedGenerator
 from faceforge.models import build_models, capabilities
-from faceforge.models.stylegan_layers import fade_at
+from faceforge.models.conditioning import fade_at
 from faceforge.runs import Run
 from faceforge.training import resume_run, start_run
 from helpers import assert_same_weights, random_dataset, tiny_config

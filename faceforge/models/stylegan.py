@@ -19,7 +19,7 @@ work does for class-conditional truncation) keeps y while pulling the identity i
 a few thousand z per y at sampling time, which the editing layer can do, so the model keeps the simple one.
 A conditional run starts unconditional: the embedded y and D's projection term are scaled by a strength that
 grows from 0 to 1 over ``ModelConfig.condition_fade`` images (``grow``, called by the training loop); conditioned
-from the first step it collapsed to a few faces per label (stylegan_layers.ConditionFade says more).
+from the first step it collapsed to a few faces per label (models/conditioning.ConditionFade says more).
 
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
@@ -47,10 +47,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceforge.config import ModelConfig
-from faceforge.models.conditioning import Projection
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev
-from faceforge.models.stylegan_layers import (NOISE_MODES, ConditionFade, MappingNetwork, ResidualBlock, StyledLayer,
-                                              ToRGB)
+from faceforge.models.conditioning import ConditionFade, Projection
+from faceforge.models.stylegan_layers import NOISE_MODES, MappingNetwork, ResidualBlock, StyledLayer, ToRGB
 
 WIDTH_DIVISOR = 4  # width at resolution r: channels * R / (WIDTH_DIVISOR * r) (measured: the module docstring) ...
 WIDTH_CAP = 8  # ... and at most WIDTH_CAP * channels

@@ -13,7 +13,6 @@
   global RNG (the training loop saves and restores that RNG around a stopped step and checkpoints it, so a resume
   is bit-identical); sampling uses a constant persistent buffer, so one w gives one image.
 - :class:`ToRGB`: a modulated 1x1 convolution without demodulation.
-- :class:`ConditionFade`: how much of the attributes a conditional model sees while they fade in.
 - :class:`ResidualBlock`: D's block, two 3x3 convolutions and a 1x1 skip, down-sampled by average pooling, the
   sum scaled by 1/sqrt(2).
 """
@@ -25,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from faceforge.models.conditioning import ConditionFade
 from faceforge.models.layers import EqualizedConv2d, EqualizedLinear
 
 NOISE_MODES = ("const", "random", "none")
@@ -38,37 +38,6 @@ def act(x: torch.Tensor) -> torch.Tensor:
 
 def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
-
-
-def fade_at(images_seen: int, fade: tuple[int, int]) -> float:
-    """0 before ``fade[0]`` images, 1 from ``fade[1]`` on, linear between (no fade when they are equal)."""
-    start, end = int(fade[0]), int(fade[1])
-    if end <= start:
-        return 1.0
-    return min(1.0, max(0.0, (int(images_seen) - start) / (end - start)))
-
-
-class ConditionFade(nn.Module):
-    """Scales a conditional model's attribute terms by a strength that the training loop moves from 0 to 1
-    (``ModelConfig.condition_fade``): G first learns varied faces unconditioned, then the labels take hold.
-    Conditioned from the first step, the conditional StyleGAN collapsed to a few faces per label on CelebA (SWD
-    75 against 47 with the fade, bench/results/model_quality_32px.md), as Shahbazi et al. (2023) found for
-    StyleGAN 2 on small datasets. The strength is a persistent buffer, so checkpoints, G_ema and a resume carry it;
-    a checkpoint from before the fade existed loads with strength 1, what it was trained with."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("strength", torch.ones(()))
-
-    def set(self, images_seen: int, fade: tuple[int, int]) -> None:
-        self.strength.fill_(fade_at(images_seen, fade))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.strength.to(x.dtype)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        state_dict.setdefault(prefix + "strength", torch.ones(()))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 class MappingNetwork(nn.Module):
