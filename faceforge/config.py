@@ -152,9 +152,9 @@ class ModelConfig(JsonConfig):
     w_dim: int = 256
     mapping_layers: int = 2
     style_mixing: float = 0.9
-    # a conditional StyleGAN, MSG-GAN or ProGAN starts unconditional and fades its attributes in linearly between
-    # these two counts of images seen (Shahbazi et al., "Collapse by Conditioning", ICLR 2023): conditioned from the
-    # first step their labels barely took hold on CelebA (bench/results/model_quality_32px.md). Equal: no fade
+    # a conditional StyleGAN starts unconditional and fades its attributes in linearly between these two counts of
+    # images seen (Shahbazi et al., "Collapse by Conditioning", ICLR 2023): conditioned from the first step it
+    # collapsed to a few faces per label on CelebA (bench/results/model_quality_32px.md). Equal counts: no fade
     condition_fade: tuple[int, int] = (8000, 24000)
 
 

@@ -23,7 +23,6 @@ def _config(res=32, n_attributes=0, combine="simple"):
 def _run_config(*, steps, loss="rahinge", conditional=False):
     cfg = tiny_config(model="msggan", loss=loss, steps=steps, attrs=("attr0", "attr1", "attr2") if conditional else ())
     cfg.model.conditioning = "projection"
-    cfg.model.condition_fade = (0, 2 * cfg.schedule.batch_size)  # the labels fade in over the first two steps
     return cfg
 
 

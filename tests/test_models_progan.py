@@ -107,7 +107,6 @@ def _config(steps, *, attrs=(), phase_images=PHASE):
     cfg.model.phase_images = phase_images
     cfg.loss.drift = 0.001
     cfg.model.conditioning = "projection"
-    cfg.model.condition_fade = (0, 2 * cfg.schedule.batch_size)  # the labels fade in over the first two steps
     return cfg
 
 

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceforge.config import ModelConfig
-from faceforge.models.conditioning import ConditionFade, Projection, require_y
+from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
                                      upsample2x_smooth)
 
@@ -73,19 +73,14 @@ class Generator(nn.Module):
         self.norm = PixelNorm()
         # the latent to 4x4 maps: ProGAN's "4x4 transposed conv" is this linear layer (gain sqrt(2)/4 as theirs)
         self.latent = EqualizedLinear(self.z_dim + self.n_attributes, w[0] * 16, gain=math.sqrt(2.0) / 4)
-        self.fade = ConditionFade() if self.n_attributes else None  # the labels fade in (ModelConfig.condition_fade)
         self.base = EqualizedConv2d(w[0], w[0], 3, padding=1)
         self.blocks = nn.ModuleList(EqualizedConv2d(a, b, 3, padding=1) for a, b in zip(w[:-1], w[1:]))
         self.to_rgb = nn.ModuleList(EqualizedConv2d(c, 3, 1, gain=1.0) for c in w)
 
-    def grow(self, images_seen: int) -> None:
-        if self.fade is not None:
-            self.fade.set(images_seen, self.config.condition_fade)
-
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, *, scales: bool = False):
         x = self.norm(z)
         if self.n_attributes:
-            x = torch.cat([x, self.fade(require_y(y, x, "generator"))], dim=1)
+            x = torch.cat([x, require_y(y, x, "generator")], dim=1)
         h = self.norm(_act(self.latent(x).view(x.shape[0], -1, 4, 4)))
         h = self.norm(_act(self.base(h)))
         if not scales:  # sampling: the final image only, so the ToRGB of the lower scales is skipped
@@ -125,7 +120,6 @@ class Discriminator(nn.Module):
         self.final_4x4 = EqualizedConv2d(w[0], w[0], 4)
         self.head = EqualizedLinear(w[0], 1, gain=1.0)
         self.projection = Projection(self.n_attributes, w[0]) if self.n_attributes else None
-        self.fade = ConditionFade() if self.n_attributes else None
 
     def pyramid(self, x: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
         if isinstance(x, (list, tuple)):
@@ -148,13 +142,9 @@ class Discriminator(nn.Module):
         h = _act(self.final_conv(self.mbstd(h)))
         return _act(self.final_4x4(h))
 
-    def grow(self, images_seen: int) -> None:
-        if self.fade is not None:
-            self.fade.set(images_seen, self.config.condition_fade)
-
     def forward(self, x: torch.Tensor | list[torch.Tensor], y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x)
         out = self.head(h.flatten(1)).flatten()
         if self.projection is not None:
-            out = out + self.fade(self.projection(h, require_y(y, h, "discriminator")))
+            out = out + self.projection(h, require_y(y, h, "discriminator"))
         return out

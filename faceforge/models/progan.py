@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from faceforge.config import ModelConfig
-from faceforge.models.conditioning import ConditionFade, Projection, require_y
+from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
                                      upsample)
 
@@ -77,7 +77,6 @@ class _Progressive(nn.Module):
     def _init_stage(self, config: ModelConfig) -> None:
         self.final = config.resolution
         self.phase_images = config.phase_images
-        self.condition_fade = config.condition_fade
         self.register_buffer("stage_res", torch.tensor(BASE, dtype=torch.int64))
         self.register_buffer("stage_alpha", torch.tensor(1.0, dtype=torch.float32))
 
@@ -86,8 +85,6 @@ class _Progressive(nn.Module):
         res, alpha = stage_at(images_seen, phase_images=self.phase_images, final=self.final)
         self.stage_res.fill_(res)
         self.stage_alpha.fill_(alpha)
-        if getattr(self, "fade", None) is not None:  # a conditional model's labels fade in
-            self.fade.set(images_seen, self.condition_fade)
 
     def stage(self) -> dict[str, float]:
         return {"res": int(self.stage_res), "alpha": round(float(self.stage_alpha), 4)}
@@ -114,7 +111,6 @@ class Generator(_Progressive):
         self.norm = PixelNorm()
         # 4x4 block: the latent to 4x4 maps (the paper's dense layer, gain sqrt(2)/4), then a 3x3 convolution
         self.latent = EqualizedLinear(self.z_dim + self.n_attributes, w[BASE] * BASE * BASE, gain=math.sqrt(2) / 4)
-        self.fade = ConditionFade() if self.n_attributes else None
         self.base = nn.Sequential(EqualizedConv2d(w[BASE], w[BASE], 3, padding=1), _act(), PixelNorm())
         self.blocks = nn.ModuleList(  # blocks[i] makes resolution res[i + 1] from res[i]
             nn.Sequential(EqualizedConv2d(w[a], w[b], 3, padding=1), _act(), PixelNorm())
@@ -125,7 +121,7 @@ class Generator(_Progressive):
         res, alpha = self._current()
         x = self.norm(z)
         if self.n_attributes:
-            x = torch.cat([x, self.fade(require_y(y, x, "generator"))], dim=1)
+            x = torch.cat([x, require_y(y, x, "generator")], dim=1)
         h = self.norm(nn.functional.leaky_relu(self.latent(x), 0.2).view(z.shape[0], -1, BASE, BASE))
         h = self.base(h)
         last = self.res.index(res)
@@ -158,7 +154,6 @@ class Discriminator(_Progressive):
                                   _act(), EqualizedConv2d(c, c, BASE), _act())
         self.out = EqualizedLinear(c, 1, gain=1.0)
         self.projection = Projection(self.n_attributes, c) if self.n_attributes else None
-        self.fade = ConditionFade() if self.n_attributes else None
 
     def blend_reals(self, x: torch.Tensor) -> torch.Tensor:
         """The real batch as D should see it at this stage: during a fade-in G's image is the previous resolution's
@@ -184,5 +179,5 @@ class Discriminator(_Progressive):
         h = self.head(h)  # (N, C, 1, 1)
         out = self.out(h.flatten(1)).flatten()
         if self.projection is not None:
-            out = out + self.fade(self.projection(h, require_y(y, h, "discriminator")))
+            out = out + self.projection(h, require_y(y, h, "discriminator"))
         return out
