@@ -125,8 +125,10 @@ def test_a_named_component_becomes_a_slider_with_its_spread_and_source(tmp_path)
     assert np.allclose(named.normal("Age"), -comps.normal("sefa-0")) and named.fits["Age"]["intercept"] == -0.5
     assert named.fits["Age"]["source"] == {"method": "sefa", "file": None, "component": "sefa-0", "index": 0,
                                            "sign": -1.0, "checkpoint_step": 40}
+    comps.save(tmp_path / "directions", "sefa")  # the numbered components themselves are strips, not sliders
     sliders = DirectionSliders()
     assert sliders.load_run(tmp_path, space="w", dim=6) == ["Smile", "Age"]
+    assert any(s.startswith("sefa.json: unnamed sefa components") for s in sliders.skipped)
     assert sliders.label("Smile") == "named, SeFa sefa-0" and sliders.label("Age").endswith("reversed")
     sliders.set_amount("Smile", 2.0)
     assert np.allclose(sliders.edit().steps[0][1], 2.0 * 2.5 * comps.normal("sefa-0"), atol=1e-6)

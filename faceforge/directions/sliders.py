@@ -76,6 +76,11 @@ def direction_label(dirs: DirectionSet, name: str) -> str:
     return ", ".join(parts)
 
 
+# unsupervised components are numbered, not named: a person looks at them as strips (the Components tab) and names
+# the ones that mean something (directions/named.py); only those become sliders (and data-face features)
+UNNAMED_COMPONENTS = ("sefa", "ganspace")
+
+
 class DirectionSliders:
     """A run's fitted directions (every ``directions/*.json``) as one list of sliders, keyed "FILE/NAME" when two
     files share a name; amounts in spreads, ``kept`` the directions held still. Directions for another latent
@@ -116,6 +121,10 @@ class DirectionSliders:
                 continue
             if dirs.space != space or (dim > 0 and dirs.dim != dim):
                 self.skipped.append(f"{path.name}: {dirs.space} space of {dirs.dim} dimensions, not this model's")
+                continue
+            if dirs.meta.get("method") in UNNAMED_COMPONENTS:
+                self.skipped.append(f"{path.name}: unnamed {dirs.meta['method']} components (look at them in the "
+                                    "Components tab; Name… makes one a slider)")
                 continue
             for name in dirs.names:
                 key = name if name not in self.sets else f"{dirs.name}/{name}"
