@@ -54,7 +54,7 @@ def cmd_chernoff(args: argparse.Namespace) -> int:
         warn = f"  WARNING: {feature.warning}" if feature.warning else ""
         print(f"  {column:{width}s} -> {key} ({feature.about}){warn}")
     out, recipe_file = export(built, Path(args.out))
-    print(f"wrote {out} ({len(built.table)} faces, {len(built.mapping)} mapped columns) and {recipe_file.name}")
+    print(f"wrote {out} ({len(built.table)} faces, {len(built.mapping)} mapped column{'s' * (len(built.mapping) != 1)}) and {recipe_file.name}")
     return 0
 
 

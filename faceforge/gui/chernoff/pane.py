@@ -407,7 +407,7 @@ class DataFacesPane(QWidget):
         self.legend.show_legend(built.legend)
         self.notes.setText("\n".join(built.notes))
         self.export_button.setEnabled(True)
-        self.statusMessage.emit(f"{len(built.order)} faces, {len(built.mapping)} mapped columns")
+        self.statusMessage.emit(f"{len(built.order)} faces, {len(built.mapping)} mapped column{'s' * (len(built.mapping) != 1)}")
         self.rendered.emit()
 
     def _render_failed(self, exc: BaseException) -> None:
