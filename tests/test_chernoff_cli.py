@@ -45,6 +45,11 @@ def test_a_conditional_run_draws_the_judges_with_its_attributes(threads, tmp_pat
     recipe = json.loads((tmp_path / "judges.recipe.json").read_text())
     assert recipe["mapping"]["RTEN"] == "smile" and recipe["label"] == "JUDGE" and recipe["auto"] is None
 
+    flat = tmp_path / "flat.csv"  # a column the same in every row draws nothing, and the command says so
+    flat.write_text("name,score\na,5\nb,5\n")
+    assert main(["chernoff", str(flat), "--run", str(run.path), "--out", str(tmp_path / "flat.png")]) == 0
+    assert "no column is drawn" in capsys.readouterr().out
+
 
 def test_a_w_run_with_directions_exports_png_svg_pdf_and_its_recipe_rebuilds_it(threads, tmp_path, capsys):
     from helpers import random_dataset, tiny_config

@@ -48,13 +48,17 @@ def cmd_chernoff(args: argparse.Namespace) -> int:
     built = build(recipe, loaded=loaded, should_stop=should_stop)
     for note in built.table.notes:
         print(f"  note: {note}")
+    if not built.mapping:
+        print("  note: no column is drawn (every numeric column is the same in all rows shown, or --map named "
+              "none): every face is the base face")
     width = max(len(c) for c in built.mapping) if built.mapping else 0
     for column, key in built.mapping.items():
         feature = next(f for f in built.features if f.key == key)
         warn = f"  WARNING: {feature.warning}" if feature.warning else ""
         print(f"  {column:{width}s} -> {key} ({feature.about}){warn}")
     out, recipe_file = export(built, Path(args.out))
-    print(f"wrote {out} ({len(built.table)} faces, {len(built.mapping)} mapped column{'s' * (len(built.mapping) != 1)}) and {recipe_file.name}")
+    n = len(built.mapping)
+    print(f"wrote {out} ({len(built.table)} faces, {n} mapped column{'s' * (n != 1)}) and {recipe_file.name}")
     return 0
 
 
