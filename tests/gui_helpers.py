@@ -35,3 +35,10 @@ def edit_pane(qtbot):
         yield p
     finally:
         p.shutdown()
+
+
+def settle(qtbot, pane, timeout: int = 120_000):
+    """Past the Edit pane's two throttles and every pending render (grid and current face)."""
+    qtbot.wait(300)
+    qtbot.waitUntil(lambda: pane.worker._grid is None and pane.worker._face is None, timeout=timeout)
+    qtbot.wait(200)

@@ -67,3 +67,9 @@ class ToyDiscriminator(nn.Module):
         if self.n_attributes:
             h = torch.cat([h, y.to(h.dtype)], dim=1)
         return self.fc(h).flatten()
+
+
+def cosine(a, b) -> float:
+    """The cosine of two vectors (a recovered direction against the planted one)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))

@@ -7,19 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from faceforge.config import TrainConfig
 from faceforge.directions import (DirectionSet, FitOptions, apply_edits, apply_step, edit_vector, fit_directions,
                                   load_directions, project_out, split_settings)
 from faceforge.directions.svm import fit_direction
-from faceforge.editing import LoadedGenerator
 from faceforge.tasks import Cancelled
 
-from toy_w_model import NUM_WS, W_DIM, ToyWGenerator, toy_w_registered
-
-
-def cosine(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+from helpers import cosine
+from toy_w_model import NUM_WS, W_DIM, toy_loaded_generator
 
 
 def test_svm_recovers_a_planted_direction_in_z():
@@ -52,12 +46,8 @@ class PixelScorer:
 
 @pytest.fixture()
 def toy_gen():
-    with toy_w_registered() as name:
-        cfg = TrainConfig()
-        cfg.model.name, cfg.model.resolution, cfg.model.z_dim = name, 32, 16
-        torch.manual_seed(0)
-        G = ToyWGenerator(cfg.model).eval().requires_grad_(False)
-        yield LoadedGenerator(G=G, config=cfg, attributes=[], step=0, source="memory")
+    with toy_loaded_generator() as gen:
+        yield gen
 
 
 def test_fit_through_a_toy_w_generator_finds_the_planted_w_direction(toy_gen):

@@ -16,22 +16,14 @@ from faceforge.editing import LoadedGenerator
 from faceforge.editing.generator import seeded_z
 from faceforge.tasks import Cancelled
 
-from toy_w_model import NUM_WS, W_DIM, ToyWGenerator, toy_w_registered
-
-
-def cosine(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+from helpers import cosine
+from toy_w_model import NUM_WS, W_DIM, toy_loaded_generator
 
 
 @pytest.fixture()
 def toy_gen():
-    with toy_w_registered() as name:
-        cfg = TrainConfig()
-        cfg.model.name, cfg.model.resolution, cfg.model.z_dim = name, 32, 16
-        torch.manual_seed(0)
-        G = ToyWGenerator(cfg.model).eval().requires_grad_(False)
-        yield LoadedGenerator(G=G, config=cfg, attributes=[], step=0, source="memory")
+    with toy_loaded_generator() as gen:
+        yield gen
 
 
 def test_ganspace_finds_the_planted_dominant_direction_of_w(toy_gen):

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import edit_pane  # noqa: E402
+from gui_helpers import edit_pane, settle  # noqa: E402
 from helpers import random_dataset, tiny_config  # noqa: E402
 from toy_w_model import NUM_WS, W_DIM, toy_w_registered  # noqa: E402
 
@@ -59,10 +59,6 @@ def pane(qtbot):
         yield p
 
 
-def settle(qtbot, pane):
-    qtbot.wait(300)
-    qtbot.waitUntil(lambda: pane.worker._grid is None and pane.worker._face is None, timeout=LONG)
-    qtbot.wait(200)
 
 
 def open_run(qtbot, pane, run_dir):

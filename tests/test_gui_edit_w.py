@@ -13,7 +13,7 @@ import torch
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import edit_pane  # noqa: E402
+from gui_helpers import edit_pane, settle  # noqa: E402
 from faceforge.gui.edit import EditPane  # noqa: E402
 from helpers import random_dataset, tiny_config  # noqa: E402
 from toy_w_model import toy_w_registered  # noqa: E402
@@ -39,11 +39,6 @@ def pane(qtbot):
         yield p
 
 
-def settle(qtbot, pane):
-    """Past both throttles and every pending render (grid and current face)."""
-    qtbot.wait(300)
-    qtbot.waitUntil(lambda: pane.worker._grid is None and pane.worker._face is None, timeout=LONG)
-    qtbot.wait(200)
 
 
 def test_truncation_mixing_and_w_interpolation_in_the_edit_pane(pane, qtbot, w_run, tmp_path):

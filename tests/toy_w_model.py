@@ -77,3 +77,17 @@ def toy_w_registered():
         yield TOY_W
     finally:
         unregister(TOY_W)
+
+
+@contextlib.contextmanager
+def toy_loaded_generator():
+    """The toy W generator, registered, as the editing layer holds a run's (a LoadedGenerator), seeded."""
+    from faceforge.config import TrainConfig
+    from faceforge.editing import LoadedGenerator
+
+    with toy_w_registered() as name:
+        cfg = TrainConfig()
+        cfg.model.name, cfg.model.resolution, cfg.model.z_dim = name, 32, 16
+        torch.manual_seed(0)
+        G = ToyWGenerator(cfg.model).eval().requires_grad_(False)
+        yield LoadedGenerator(G=G, config=cfg, attributes=[], step=0, source="memory")

@@ -17,24 +17,28 @@ def cmd_directions(args: argparse.Namespace) -> int:
 
 def cmd_directions_sefa(args: argparse.Namespace) -> int:
     from faceforge.directions.sefa import sefa_directions
-    from faceforge.directions.store import directions_dir
     from faceforge.editing import LoadedGenerator
     from faceforge.runs import find_run
 
     run = find_run(args.run)
     gen = LoadedGenerator.from_run(run, device=args.device)
     dirs = sefa_directions(gen, components=args.components, seed=run.config().seed)
-    path = dirs.save(directions_dir(run.path), args.name)
-    run.log_event(f"{len(dirs.names)} SeFa directions -> {path.relative_to(run.path)}")
-    print(f"wrote {path} ({dirs.space} space, {len(dirs.names)} components; try generate --set dir:sefa-0=2 "
-          f"--directions {args.name})")
+    return _save_components(run, dirs, args.name, method="SeFa", detail=f"{len(dirs.names)} components")
+
+
+def _save_components(run, dirs, name: str, *, method: str, detail: str) -> int:
+    """Write unsupervised components as RUN/directions/NAME.json, log it, and print where and how to try one."""
+    from faceforge.directions.store import directions_dir
+
+    path = dirs.save(directions_dir(run.path), name)
+    run.log_event(f"{len(dirs.names)} {method} directions -> {path.relative_to(run.path)}")
+    print(f"wrote {path} ({dirs.space} space, {detail}; try generate --set dir:{dirs.names[0]}=2 --directions {name})")
     _print_table(dirs)
     return 0
 
 
 def cmd_directions_ganspace(args: argparse.Namespace) -> int:
     from faceforge.directions.ganspace import ganspace_directions
-    from faceforge.directions.store import directions_dir
     from faceforge.editing import LoadedGenerator
     from faceforge.runs import find_run
 
@@ -54,12 +58,8 @@ def cmd_directions_ganspace(args: argparse.Namespace) -> int:
     dirs = ganspace_directions(gen, components=args.components, samples=args.samples,
                                seed=run.config().seed if args.seed is None else args.seed, progress=progress,
                                should_stop=should_stop)
-    path = dirs.save(directions_dir(run.path), args.name)
-    run.log_event(f"{len(dirs.names)} GANSpace directions -> {path.relative_to(run.path)}")
-    print(f"wrote {path} ({dirs.space} space, PCA of {dirs.meta['pca_of']}, {len(dirs.names)} components, "
-          f"{dirs.meta['seconds']:.1f} s; try generate --set dir:ganspace-0=2 --directions {args.name})")
-    _print_table(dirs)
-    return 0
+    return _save_components(run, dirs, args.name, method="GANSpace", detail=f"PCA of {dirs.meta['pca_of']}, "
+                            f"{len(dirs.names)} components, {dirs.meta['seconds']:.1f} s")
 
 
 def cmd_directions_fit(args: argparse.Namespace) -> int:

@@ -7,7 +7,8 @@ paper credits it with smoother, more linear W (better interpolation and editing)
 double backward through synthesis on half the batch every ``pl_every`` G steps), so on a CPU it stays off by
 default. As the paper does, it runs lazily (every ``pl_every`` G steps, scaled by that interval), on
 half the batch, with the running mean's decay 0.01. The mean is training state: the checkpoint carries it, so a
-resume is exact.
+resume is exact. It stays a tensor on the training device (read to Python only at a checkpoint): no host sync in
+the step.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class PathLength:
         if weight < 0 or every < 1:
             raise ValueError(f"path length needs weight >= 0 and every >= 1, not {weight}, {every}")
         self.weight, self.every = float(weight), int(every)
-        self.mean = 0.0
+        self.mean = torch.zeros(())
 
     def due(self, step: int) -> bool:
         return self.weight > 0 and step % self.every == 0
@@ -39,11 +40,11 @@ class PathLength:
         project = torch.randn(image.shape, device=image.device, generator=generator) / math.sqrt(h * w)
         (grad,) = torch.autograd.grad((image * project).sum(), ws, create_graph=True)
         lengths = grad.float().pow(2).sum(dim=2).mean(dim=1).sqrt()
-        self.mean += DECAY * (float(lengths.detach().mean()) - self.mean)
+        self.mean = self.mean.to(lengths.device).lerp(lengths.detach().mean(), DECAY)
         return (lengths - self.mean).pow(2).mean() * (self.weight * self.every)
 
     def state_dict(self) -> dict[str, float]:
-        return {"mean": self.mean}
+        return {"mean": float(self.mean)}
 
     def load_state_dict(self, state: dict[str, float] | None) -> None:
-        self.mean = float((state or {}).get("mean", 0.0))
+        self.mean = torch.tensor(float((state or {}).get("mean", 0.0)))
