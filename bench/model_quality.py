@@ -237,20 +237,23 @@ def grids_figure(groups: dict[str, list[dict]], path: Path, *, faces: int = 4) -
         grid = Image.open(r["grid"]).convert("RGB")
         res = r["config"]["model"]["resolution"]
         side = faces * (res + 2) + 2  # make_grid pads 2 px between faces (a summary keeps just this corner)
-        tiles.append((f"{label}, {r['config']['schedule']['batch_size'] * r['step'] // 1000}k images",
-                      grid.crop((0, 0, min(side, grid.width), min(side, grid.height)))))
+        tile = grid.crop((0, 0, min(side, grid.width), min(side, grid.height)))
+        zoom = max(1, 264 // tile.width)  # 32 px faces twice as large: the faces are what is compared
+        images = f"{r['config']['schedule']['batch_size'] * r['step'] // 1000}k images"
+        tiles.append((label, images, tile.resize((tile.width * zoom, tile.height * zoom), Image.NEAREST)))
     if not tiles:
         return
-    tw = max(t.width for _, t in tiles)
-    th = max(t.height for _, t in tiles)
+    tw = max(t.width for _, _, t in tiles)
+    th = max(t.height for _, _, t in tiles)
     per_row = min(4, len(tiles))
     rows = (len(tiles) + per_row - 1) // per_row
-    sheet = Image.new("RGB", (per_row * (tw + 10) + 10, rows * (th + 34) + 10), "white")
+    sheet = Image.new("RGB", (per_row * (tw + 14) + 10, rows * (th + 44) + 10), "white")
     draw = ImageDraw.Draw(sheet)
-    for n, (label, tile) in enumerate(tiles):
-        x, y = 10 + (n % per_row) * (tw + 10), 10 + (n // per_row) * (th + 34)
-        draw.text((x, y), label[:44], fill="black")
-        sheet.paste(tile, (x, y + 20))
+    for n, (label, images, tile) in enumerate(tiles):
+        x, y = 10 + (n % per_row) * (tw + 14), 10 + (n // per_row) * (th + 44)
+        draw.text((x, y), label, fill="black")  # two short lines: long labels ran into the next column
+        draw.text((x, y + 13), images, fill="black")
+        sheet.paste(tile, (x, y + 30))
     sheet.save(path)
 
 
