@@ -2,7 +2,8 @@
 
 It opens the window (offscreen, so it runs anywhere: a desktop, a server, CI) and waits for the built-in faces,
 then, without Qt, trains a tiny model on the built-in faces for a few steps, samples faces, edits one, copies a
-checkpoint and checks the copy draws the same pixels, and resumes the run from its checkpoint. Each check prints
+checkpoint and checks the copy draws the same pixels, exports PNG, GIF and MP4, loads the photo tools' face detector,
+and resumes the run from its checkpoint. Each check prints
 one line, ``ok`` or ``FAIL`` with what went wrong; the exit status is 0 only when every check passed.
 
 Everything it writes goes into a temporary folder (or ``--self-test-out DIR``), and the cache, settings, logs and
@@ -135,6 +136,29 @@ def check_checkpoint(state: dict) -> str:
     return f"{copy.stat().st_size / 1e6:.1f} MB written, read back, same pixels"
 
 
+def check_export(state: dict) -> str:
+    """PNG, GIF and MP4 of the sampled faces: Pillow's codecs and PyAV's FFmpeg with libx264 are in the install."""
+    from faceforge.imaging import write_gif, write_mp4, write_png
+
+    work, frames = state["work"], list(state["images"])
+    files = [write_png(work / "faces.png", frames[0]), write_gif(frames, work / "faces.gif"),
+             write_mp4(frames, work / "faces.mp4")]
+    empty = [f.name for f in files if f.stat().st_size == 0]
+    if empty:
+        raise SelfTestFailure(f"empty export files: {', '.join(empty)}")
+    return ", ".join(f"{f.suffix[1:].upper()} {f.stat().st_size / 1e3:.0f} kB" for f in files)
+
+
+def check_photo_tools(state: dict) -> str:
+    """Photo editing finds faces with OpenCV's Haar cascades, data files a bundle must carry along with cv2."""
+    import numpy as np
+
+    from faceforge.editing.align import detect_faces
+
+    found = detect_faces(np.full((96, 96, 3), 128, np.uint8))
+    return f"OpenCV's face detector loaded (found {len(found)} faces in a grey square)"
+
+
 def check_resume(state: dict) -> str:
     from faceforge.training import resume_run
 
@@ -156,10 +180,11 @@ def check_window(state: dict) -> str:
 
 CHECKS: list[tuple[str, Callable[[dict], str]]] = [
     ("window", check_window), ("train", check_train), ("sample", check_sample), ("edit", check_edit),
-    ("checkpoint", check_checkpoint), ("resume", check_resume),
+    ("checkpoint", check_checkpoint), ("export", check_export), ("photo tools", check_photo_tools),
+    ("resume", check_resume),
 ]
 #: which checks need which: a failed check skips those that depend on it
-NEEDS = {"sample": "train", "edit": "sample", "checkpoint": "sample", "resume": "train"}
+NEEDS = {"sample": "train", "edit": "sample", "checkpoint": "sample", "export": "sample", "resume": "train"}
 
 
 def run_self_test(*, out: Path | None = None, print_fn: Callable[[str], None] = print) -> int:
