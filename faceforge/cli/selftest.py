@@ -171,11 +171,11 @@ def check_resume(state: dict) -> str:
 def check_window(state: dict) -> str:
     from faceforge.gui.app import self_test_window
 
-    shot = state["work"] / "window.png"
+    shot = state["work"] / "window.png" if state.get("keep") else None
     timings = self_test_window(screenshot=shot)
     state["timings"] = timings
     return (f"window shown {timings['window_shown_s']:.2f} s after the process started, built-in faces shown at "
-            f"{timings['dataset_shown_s']:.2f} s; screenshot {shot}")
+            f"{timings['dataset_shown_s']:.2f} s" + (f"; screenshot {shot}" if shot else ""))
 
 
 CHECKS: list[tuple[str, Callable[[dict], str]]] = [
@@ -197,7 +197,7 @@ def run_self_test(*, out: Path | None = None, print_fn: Callable[[str], None] = 
         work.mkdir(parents=True, exist_ok=True)
         saved = _isolate(work)
         try:
-            failed = _run_checks({"work": work}, print_fn)
+            failed = _run_checks({"work": work, "keep": out is not None}, print_fn)
         finally:
             _restore(saved)
     total = process_age_s() - started
