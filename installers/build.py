@@ -57,7 +57,8 @@ def make_venv(venv: Path, python: str, reuse: bool) -> Path:
             shutil.rmtree(venv)
         run([python, "-m", "venv", venv])
         # not editable: the bundle must take FaceForge from site-packages, exactly as a user's install would
-        run([py, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", ROOT, PYINSTALLER])
+        # --no-compile: PyInstaller compiles what it bundles itself; the venv's own .pyc would be 225 MB more disk
+        run([py, "-m", "pip", "install", "-q", "--no-compile", "-c", ROOT / "constraints.txt", ROOT, PYINSTALLER])
     check_cpu_torch(py)
     return py
 
@@ -171,7 +172,21 @@ def pack_macos(app: Path, out: Path, version: str) -> Path:
     return dmg
 
 
-def report(bundle: Path, archive: Path | None, build: Path, seconds: float, out: Path) -> None:
+def dropped_stats(build: Path) -> tuple[int, int]:
+    """How many files the spec dropped and their bytes (read from the venv, so before --clean-after)."""
+    dropped = build / "dropped.txt"
+    count, size = 0, 0
+    if dropped.exists():
+        for line in dropped.read_text(encoding="utf-8").splitlines():
+            src = Path(line.split("\t")[1])
+            if src.is_file():
+                size += src.stat().st_size
+                count += 1
+    return count, size
+
+
+def report(bundle: Path, archive: Path | None, build: Path, seconds: float, out: Path,
+           dropped: tuple[int, int], peak_disk: int) -> None:
     size = tree_size(bundle)
     parts: dict[str, int] = {}
     inner = next((p for p in (bundle / "_internal", bundle / "Contents" / "Frameworks") if p.is_dir()), bundle)
@@ -179,19 +194,12 @@ def report(bundle: Path, archive: Path | None, build: Path, seconds: float, out:
         if child.is_symlink():  # PyInstaller links some libraries to the top: counted where they are
             continue
         parts[child.name] = tree_size(child) if child.is_dir() else child.stat().st_size
-    dropped = build / "dropped.txt"
-    dropped_bytes, dropped_n = 0, 0
-    if dropped.exists():
-        for line in dropped.read_text(encoding="utf-8").splitlines():
-            src = Path(line.split("\t")[1])
-            if src.is_file():
-                dropped_bytes += src.stat().st_size
-                dropped_n += 1
     lines = [f"bundle: {bundle}", f"unpacked: {size / 1e6:,.0f} MB ({size:,} bytes)"]
     if archive is not None:
         lines.append(f"packed: {archive.stat().st_size / 1e6:,.0f} MB ({archive.name})")
-    lines.append(f"dropped by the spec: {dropped_n} files, {dropped_bytes / 1e6:,.0f} MB (list: {dropped})")
-    lines.append(f"build time: {seconds:.0f} s")
+    lines.append(f"dropped by the spec: {dropped[0]} files, {dropped[1] / 1e6:,.0f} MB (list: {build / 'dropped.txt'})")
+    lines.append(f"build time: {seconds:.0f} s; disk at its peak (venv, work folder and bundle): "
+                 f"{peak_disk / 1e6:,.0f} MB, plus the archive")
     lines.append("largest parts:")
     for name, n in sorted(parts.items(), key=lambda kv: -kv[1])[:12]:
         lines.append(f"  {n / 1e6:8,.1f} MB  {name}")
@@ -223,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     icon = make_icon(py, build / "icons")
     bundle = pyinstaller(py, build, version, icon)
     check_contents(bundle)
+    dropped = dropped_stats(build)
+    peak_disk = sum(tree_size(d) for d in (args.venv.resolve(), build / "work", bundle.parent) if d.exists())
     if args.clean_after:
         shutil.rmtree(args.venv.resolve(), ignore_errors=True)
         shutil.rmtree(build / "work", ignore_errors=True)
@@ -236,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             archive = pack_macos(bundle, args.out, version)
         else:
             log(f"no installer format for {sys.platform}; the bundle is {bundle}")
-    report(bundle, archive, build, time.monotonic() - started, args.out)
+    report(bundle, archive, build, time.monotonic() - started, args.out, dropped, peak_disk)
     if args.clean_after and archive is not None:
         shutil.rmtree(bundle.parent, ignore_errors=True)
     return 0
