@@ -74,3 +74,27 @@ def test_a_windowed_build_without_stdout_can_still_print(monkeypatch):
     print("no console", file=sys.stdout)
     sys.stderr.write("still fine\n")
     assert sys.stdout is not None and sys.stderr is not None
+
+
+def _sources():
+    from pathlib import Path
+
+    root = Path(frozen.__file__).resolve().parent
+    return {p.relative_to(root.parent).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*.py")}
+
+
+def test_programs_the_app_starts_get_a_clean_library_path():
+    """Any module that starts another program must do it through frozen.child_env or clean_library_path, or a
+    bundle's child would load the bundle's libraries (faceforge/frozen.py)."""
+    starters = ("subprocess.", "Popen(", "QProcess", "openUrl(", "os.system(", "os.startfile(", "webbrowser.")
+    unguarded = [name for name, text in _sources().items() if name != "faceforge/frozen.py"
+                 and any(s in text for s in starters) and not ("child_env" in text or "clean_library_path" in text)]
+    assert not unguarded, f"these start programs without frozen.child_env/clean_library_path: {unguarded}"
+
+
+def test_no_torch_compile_or_dataloader_workers_without_a_frozen_check():
+    """A bundle has no compiler for torch.compile, and a DataLoader worker would start the frozen app again."""
+    risky = ("torch.compile(", "num_workers=", "DataLoader(")
+    unguarded = [name for name, text in _sources().items()
+                 if any(s in text for s in risky) and "is_frozen" not in text]
+    assert not unguarded, f"guard these with faceforge.frozen.is_frozen(): {unguarded}"
