@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="faceforge", description="Train face GANs and edit faces, locally.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"faceforge {__version__}")
+    p.add_argument("--self-test", action="store_true",
+                   help="check this install: open the window offscreen, train a few steps on the built-in faces, "
+                        "sample, edit a face, write and reload a checkpoint; exit 0 when all passed")
+    p.add_argument("--self-test-out", metavar="DIR",
+                   help="keep what --self-test writes (its run, the window's screenshot) in DIR")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("gui", help="open the desktop app (the default when no command is given)")
@@ -255,9 +260,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from faceforge.frozen import prepare_process
+
+    prepare_process()  # first: multiprocessing's freeze support, a windowed bundle's missing stdout/stderr
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test or args.self_test_out:
+        from pathlib import Path
+
+        from faceforge.cli.selftest import run_self_test
+
+        return run_self_test(out=Path(args.self_test_out) if args.self_test_out else None,
+                             print_fn=lambda line: print(line, flush=True))
     if args.command in (None, "gui"):
         from faceforge.gui.app import main as gui_main
 

@@ -180,5 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     return int(code)
 
 
+def self_test_window(*, screenshot=None) -> dict[str, float]:
+    """The window half of ``faceforge --self-test`` (gui/selftest.py): the command line may import only this
+    module of the GUI."""
+    from faceforge.gui.selftest import check_window
+
+    return check_window(screenshot=screenshot)
+
+
 if __name__ == "__main__":  # python -m faceforge.gui.app
     raise SystemExit(main())

@@ -24,6 +24,16 @@ def install(w) -> None:
     build_toolbar(w)
 
 
+def _open_folder(folder: Path) -> bool:
+    """Show a folder in the system's file manager. Qt starts that program with this process's environment; in a
+    bundle that holds the bundle's library path, which would make the file manager load our Qt, so the user's own
+    path is put back while it starts (faceforge/frozen.py)."""
+    from faceforge.frozen import clean_library_path
+
+    with clean_library_path():
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
 def build_actions(w) -> None:
     style = w.style()
 
@@ -70,8 +80,7 @@ def build_actions(w) -> None:
     w.act_export_gif = action("Export snapshots as &GIF…", w.train_pane.ask_export_gif,
                                  QKeySequence.StandardKey.SaveAs)
     w.act_quit = action("&Quit", w.close, QKeySequence.StandardKey.Quit)
-    w.act_logs = action("Open &log folder", lambda: QDesktopServices.openUrl(
-        QUrl.fromLocalFile(str(paths.log_dir()))))
+    w.act_logs = action("Open &log folder", lambda: _open_folder(paths.log_dir()))
     w.act_about = action("&About FaceForge", w._about)
     w.act_tabs = []
     for i, name in enumerate(("&Dataset", "&Train", "&Edit")):
