@@ -244,7 +244,7 @@ _NORM_FREE = dict(conditioning="optional", conditionings=("projection",), miniba
 register("msggan", ModelSpec(
     Capabilities("MSG-GAN (Karnewar & Wang): G gives every scale 4..R px, D reads each at its depth; "
                  "unconditional or conditional", losses=("rahinge", "wgan-gp", "hinge"), multiscale=True,
-                 defaults=TrainingDefaults(loss="rahinge", lr_g=0.003, lr_d=0.003, beta1=0.0, beta2=0.99),
+                 defaults=TrainingDefaults(loss="rahinge", lr_g=0.006, lr_d=0.006, beta1=0.0, beta2=0.99),
                  **_NORM_FREE),
     _msggan_generator, _msggan_discriminator))
 register("progan", ModelSpec(
