@@ -217,7 +217,8 @@ def check_distributable(config: TrainConfig, *, world: int, device: str) -> None
     or Apple's MPS (no multi-process backend)."""
     if world <= 1:
         return
-    from faceforge.models import capabilities, couples_batch, resolve_d_norm
+    from faceforge.models import capabilities, couples_batch
+    from faceforge.models.registry import resolve_d_norm
 
     B = config.schedule.batch_size
     if B % world:
