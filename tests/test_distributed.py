@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _spawn_two(jobs: list[dict], root: Path, timeout: float = 120.0) -> None:
+    """Two processes of one gloo group; a hang (ranks out of step wait in a collective) fails instead of blocking."""
+    context = mp.start_processes(worker, args=(2, _free_port(), jobs, str(root)), nprocs=2, start_method="spawn",
+                                 join=False)
+    deadline = time.monotonic() + timeout
+    while not context.join(timeout=1.0):
+        if time.monotonic() > deadline:
+            for p in context.processes:
+                p.kill()
+            raise AssertionError(f"the two processes did not finish within {timeout:.0f} s (out of step?)")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
@@ -43,7 +56,7 @@ def runs(tmp_path_factory):
             {"kind": "start", "scenario": "r1", "dir": d["two-then-one"], "stop_at": 2},
             {"kind": "resume", "dir": d["one-then-two"]}]
     try:
-        mp.start_processes(worker, args=(2, _free_port(), jobs, str(root)), nprocs=2, start_method="spawn")
+        _spawn_two(jobs, root)
         for name in ("rahinge", "gp", "r1"):
             run_job({"kind": "start", "scenario": name, "dir": d[f"one-{name}"]})
         run_job({"kind": "resume", "dir": d["two-then-one"]})  # 2 processes wrote it, 1 finishes it
