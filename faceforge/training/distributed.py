@@ -27,7 +27,7 @@ from typing import Any, Callable, TypeVar
 
 import torch
 
-from faceforge.config import ConfigError, TrainConfig
+from faceforge.training.launch import check_distributable  # noqa: F401 - where the Trainer and the tests find it
 
 T = TypeVar("T")
 
@@ -209,36 +209,6 @@ def close_current() -> None:
     if _CURRENT is not None:
         _CURRENT.close()
     _CURRENT = None
-
-
-def check_distributable(config: TrainConfig, *, world: int, device: str) -> None:
-    """Refuse, in words, a run N processes cannot compute as one would: a batch that does not split evenly,
-    minibatch-stddev groups that would straddle two processes, BatchNorm in D on a CPU (SyncBatchNorm needs CUDA),
-    or Apple's MPS (no multi-process backend)."""
-    if world <= 1:
-        return
-    from faceforge.models import capabilities, couples_batch
-    from faceforge.models.registry import resolve_d_norm
-
-    B = config.schedule.batch_size
-    if B % world:
-        raise ConfigError(f"the batch of {B} does not split evenly over {world} processes: choose a batch size "
-                          f"that is a multiple of {world}")
-    b = B // world
-    caps = capabilities(config.model.name)
-    group = config.model.mbstd_group
-    if caps.minibatch_stddev and (group > b or b % group):
-        raise ConfigError(f"{config.model.name}'s minibatch-stddev groups of {group} must lie within one process's "
-                          f"share of the batch ({B} / {world} = {b}): choose a batch size that is a multiple of "
-                          f"{group * world}, or fewer processes")
-    if device == "mps":
-        raise ConfigError("multi-process training runs on CPUs (gloo) or CUDA GPUs (NCCL), not on Apple's MPS: "
-                          "train with one process there")
-    norm_batch = resolve_d_norm(config.model, config.loss.kind) == "batch"
-    if couples_batch(config.model, loss_kind=config.loss.kind) and norm_batch and device != "cuda":
-        raise ConfigError(f"{config.model.name}'s discriminator uses BatchNorm, which couples the whole batch; "
-                          "across processes that needs SyncBatchNorm, which runs on CUDA only. On CPUs train it "
-                          "with one process, or choose a model without BatchNorm (msggan, progan, stylegan)")
 
 
 def step_seed(seed: int, step: int, rank: int) -> int:
