@@ -54,6 +54,15 @@ def dialog(qtbot, tmp_path):
 
 def test_copy_torchrun_command_writes_the_dialogs_run_to_the_clipboard(dialog, tmp_path):
     QGuiApplication.clipboard().setText("before")
+    # a person's own values, none the model's or the preset's default, so a field the command drops shows
+    dialog.lr_g.setValue(0.0021)
+    dialog.lr_d.setValue(0.0017)
+    dialog.n_critic.setValue(2)
+    dialog.steps.setValue(1234)
+    dialog.width_spin.setValue(24)
+    dialog.sample_every.setValue(77)
+    dialog.checkpoint_every.setValue(333)
+    dialog.attributes.item(0).setCheckState(dialog.attributes.item(0).checkState().Checked)
     dialog.torchrun.processes.setValue(2)
     dialog.torchrun.copy_button.click()
     command = QGuiApplication.clipboard().text()
