@@ -14,6 +14,11 @@ from helpers import random_dataset, tiny_config
 
 def scenario_config(name: str, *, steps: int = 4):
     """The runs the tests compare: msggan (norm-free, minibatch stddev in groups of 4 = one rank's share of 8)."""
+    if name == "growing":  # progan: grows 4 -> 8 px within the run (blocks not grown yet are unused parameters)
+        cfg = tiny_config(model="progan", loss="wgan-gp", steps=steps, attrs=())
+        cfg.model.phase_images = 8
+        cfg.schedule.sample_every = cfg.schedule.checkpoint_every = 100
+        return cfg
     cfg = tiny_config(model="msggan", loss={"rahinge": "rahinge", "gp": "wgan-gp", "r1": "hinge"}[name],
                       steps=steps, attrs=())
     cfg.model.conditioning = "projection"

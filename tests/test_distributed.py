@@ -44,20 +44,22 @@ def _spawn_two(jobs: list[dict], root: Path, timeout: float = 120.0) -> None:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
-    d = {name: str(root / name) for name in ("one-rahinge", "one-gp", "one-r1", "two-rahinge", "two-gp",
+    d = {name: str(root / name) for name in ("one-rahinge", "one-gp", "one-r1", "one-growing", "two-rahinge",
+                                             "two-gp", "two-growing",
                                              "two-r1-resumed", "two-then-one", "one-then-two")}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as each of the two processes has (torchrun's default); 2 cores, shared
     run_job({"kind": "start", "scenario": "r1", "dir": d["one-then-two"], "stop_at": 2})  # 1 process, stopped at 2
     jobs = [{"kind": "start", "scenario": "rahinge", "dir": d["two-rahinge"]},
             {"kind": "start", "scenario": "gp", "dir": d["two-gp"]},
+            {"kind": "start", "scenario": "growing", "dir": d["two-growing"]},
             {"kind": "start", "scenario": "r1", "dir": d["two-r1-resumed"], "stop_at": 2},
             {"kind": "resume", "dir": d["two-r1-resumed"]},
             {"kind": "start", "scenario": "r1", "dir": d["two-then-one"], "stop_at": 2},
             {"kind": "resume", "dir": d["one-then-two"]}]
     try:
         _spawn_two(jobs, root)
-        for name in ("rahinge", "gp", "r1"):
+        for name in ("rahinge", "gp", "r1", "growing"):
             run_job({"kind": "start", "scenario": name, "dir": d[f"one-{name}"]})
         run_job({"kind": "resume", "dir": d["two-then-one"]})  # 2 processes wrote it, 1 finishes it
     except mp.ProcessRaisedException as exc:
@@ -88,12 +90,15 @@ def assert_same_training(a_dir: Path, b_dir: Path, *, atol: float = 1e-5, adam_n
             assert diff.max() <= atol, f"{key} differs by {diff.max():.2e}"
 
 
-@pytest.mark.parametrize("scenario", ["gp", "rahinge"])
+@pytest.mark.parametrize("scenario", ["gp", "rahinge", "growing"])
 def test_two_processes_train_what_one_process_trains(runs, scenario):
     """gp: WGAN-GP's per-sample weights drawn for the global batch and sliced, n_critic 2 (G's first forward in
-    no_sync); rahinge: the relativistic loss reads every rank's scores. (R1 through autograd.grad in DDP: the
-    resume tests, whose runs use it at every D step.)"""
-    assert_same_training(runs[f"one-{scenario}"], runs[f"two-{scenario}"], adam_noise=scenario == "rahinge")
+    no_sync); rahinge: the relativistic loss reads every rank's scores; growing: a progressive model whose blocks
+    not grown yet take no part (DDP looks for unused parameters). (R1 through autograd.grad in DDP: the resume
+    tests, whose runs use it at every D step.)"""
+    assert_same_training(runs[f"one-{scenario}"], runs[f"two-{scenario}"], adam_noise=scenario != "gp")
+    if scenario == "growing":  # it did grow during the run
+        assert [r["res"] for r in Run(runs["two-growing"]).stats() if "res" in r][-1] > 4
 
 
 def test_a_stop_and_resume_with_two_processes_matches_one_straight_run(runs):

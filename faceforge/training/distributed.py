@@ -66,7 +66,7 @@ class Single:
     def barrier(self) -> None:
         pass
 
-    def wrap(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    def wrap(self, module: torch.nn.Module, device: torch.device, *, partial: bool = False) -> torch.nn.Module:
         return module
 
     def no_sync(self, wrapped: torch.nn.Module):
@@ -132,14 +132,16 @@ class Group(Single):
     def barrier(self) -> None:
         torch.distributed.barrier()
 
-    def wrap(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    def wrap(self, module: torch.nn.Module, device: torch.device, *, partial: bool = False) -> torch.nn.Module:
+        """``partial``: a step may leave some parameters out (a growing model's blocks not grown yet), which DDP
+        must look for after each forward."""
         from torch.nn.parallel import DistributedDataParallel
 
         if device.type == "cuda":  # UNTESTED here (no GPU): one GPU per process, SyncBatchNorm for BatchNorm models
             module = torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
             return DistributedDataParallel(module, device_ids=[device.index if device.index is not None
-                                                               else self.local_rank])
-        return DistributedDataParallel(module)
+                                                               else self.local_rank], find_unused_parameters=partial)
+        return DistributedDataParallel(module, find_unused_parameters=partial)
 
     def no_sync(self, wrapped: torch.nn.Module):
         return wrapped.no_sync()
