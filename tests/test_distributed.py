@@ -6,6 +6,7 @@ references. fp32 throughout (bf16 rounds differently when the batch is sliced)."
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -151,3 +152,28 @@ def test_runs_two_processes_cannot_compute_as_one_are_refused_in_words():
         check_distributable(cfg, world=2, device="cpu")
     with pytest.raises(ConfigError, match="MPS"):
         check_distributable(scenario_config("r1"), world=2, device="mps")
+
+
+def test_torchrun_faceforge_train_writes_one_run_folder_that_faceforge_runs_shows(tmp_path, capsys):
+    """The command line itself: before, two processes each trained a run of their own into two folders."""
+    import subprocess
+    import sys
+
+    from faceforge.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "runs"
+    cmd = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc-per-node", "2", "-m", "faceforge",
+           "train", "--model", "msggan", "--attributes", "", "--builtin-count", "64", "--channels", "8",
+           "--steps", "4", "--batch-size", "8", "--log-every", "2", "--metrics-every", "0", "--precision", "fp32",
+           "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (run_dir,) = list(out.iterdir())
+    assert done.stdout.count("finished at step 4") == 1 and done.stdout.count("step      4/4") == 1
+    assert Run(run_dir).status()["state"] == "finished" and Run(run_dir).checkpoints()
+    capsys.readouterr()
+    assert main(["runs", str(out)]) == 0
+    listed = capsys.readouterr().out
+    assert run_dir.name in listed and "finished" in listed and "4/4" in listed

@@ -97,7 +97,9 @@ class Group(Single):
         return x[self.part(x.shape[0])]
 
     def gather(self, x: torch.Tensor) -> torch.Tensor:
-        return _Gather.apply(x, self.world, self.rank)
+        """Every rank's (N,) scores in rank order, in fp32 (the losses are computed in fp32 anyway, and not every
+        backend gathers bf16)."""
+        return _Gather.apply(x.float(), self.world, self.rank)
 
     def mean(self, t: torch.Tensor) -> torch.Tensor:
         out = t.detach().clone()
