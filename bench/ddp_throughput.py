@@ -3,7 +3,7 @@
     python bench/ddp_throughput.py [--model msggan] [--steps 120] [--batch 32] [--rounds 2]
 
 Runs, in turn and ``--rounds`` times (so a load that comes and goes falls on every variant): one process with every
-core's thread, one process with one thread, and ``torchrun --nproc-per-node N`` (one thread each: torchrun's
+core's thread, one process with the default adaptive thread count, one process with one thread, and ``torchrun --nproc-per-node N`` (one thread each: torchrun's
 default). Each is a fresh run of the same config (fp32, the same global batch); img/s is the median of its stats rows
 after the first (warm-up) tick. Also reports how busy the CPU was with other programs meanwhile
 (cpu_share.others_busy_cores, 2 s before each variant), since the machine may be shared. Writes bench/results/ddp_throughput.json.
@@ -49,6 +49,8 @@ def main() -> int:
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     variants = {
         f"1 process, {cores} threads": [sys.executable, *common, "--threads", str(cores), "--fixed-threads"],
+        # what a person gets by default: threads follow the cores other programs leave free (faceforge/cpu_share.py)
+        "1 process, adaptive threads": [sys.executable, *common],
         "1 process, 1 thread": [sys.executable, *common, "--threads", "1", "--fixed-threads"],
         f"torchrun {args.nproc} processes x 1 thread": [torchrun, "--nproc-per-node", str(args.nproc), *common],
     }
