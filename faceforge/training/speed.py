@@ -140,7 +140,8 @@ def accelerate(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, perf: P
     device = torch.device(perf.device)
     if device.type == "cuda":  # UNTESTED here
         torch.backends.cudnn.benchmark = True
-    G_fwd, D_fwd = dist.wrap(G, device), dist.wrap(D, device)
+    partial = capabilities(cfg.model.name).progressive  # blocks not grown yet take no part in a step
+    G_fwd, D_fwd = dist.wrap(G, device, partial=partial), dist.wrap(D, device, partial=partial)
     if cfg.perf.compile:  # UNTESTED on a GPU; off by default
         G_fwd, D_fwd = torch.compile(G_fwd), torch.compile(D_fwd)
     fp16 = perf.precision == "fp16" and device.type == "cuda"
