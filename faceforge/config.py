@@ -200,6 +200,8 @@ class PerfConfig(JsonConfig):
     # layers computed as im2col + one GEMM instead of by oneDNN (models/gemm_conv.py). None = time both on each
     # layer when the run starts (CPU, fp32) and record the faster; a list (even empty) is used as given
     gemm_layers: list[str] | None = None
+    # run G and D through torch.compile (mainly for CUDA; the first steps are slow while it compiles)
+    compile: bool = False
 
 
 @dataclass

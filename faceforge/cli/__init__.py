@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--metrics-every", type=int, help="steps between quality scores (0 = off) [500]")
     t.add_argument("--name", help="a short name added to the run folder's name")
     t.add_argument("--out", default=None, help="folder that holds the numbered run folders [user documents]")
+    t.add_argument("--dry-run", action="store_true",
+                   help="measure a few steps on the device the run would use and print the time and memory it "
+                        "would take; writes nothing")
     t.add_argument("--quiet", action="store_true", help="print only the result")
     t.add_argument("--json", action="store_true", help="print progress events as JSON lines")
 

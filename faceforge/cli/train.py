@@ -1,8 +1,14 @@
 """``faceforge train``: a new run from the options (over an optional --config), or ``--resume RUN``; progress as
-terminal lines or JSON lines; the first Ctrl-C stops cleanly at a step boundary."""
+terminal lines or JSON lines; the first Ctrl-C stops cleanly at a step boundary. ``--dry-run`` measures a few steps
+on the device the run would use and prints the time and memory it would take, writing nothing.
+
+Under ``torchrun`` every process runs this command; they train one run together (training/distributed.py) and only
+rank 0 prints progress and the result (the others print warnings and errors)."""
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 import time
@@ -65,6 +71,13 @@ def _config_from_args(args: argparse.Namespace):
     return cfg.validate()
 
 
+def _warnings_only(event: dict) -> None:
+    """Progress of a process other than rank 0: its warnings and errors, prefixed with its rank."""
+    if event["kind"] == "message" and event.get("level") in ("warning", "error"):
+        print(f"  [rank {os.environ.get('RANK', '?')}] [{event['level']}] {event['text']}", file=sys.stderr,
+              flush=True)
+
+
 class _Printer:
     """Turns progress events into terminal lines (or JSON lines)."""
 
@@ -115,8 +128,43 @@ class _Printer:
             print(f"  checkpoint {Path(event['path']).name}", flush=True)
 
 
+def _dry_run(args: argparse.Namespace, world: int) -> int:
+    from faceforge.runs import Run
+    from faceforge.training.estimate import estimate_run, format_estimate
+
+    cfg = Run(Path(args.resume)).config() if args.resume else _config_from_args(args)
+    if args.resume and args.steps is not None:
+        cfg.schedule.steps = args.steps
+    result = estimate_run(cfg)
+    steps = cfg.schedule.steps
+    print(f"dry run ({result['device']}, {result['precision']}, batch {cfg.schedule.batch_size}): "
+          f"{format_estimate(result)}")
+    print(f"  {steps:,} steps would take about {format_duration(result['seconds_per_step'] * steps)} "
+          f"({result['img_per_s']:.0f} img/s); nothing was written")
+    if world > 1:
+        print(f"  measured in one process of {world}: each process holds the memory above for its share of the "
+              "batch; the time with all of them is what the first stats rows will show")
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "stage"}))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from faceforge.training import resume_run, start_run
+    from faceforge.training import distributed, resume_run, start_run
+
+    world = distributed.launched_world()
+    if args.dry_run:
+        if world > 1 and int(os.environ.get("RANK", "0")) != 0:
+            return 0  # one estimate is enough
+        return _dry_run(args, world)
+    dist = distributed.from_env()  # torchrun's process group, or one process
+    try:
+        return _train(args, dist, resume_run, start_run)
+    finally:
+        distributed.close_current()
+
+
+def _train(args: argparse.Namespace, dist, resume_run, start_run) -> int:
 
     stop = {"requested": False}
 
@@ -124,7 +172,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if stop["requested"]:
             raise KeyboardInterrupt
         stop["requested"] = True
-        print("\nstopping at the next step (a checkpoint will be written; Ctrl-C again to abort)…", file=sys.stderr)
+        if dist.writes:  # torchrun passes the signal to every process; one says so
+            print("\nstopping at the next step (a checkpoint will be written; Ctrl-C again to abort)…",
+                  file=sys.stderr)
 
     signal.signal(signal.SIGINT, on_signal)
     try:
@@ -132,15 +182,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (ValueError, OSError):
         pass
     printer = _Printer(quiet=args.quiet, as_json=args.json)
+    progress = printer if dist.writes else _warnings_only
     if args.resume:
-        result = resume_run(Path(args.resume), steps=args.steps, progress=printer,
-                            should_stop=lambda: stop["requested"])
+        result = resume_run(Path(args.resume), steps=args.steps, progress=progress,
+                            should_stop=lambda: stop["requested"], dist=dist)
     else:
         cfg = _config_from_args(args)
         from faceforge.paths import default_runs_dir
 
         root = Path(args.out) if args.out else default_runs_dir()
-        result = start_run(cfg, runs_root=root, progress=printer, should_stop=lambda: stop["requested"])
+        result = start_run(cfg, runs_root=root, progress=progress, should_stop=lambda: stop["requested"], dist=dist)
+    if not dist.writes:
+        return 0 if result.state in ("stopped", "finished") else 1
     print(f"{result.state} at step {result.step}: {result.run_dir}")
     if result.message:
         print(result.message, file=sys.stderr)

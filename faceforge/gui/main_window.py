@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def new_run(self) -> None:
         dialog = NewRunDialog(self.runner, config=self.plan, attributes=self.dataset_pane.attributes or None,
-                              train_threads=self.session.threads, parent=self)
+                              train_threads=self.session.threads, runs_root=self.runs_root(), parent=self)
         dialog.estimated.connect(self.status)
         if dialog.exec() == NewRunDialog.DialogCode.Accepted:
             self.plan = dialog.config()

@@ -25,6 +25,7 @@ from faceforge.gui.model_fields import lr_spin as _lr_spin
 from faceforge.gui.model_fields import select as _select
 from faceforge.gui.model_fields import spin as _spin
 from faceforge.gui.tasks import TaskRunner, TaskSlot
+from faceforge.gui.torchrun_box import TorchrunBox
 from faceforge.models import available_models, capabilities, model_for
 from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_model_defaults, apply_preset,
                                       matching_preset, plan_problem, quick_look_config)
@@ -56,9 +57,9 @@ class NewRunDialog(QDialog):
 
     def __init__(self, runner: TaskRunner, *, config: TrainConfig | None = None, attributes: list[str] | None = None,
                  models: dict[str, str] | None = None, train_threads: int | None = None,
-                 parent: QWidget | None = None):
+                 runs_root: Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.train_threads = train_threads
+        self.train_threads, self.runs_root = train_threads, runs_root
         self.setWindowTitle("New training run")
         self.setMinimumSize(860, 640)
         self._base = copy.deepcopy(config) if config is not None else quick_look_config()
@@ -215,9 +216,13 @@ class NewRunDialog(QDialog):
         left.addLayout(form)
         left.addWidget(advanced)
         left.addStretch(1)
+        right = QVBoxLayout()  # the torchrun box takes room from the stretchy attribute list, not from the form
+        right.addWidget(attr_box, 1)
+        self.torchrun = TorchrunBox(self.config, out_fn=lambda: self.runs_root)
+        right.addWidget(self.torchrun)
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
-        columns.addWidget(attr_box, 2)
+        columns.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addLayout(est_row)

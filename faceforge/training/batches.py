@@ -43,13 +43,18 @@ class DeviceData:
         self.labels = torch.from_numpy(np.asarray(labels, np.float32)).to(device) if labels is not None else None
         self.batches = Batches(len(dataset), batch_size, seed)
 
-    def batch(self, draw: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Images in [-1, 1] (N, C, H, W) in the run's memory format, and their labels."""
+    def batch(self, draw: int, *, part: slice | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Images in [-1, 1] (N, C, H, W) in the run's memory format, and their labels. ``part``: this process's
+        share of the draw's global batch (training/distributed.py); the rows are those one process would hold at
+        those positions."""
         idx = self.batches.indices(draw)
+        if not self._on_device:  # a memory-mapped file reads fastest in order; the labels follow the same order
+            idx = np.sort(idx)
+        if part is not None:
+            idx = idx[part]
         if self._on_device:
             raw = self.images[torch.from_numpy(idx).to(self.device)]
-        else:  # a memory-mapped file reads fastest in order; the labels follow the same order
-            idx = np.sort(idx)
+        else:
             raw = torch.from_numpy(np.asarray(self.images[idx])).to(self.device)
         # NHWC uint8 -> NCHW float view: already channels_last in memory, so no copy for the fast path
         x = raw.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 def discriminate(D, x: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """D's logits (N,) and its prediction of y (N, A), or None when D does not predict y (``D.predicts_y``)."""
-    if getattr(D, "predicts_y", False):
+    if getattr(getattr(D, "module", D), "predicts_y", False):  # a DDP-wrapped D keeps the flag on its module
         return D(x, y, with_aux=True)
     return D(x, y), None
 

@@ -1,7 +1,8 @@
 """The training loop: a plain object with progress and stop callbacks, no Qt.
 
 :class:`Trainer` trains one run folder; :mod:`faceforge.training.lifecycle` (``start_run``, ``resume_run``) is how
-the CLI, the GUI's worker thread and (later) a torchrun launcher call it. It writes everything to the run folder
+the CLI, the GUI's worker thread and ``torchrun ... -m faceforge train`` (one Trainer per process,
+training/distributed.py) call it. It writes everything to the run folder
 and resumes exactly from the latest checkpoint: the step count, both optimisers' moments, G_ema, and every RNG that
 decides batches and noise.
 """
@@ -25,19 +26,19 @@ from faceforge.data.label_scales import apply_scales, scales_for
 from faceforge.imaging import make_grid, write_png
 from faceforge.models import attributes_used, available_models, build_models, capabilities, config_problem
 from faceforge.models.figures import snapshot_figures
-from faceforge.models.layers import downsample
 from faceforge.models.sampling import fixed_grid_inputs, generate
 from faceforge.runs import Run
 from faceforge.tasks import ProgressFn, StopFn
-from faceforge.training import losses
 from faceforge.training.batches import DeviceData, load_training_data
-from faceforge.training.conditioning_loss import auxiliary_loss, discriminate, label_kinds
-from faceforge.training.ema import make_ema, update_ema
+from faceforge.training.conditioning_loss import label_kinds
+from faceforge.training.distributed import Single, check_distributable
+from faceforge.training.ema import make_ema
 from faceforge.training.health import HealthMonitor
 from faceforge.training.path_length import PathLength
-from faceforge.training.sharing import CpuSharing
-from faceforge.training.speed import Measuring, choose_gemm_layers, choose_precision, optimizer_kwargs
-from faceforge.training.step_undo import StepAbandoned, StepUndo
+from faceforge.training.sharing import CpuSharing, NoSharing
+from faceforge.training.speed import Measuring, accelerate, choose_gemm_layers, choose_precision, optimizer_kwargs
+from faceforge.training.step import TrainStep
+from faceforge.training.step_undo import StepAbandoned
 
 
 @dataclass
@@ -49,14 +50,17 @@ class TrainResult:
     message: str = ""
 
 
-class Trainer:
+class Trainer(TrainStep):
     """Holds the models, optimisers and data of one run; ``run()`` trains until done or told to stop.
 
     ``config`` is copied: set-up resolves it (attributes used, the fast paths measured) into ``self.config``, which
-    is what config.json and the checkpoints record, and the caller's object stays as it was."""
+    is what config.json and the checkpoints record, and the caller's object stays as it was. ``dist`` is this
+    process's place in a multi-process run (training/distributed.py); only the process whose ``dist.writes``
+    writes the run folder (``run`` is a read-only view on the others)."""
 
     def __init__(self, run: Run, config: TrainConfig, *, dataset=None, progress: ProgressFn | None = None,
-                 should_stop: StopFn | None = None):
+                 should_stop: StopFn | None = None, dist: Single | None = None):
+        self.dist = dist or Single()
         self.run_folder = run
         self.config = copy.deepcopy(config)
         self.progress = progress or (lambda event: None)
@@ -94,12 +98,16 @@ class Trainer:
         self._grow(G, D, images_seen=0)
         measuring = Measuring(should_stop=self.should_stop,
                               say=lambda text: self._emit("message", level="info", text=text))
-        perf = choose_precision(G, D, cfg, measuring)
+        # measured by rank 0 alone and shared, so every process computes the same way
+        perf = self.dist.decide(lambda: choose_precision(G, D, cfg, measuring))
+        check_distributable(cfg, world=self.dist.world, device=perf.device)
         self.perf, self.device = perf, torch.device(perf.device)
         memory_format = torch.channels_last if perf.channels_last else torch.contiguous_format
         self.G, self.D = G.to(self.device, memory_format=memory_format), D.to(self.device, memory_format=memory_format)
         self.G_ema = make_ema(self.G)  # before the GEMM switch: sampling keeps the library kernels
-        gemm_layers, gemm_reason = choose_gemm_layers(self.G, self.D, cfg, perf, measuring)
+        gemm_layers, gemm_reason = choose_gemm_layers(self.G, self.D, cfg, perf, measuring, dist=self.dist)
+        # the networks the step calls: DDP-wrapped with several processes, compiled if asked; fp16's loss scalers
+        self.G_fwd, self.D_fwd, self.scaler_g, self.scaler_d = accelerate(self.G, self.D, cfg, perf, self.dist)
         opt_kwargs = optimizer_kwargs(self.device, cfg.perf.foreach_optim)
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), **opt_kwargs)
@@ -176,6 +184,8 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "noise": self.noise.get_state()},
+            **({"scalers": {"g": self.scaler_g.state_dict(), "d": self.scaler_d.state_dict()}}
+               if self.scaler_g.is_enabled() else {}),  # fp16 on CUDA only
             "path_length": self.path_length.state_dict(),
             "attributes": list(self.dataset.attributes) if self.labels is not None else [],
             # the data's mean attribute vector (the "neutral" y) and up to 1,024 of its rows (varied default faces
@@ -194,6 +204,9 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         self.noise.set_state(state["rng"]["noise"])
         self.path_length.load_state_dict(state.get("path_length"))
+        if self.scaler_g.is_enabled() and "scalers" in state:
+            self.scaler_g.load_state_dict(state["scalers"]["g"])
+            self.scaler_d.load_state_dict(state["scalers"]["d"])
         self.step = int(state["step"])
         self.images_seen = int(state["images_seen"])
         self.wall_time = float(state["wall_time"])
@@ -201,110 +214,44 @@ class Trainer:
 
     def save(self) -> Path:
         path = self.run_folder.checkpoint_path(self.step)
+        if not self.dist.writes:  # every process holds the same weights; one writes them
+            return path
         save_checkpoint(path, self.state_dict())
         self.run_folder.prune_checkpoints(self.config.schedule.keep_checkpoints)
         self._emit("checkpoint", step=self.step, path=str(path))
         return path
 
     def resume_from_latest(self) -> bool:
-        """Continue from the newest readable checkpoint; a damaged newest one falls back to the one before."""
+        """Continue from the newest readable checkpoint; a damaged newest one falls back to the one before.
+
+        Several processes: rank 0 reads it and every rank loads what rank 0 read (the other machines need not see
+        the run folder), whatever number of processes wrote it."""
+        found = self.dist.decide(self._read_latest)
+        if found is None:
+            return False
+        path, state = found
+        self.load_state_dict(state)  # weights copy to their device; optimiser state follows its parameters
+        self.run_folder.truncate_stats(after_step=self.step)
+        self.run_folder.log_event(f"resumed from {path.name} at step {self.step}")
+        self._emit("message", level="info", text=f"Resumed at step {self.step}")
+        return True
+
+    def _read_latest(self) -> tuple[Path, dict[str, Any]] | None:
         for path in reversed(self.run_folder.checkpoints()):
             try:
-                self.load_state_dict(load_checkpoint(path, map_location=str(self.device)))
+                return path, load_checkpoint(path, map_location="cpu")
             except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint: say so, try the previous one
                 self.run_folder.log_event(f"checkpoint {path.name} unreadable ({exc}); trying the previous one",
                                           level="warning")
-                continue
-            self.run_folder.truncate_stats(after_step=self.step)
-            self.run_folder.log_event(f"resumed from {path.name} at step {self.step}")
-            self._emit("message", level="info", text=f"Resumed at step {self.step}")
-            return True
-        return False
-
-    # ---------------------------------------------------------------- one step
-    def _autocast(self):
-        dtype = self.perf.autocast_dtype
-        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
-
-    def train_step(self, acc: torch.Tensor) -> None:
-        """One generator step (and n_critic discriminator steps). Losses accumulate into ``acc`` on the device:
-        no host sync here, ``.tolist()`` happens only at logging ticks."""
-        cfg = self.config
-        kind = cfg.loss.kind
-        B, zd = cfg.schedule.batch_size, cfg.model.z_dim
-        self.G.train()
-        self.D.train()
-        self.D.requires_grad_(True)
-        self._grow(self.G, self.D, images_seen=self.images_seen)
-        undo = StepUndo(noise=self.noise, modules=(self.G, self.D))  # a Stop half-way drops the step exactly
-        for c in range(cfg.loss.n_critic):
-            real, y = self.data.batch(self.step * cfg.loss.n_critic + c)
-            z = torch.randn(B, zd, device=self.device, generator=self.noise)
-            with self._autocast():
-                if self.caps.multiscale:  # every scale of G's image, and the real batch pooled to each
-                    fake = self.G(z, y, scales=True)
-                    real = [downsample(real, f.shape[-1]) for f in fake]
-                else:
-                    fake = self.G(z, y)
-                    if self.caps.progressive:  # in a fade-in the reals blend two resolutions as G's images do
-                        real = self.D.blend_reals(real)
-                out_real, aux_real = discriminate(self.D, real, y)
-                out_fake = self.D(_detached(fake), y)
-            if c == 0:  # Stop lands within a quarter of a step, not a whole one (1 s at 64 px)
-                self._abandon_if_stopped(undo)
-            loss_d = losses.d_loss(kind, out_real, out_fake)
-            if cfg.loss.drift:  # ProGAN: keeps a WGAN critic's scores from drifting far from zero
-                loss_d = loss_d + cfg.loss.drift * out_real.float().pow(2).mean()
-            if aux_real is not None:  # acgan: D learns to read y off real images
-                loss_d = loss_d + auxiliary_loss(aux_real, y, self.label_kinds)
-            if kind == "wgan-gp":
-                loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D, real, fake, y, self.noise)
-            d_step = self.step * cfg.loss.n_critic + c
-            if cfg.loss.r1_gamma and d_step % cfg.loss.r1_every == 0:
-                # lazy R1 (StyleGAN 2): every r1_every-th D step, scaled up by r1_every to keep its weight
-                gamma = losses.r1_gamma(cfg.loss.r1_gamma, resolution=cfg.model.resolution, batch=B)
-                loss_d = loss_d + (gamma / 2 * cfg.loss.r1_every) * losses.r1_penalty(self.D, real, y)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            if c == 0:
-                self._abandon_if_stopped(undo)
-            self.opt_d.step()
-        # G step reuses the last fake batch (as the PyTorch DCGAN example does) and skips D's weight gradients
-        self.D.requires_grad_(False)
-        with self._autocast():
-            out_g, aux_g = discriminate(self.D, fake, y)
-            # a relativistic loss compares with the real images' scores under D as it is now (no gradient needed)
-            real_g = self.D(real, y).detach() if losses.relativistic(kind) else None
-            loss_g = losses.g_loss(kind, out_g, real_g)
-            if self.path_length.due(self.step):  # StyleGAN 2's path-length regulariser (models with W, optional)
-                loss_g = loss_g + self.path_length(self.G, z, y, self.noise)
-        if aux_g is not None:  # acgan: G's fakes must read as the y they were made for
-            loss_g = loss_g + auxiliary_loss(aux_g, y, self.label_kinds)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self.step += 1
-        self.images_seen += B * cfg.loss.n_critic
-        beta = min(cfg.optim.ema_beta, (1 + self.step) / (10 + self.step))  # ramp up so early samples are not stale
-        update_ema(self.G_ema, self.G, beta)
-        with torch.no_grad():
-            self.step_losses.append(torch.stack([loss_g.detach().float(), loss_d.detach().float()]))
-            acc += torch.stack([
-                loss_g.detach().float(), loss_d.detach().float(),
-                torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean(),
-                torch.ones((), device=acc.device),
-            ])
-
-    def _abandon_if_stopped(self, undo: StepUndo) -> None:
-        """Before any weight has moved, a Stop can drop the step (training/step_undo.py)."""
-        if self.should_stop():
-            undo.abandon(self.opt_d)
+        return None
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self) -> Path:
+        path = self.run_folder.sample_path(self.step)
+        if not self.dist.writes:
+            return path
         images = generate(self.G_ema, self.grid_z, self.grid_y)
         grid = make_grid(images)
-        path = self.run_folder.sample_path(self.step)
         write_png(path, grid, compress_level=1)  # zlib level 1: a quarter of the encoding time, about the same size
         extra = snapshot_figures(self.G_ema, self.caps, grid_z=self.grid_z, grid_y=self.grid_y,
                                  z_dim=self.config.model.z_dim, seed=self.config.seed)
@@ -359,19 +306,22 @@ class Trainer:
                        attributes=list(self.dataset.attributes) if self.labels is not None else [])
             run.write_status("running", step=self.step, total_steps=total)
             if self.step == 0:
-                run.log_event(f"started: {self.perf_reason}; optimiser {self.optimizer_kwargs}; {len(self.dataset)} images")
+                procs = f"; {self.dist.world} processes (torchrun)" if self.dist.active else ""
+                run.log_event(f"started: {self.perf_reason}; optimiser {self.optimizer_kwargs}; "
+                              f"{len(self.dataset)} images{procs}")
                 self.snapshot()
-                if self._metric_real is not None:
+                if self._metric_real is not None and self.dist.writes:
                     row = {"step": 0, "images": 0, **self.evaluate()}
                     run.append_stats(row)
                     self._emit("stats", **row)
             acc = torch.zeros(5, device=self.device)
             tick_t0, tick_images = time.perf_counter(), self.images_seen
-            sharing = self._sharing = CpuSharing(run.path, emit=self._emit,
-                                                 enabled=cfg.perf.adapt_threads and self.device.type == "cpu")
+            # several processes: torchrun gave each its threads, and the others would read as a foreign load
+            sharing = self._sharing = CpuSharing(run.path, emit=self._emit, enabled=cfg.perf.adapt_threads and (
+                self.device.type == "cpu" and not self.dist.active)) if self.dist.writes else NoSharing()
             threads = {"threads": sharing.threads}  # in the first row, then whenever it changes
             while self.step < total:
-                if self.should_stop():
+                if self.dist.any(self.should_stop()):  # every process stops at the same step
                     state = "stopped"
                     break
                 t0 = time.perf_counter()
@@ -382,12 +332,13 @@ class Trainer:
                     break
                 self.wall_time += time.perf_counter() - t0
                 threads = sharing.tick() or threads
-                scores = (self.evaluate() if self._metric_real is not None
+                scores = (self.evaluate() if self._metric_real is not None and self.dist.writes
                           and (self.step % sched.metrics_every == 0 or self.step == total) else {})
                 if self.step % sched.log_every == 0 or self.step == total:
-                    g, d, dx, dgz, count = acc.tolist()
+                    g, d, dx, dgz, count = self.dist.mean(acc).tolist()  # every process's slice: the whole batch
                     acc.zero_()
-                    per_step = torch.stack(self.step_losses).T.tolist() if self.step_losses else [[], []]
+                    per_step = (self.dist.mean(torch.stack(self.step_losses)).T.tolist() if self.step_losses
+                                else [[], []])
                     self.step_losses.clear()
                     now = time.perf_counter()
                     row = {"step": self.step, "images": self.images_seen,
@@ -444,7 +395,3 @@ class Trainer:
         self._emit("finished", state=state, step=self.step, message=message)
         return TrainResult(run.path, self.step, state, self.config, message)
 
-
-def _detached(images):
-    """An image batch, or a multi-scale list of them, cut from G's graph."""
-    return [x.detach() for x in images] if isinstance(images, (list, tuple)) else images.detach()

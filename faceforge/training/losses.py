@@ -45,14 +45,20 @@ def g_loss(kind: str, fake: torch.Tensor, real: torch.Tensor | None = None) -> t
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def gradient_penalty(D, real, fake, y: torch.Tensor | None, generator=None) -> torch.Tensor:
+def gradient_penalty(D, real, fake, y: torch.Tensor | None, generator=None, *,
+                     alpha: torch.Tensor | None = None) -> torch.Tensor:
     """(||grad D(x_hat)||_2 - 1)^2 on random interpolates between real and fake images.
 
     ``real`` and ``fake`` may be lists of the same images at several scales (MSG-GAN's D reads them all): one
-    mixing weight per sample for every scale, and the norm is over the gradients of all of them together."""
+    mixing weight per sample for every scale, and the norm is over the gradients of all of them together.
+    ``alpha`` (N, 1, 1, 1) gives the mixing weights (a multi-process run draws the global batch's and passes its
+    slice); without it they are drawn from ``generator``. D may be DDP-wrapped: the penalty's graph goes through
+    its forward, and ``autograd.grad`` differentiates only with respect to the images, so DDP's gradient hooks fire
+    once, in the ordinary backward of D's whole loss."""
     many = isinstance(real, (list, tuple))
     reals, fakes = (list(real), list(fake)) if many else ([real], [fake])
-    alpha = torch.rand(reals[0].shape[0], 1, 1, 1, device=reals[0].device, generator=generator)
+    if alpha is None:
+        alpha = torch.rand(reals[0].shape[0], 1, 1, 1, device=reals[0].device, generator=generator)
     x_hat = [(alpha * r.detach() + (1 - alpha) * f.detach()).requires_grad_(True) for r, f in zip(reals, fakes)]
     out = D(x_hat if many else x_hat[0], y)
     grads = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)

@@ -55,3 +55,16 @@ class CpuSharing:
         if self.governor is not None and torch.get_num_threads() != self.ceiling:
             torch.set_num_threads(self.ceiling)  # leave the calling thread as it was given to us
         self.live.close()
+
+
+class NoSharing:
+    """What the processes of a multi-process run other than rank 0 have: torchrun set their threads, and only rank 0
+    registers the run as a live training."""
+
+    threads = 0
+
+    def tick(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass

@@ -93,9 +93,14 @@ def choose_precision(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, m
 
 
 def choose_gemm_layers(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, perf: PerfChoice,
-                       measuring: Measuring) -> tuple[list[str], str]:
+                       measuring: Measuring, *, dist=None) -> tuple[list[str], str]:
     """Which 4x4 stride-2 layers of G and D (already on their device and in their memory format) run as one GEMM:
-    as the config says, or timed now (CPU, fp32); switches them and returns (names, reason)."""
+    as the config says, or timed now (CPU, fp32); switches them and returns (names, reason). In a multi-process
+    run (``dist``) rank 0 times them and every process switches the layers rank 0 chose."""
+    if dist is not None and dist.active:
+        names, reason = dist.decide(lambda: choose_gemm_layers(G, D, cfg, perf, measuring))
+        set_gemm_layers(torch.nn.ModuleDict({"G": G, "D": D}), names)
+        return list(names), reason
     both = torch.nn.ModuleDict({"G": G, "D": D})
     names = cfg.perf.gemm_layers
     reason = ""
@@ -123,6 +128,25 @@ def choose_gemm_layers(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig,
                 f" -> GEMM for {', '.join(names)}" if names else " -> oneDNN everywhere")
     set_gemm_layers(both, names)
     return list(names), reason
+
+
+def accelerate(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, perf: PerfChoice, dist) -> tuple:
+    """The networks the training step calls and the loss scalers: (G_fwd, D_fwd, scaler_g, scaler_d).
+
+    Several processes: each network in its own DistributedDataParallel (the step trains one at a time and runs the
+    other inside ``no_sync``). CUDA (UNTESTED here, no GPU): ``cudnn.benchmark`` picks each convolution's fastest
+    kernel for the run's fixed shapes; fp16 needs a GradScaler per optimiser (bf16 has fp32's range and does
+    not); ``perf.compile`` runs both through ``torch.compile`` (its first steps are slow while it compiles)."""
+    device = torch.device(perf.device)
+    if device.type == "cuda":  # UNTESTED here
+        torch.backends.cudnn.benchmark = True
+    partial = capabilities(cfg.model.name).progressive  # blocks not grown yet take no part in a step
+    G_fwd, D_fwd = dist.wrap(G, device, partial=partial), dist.wrap(D, device, partial=partial)
+    if cfg.perf.compile:  # UNTESTED on a GPU; off by default
+        G_fwd, D_fwd = torch.compile(G_fwd), torch.compile(D_fwd)
+    fp16 = perf.precision == "fp16" and device.type == "cuda"
+    scalers = [torch.amp.GradScaler(device.type if fp16 else "cpu", enabled=fp16) for _ in range(2)]
+    return G_fwd, D_fwd, scalers[0], scalers[1]
 
 
 def optimizer_kwargs(device: torch.device, foreach_optim: bool) -> dict[str, Any]:
