@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from faceforge.config import TrainConfig
+from faceforge.frozen import is_frozen
 from faceforge.device import PerfChoice, choose_perf
 from faceforge.models import capabilities
 from faceforge.models.gemm_conv import set_gemm_layers, tune_gemm_layers
@@ -142,7 +143,7 @@ def accelerate(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, perf: P
         torch.backends.cudnn.benchmark = True
     partial = capabilities(cfg.model.name).progressive  # blocks not grown yet take no part in a step
     G_fwd, D_fwd = dist.wrap(G, device, partial=partial), dist.wrap(D, device, partial=partial)
-    if cfg.perf.compile:  # UNTESTED on a GPU; off by default
+    if cfg.perf.compile and not is_frozen():  # UNTESTED on a GPU; off by default; a bundle has no compiler
         G_fwd, D_fwd = torch.compile(G_fwd), torch.compile(D_fwd)
     fp16 = perf.precision == "fp16" and device.type == "cuda"
     scalers = [torch.amp.GradScaler(device.type if fp16 else "cpu", enabled=fp16) for _ in range(2)]
