@@ -238,7 +238,7 @@ def grids_figure(groups: dict[str, list[dict]], path: Path, *, faces: int = 4) -
         res = r["config"]["model"]["resolution"]
         side = faces * (res + 2) + 2  # make_grid pads 2 px between faces (a summary keeps just this corner)
         tile = grid.crop((0, 0, min(side, grid.width), min(side, grid.height)))
-        zoom = max(1, 264 // tile.width)  # 32 px faces twice as large: the faces are what is compared
+        zoom = max(1, round(264 / tile.width))  # 32 px faces twice as large: the faces are what is compared
         images = f"{r['config']['schedule']['batch_size'] * r['step'] // 1000}k images"
         tiles.append((label, images, tile.resize((tile.width * zoom, tile.height * zoom), Image.NEAREST)))
     if not tiles:
