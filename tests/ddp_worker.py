@@ -64,6 +64,6 @@ def worker(rank: int, world: int, port: int, jobs: list[dict], errors: str) -> N
             run_job(job)
     except BaseException:
         Path(errors, f"rank{rank}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        distributed.close_current(together=False)  # the other rank may be stuck elsewhere: no barrier
         raise
-    finally:
-        distributed.close_current()
+    distributed.close_current()

@@ -159,9 +159,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _dry_run(args, world)
     dist = distributed.from_env()  # torchrun's process group, or one process
     try:
-        return _train(args, dist, resume_run, start_run)
-    finally:
-        distributed.close_current()
+        code = _train(args, dist, resume_run, start_run)
+    except BaseException:
+        distributed.close_current(together=False)
+        raise
+    distributed.close_current(together=True)
+    return code
 
 
 def _train(args: argparse.Namespace, dist, resume_run, start_run) -> int:

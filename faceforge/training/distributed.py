@@ -72,7 +72,7 @@ class Single:
     def no_sync(self, wrapped: torch.nn.Module):
         return contextlib.nullcontext()
 
-    def close(self) -> None:
+    def close(self, *, together: bool = True) -> None:
         pass
 
 
@@ -148,8 +148,17 @@ class Group(Single):
     def no_sync(self, wrapped: torch.nn.Module):
         return wrapped.no_sync()
 
-    def close(self) -> None:
+    def close(self, *, together: bool = True) -> None:
+        """Leave together: a rank that tore its group down while rank 0 was still writing the last checkpoint
+        (or with DDP wrappers still alive) sometimes aborted at exit in gloo ("terminate called without an active
+        exception", 1 run in 4 here), failing torchrun's whole job after a finished run. After an error the ranks
+        are not in step, so a barrier could wait for a rank stuck elsewhere: ``together=False`` leaves at once."""
         if torch.distributed.is_initialized():
+            if together:
+                import gc
+
+                gc.collect()  # the DDP wrappers' reducers hold the group
+                torch.distributed.barrier()
             torch.distributed.destroy_process_group()
 
 
@@ -207,11 +216,11 @@ def from_env() -> Single:
     return _CURRENT
 
 
-def close_current() -> None:
-    """Leave the process group (the CLI calls it when training ends)."""
+def close_current(*, together: bool = True) -> None:
+    """Leave the process group (the CLI calls it when training ends; ``together=False`` after an error)."""
     global _CURRENT
     if _CURRENT is not None:
-        _CURRENT.close()
+        _CURRENT.close(together=together)
     _CURRENT = None
 
 
