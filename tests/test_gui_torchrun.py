@@ -100,3 +100,15 @@ def test_a_run_processes_cannot_split_is_refused_in_words(dialog):
     dialog.torchrun.copy_button.click()
     assert "SyncBatchNorm" in dialog.torchrun.result.text()
     assert QGuiApplication.clipboard().text() == "before"
+
+
+def test_the_dialog_at_its_smallest_keeps_every_row_whole(qtbot):
+    """With the torchrun box the right column grew taller than the old fixed 860 x 640 minimum, and at that size
+    Qt squashed the Model row to a sliver; the minimum now follows what the rows need."""
+    dialog = NewRunDialog(TaskRunner(), config=quick_look_config(), train_threads=1)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.resize(dialog.minimumSize())
+    qtbot.wait(50)
+    for field in (dialog.model, dialog.resolution, dialog.loss, dialog.batch, dialog.steps):
+        assert field.height() >= field.sizeHint().height(), field.objectName() or type(field).__name__

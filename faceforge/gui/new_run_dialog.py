@@ -10,7 +10,7 @@ import copy
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
@@ -61,7 +61,6 @@ class NewRunDialog(QDialog):
         super().__init__(parent)
         self.train_threads, self.runs_root = train_threads, runs_root
         self.setWindowTitle("New training run")
-        self.setMinimumSize(860, 640)
         self._base = copy.deepcopy(config) if config is not None else quick_look_config()
         self._attributes_for_source = list(attributes or [])
         self._estimate_slot = TaskSlot(runner, self)
@@ -234,6 +233,8 @@ class NewRunDialog(QDialog):
             spin.valueChanged.connect(self._sync_preset)
         self.attributes.itemChanged.connect(self._attributes_toggled)
         self.set_config(self._base, self._attributes_for_source)
+        # never smaller than the rows need: a fixed 860 x 640 squashed the Model row once the torchrun box came
+        self.setMinimumSize(layout.minimumSize().expandedTo(QSize(860, 640)))
 
     # ---------------------------------------------------------------- config <-> fields
     def set_config(self, cfg: TrainConfig, attributes: list[str] | None = None) -> None:
