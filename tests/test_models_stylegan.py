@@ -11,6 +11,7 @@ from faceforge.config import ModelConfig
 from faceforge.editing.generator import LoadedGenerator
 from faceforge.models import build_models, capabilities
 from faceforge.models.conditioning import fade_at
+from faceforge.models.stylegan_layers import Noise
 from faceforge.runs import Run
 from faceforge.training import resume_run, start_run
 from helpers import assert_same_weights, random_dataset, tiny_config
@@ -221,3 +222,29 @@ def test_a_run_with_path_length_resumes_exactly_and_other_models_refuse_it(tmp_p
     other = tiny_config(model="dcgan", steps=2, attrs=())
     other.loss.pl_weight = 2.0
     assert "path-length" in plan_problem(other)
+
+
+def test_noise_max_res_keeps_the_noise_out_of_the_finer_layers():
+    """``noise_max_res`` 8 at 32 px: random noise in the 16 and 32 px layers would change the image from one call
+    to the next (their strengths are set high here); with the limit only the 4 and 8 px layers may, and they are
+    zeroed, so two calls give the same image. Without the limit the same G gives two different images. The state
+    dict is the same either way, so a checkpoint loads into both."""
+    def G_with(limit):
+        torch.manual_seed(0)
+        G = build_models(_config().replace(noise_max_res=limit))[0]
+        with torch.no_grad():
+            for m in G.modules():
+                if isinstance(m, Noise):
+                    m.strength.fill_(0.0 if m.const.shape[-1] <= 8 else 1.0)
+        return G.eval()  # eval: no style mixing, so only the noise can differ between calls
+
+    z = torch.randn(2, 16)
+    limited, every = G_with(8), G_with(0)
+    assert set(limited.state_dict()) == set(every.state_dict())
+    with torch.no_grad():
+        a, b = limited(z, noise="random"), limited(z, noise="random")
+        c, d = every(z, noise="random"), every(z, noise="random")
+    assert torch.equal(a, b)
+    assert not torch.allclose(c, d, atol=1e-4)
+    with pytest.raises(Exception, match="noise_max_res"):
+        build_models(_config().replace(noise_max_res=12))

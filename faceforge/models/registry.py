@@ -279,6 +279,9 @@ def _check_stylegan(config: ModelConfig) -> None:
     start, end = config.condition_fade
     if not 0 <= start <= end:
         raise ConfigError(f"condition_fade is (start, end) in images seen with 0 <= start <= end, not {start}, {end}")
+    if config.noise_max_res and config.noise_max_res not in (4, 8, 16, 32, 64, 128):
+        raise ConfigError(f"noise_max_res is a resolution (4, 8, ... px) or 0 for every layer, not "
+                          f"{config.noise_max_res}")
 
 
 # style_layers is the count at 128 px, the largest resolution (2 * log2(R) - 2); G.num_ws has the exact one

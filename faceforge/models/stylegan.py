@@ -94,11 +94,14 @@ class Generator(nn.Module):
                                       layers=config.mapping_layers)
         self.register_buffer("w_avg", torch.zeros(self.w_dim))
         self.const = nn.Parameter(torch.randn(1, c[0], 4, 4))
-        self.base = StyledLayer(c[0], c[0], w_dim=self.w_dim, resolution=4)
+        def noisy(r: int) -> bool:
+            return not config.noise_max_res or r <= config.noise_max_res
+
+        self.base = StyledLayer(c[0], c[0], w_dim=self.w_dim, resolution=4, noise=noisy(4))
         self.convs = nn.ModuleList()
         for a, b, r in zip(c[:-1], c[1:], self.sizes[1:]):
-            self.convs.append(StyledLayer(a, b, w_dim=self.w_dim, resolution=r, up=True))
-            self.convs.append(StyledLayer(b, b, w_dim=self.w_dim, resolution=r))
+            self.convs.append(StyledLayer(a, b, w_dim=self.w_dim, resolution=r, up=True, noise=noisy(r)))
+            self.convs.append(StyledLayer(b, b, w_dim=self.w_dim, resolution=r, noise=noisy(r)))
         self.to_rgb = nn.ModuleList(ToRGB(ch, w_dim=self.w_dim) for ch in c)
 
     def grow(self, images_seen: int) -> None:

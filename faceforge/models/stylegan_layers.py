@@ -99,13 +99,14 @@ class Noise(nn.Module):
     """Per-pixel noise times a learned strength; ``mode`` is const (the persistent buffer), random or none.
     Returns the (N or 1, 1, H, W) map to add, times ``gain``, or None for none."""
 
-    def __init__(self, resolution: int):
+    def __init__(self, resolution: int, *, active: bool = True):
         super().__init__()
         self.strength = nn.Parameter(torch.zeros(()))
         self.register_buffer("const", torch.randn(1, 1, resolution, resolution))
+        self.active = active  # off (ModelConfig.noise_max_res): no noise in any mode; the state dict is the same
 
     def forward(self, x: torch.Tensor, mode: str, *, gain: float = 1.0) -> torch.Tensor | None:
-        if mode == "none":
+        if mode == "none" or not self.active:
             return None
         if mode == "random":  # the global RNG: see the module docstring
             n, _, h, w = x.shape
@@ -120,10 +121,11 @@ class Noise(nn.Module):
 class StyledLayer(nn.Module):
     """Modulated 3x3 convolution, noise, bias, activation: one of G's per-resolution layers, taking one style."""
 
-    def __init__(self, in_channels: int, out_channels: int, *, w_dim: int, resolution: int, up: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, *, w_dim: int, resolution: int, up: bool = False,
+                 noise: bool = True):
         super().__init__()
         self.conv = ModulatedConv(in_channels, out_channels, 3, w_dim=w_dim, up=up)
-        self.noise = Noise(resolution)
+        self.noise = Noise(resolution, active=noise)
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: str) -> torch.Tensor:
