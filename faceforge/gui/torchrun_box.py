@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
@@ -36,8 +37,7 @@ class TorchrunBox(QGroupBox):
         self.copy_button.clicked.connect(self.copy)
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(self.result.textInteractionFlags() | self.result.textInteractionFlags().
-                                            TextSelectableByMouse)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout(self)
         form.addRow("Processes per machine", self.processes)
         form.addRow("Machines", self.nodes)
