@@ -19,6 +19,8 @@ CONFIG_VERSION = 1
 CONDITIONINGS = ("input", "projection", "acgan", "cbn")
 #: GAN objectives (faceforge/training/losses.py); which a model trains with is its registry capability
 LOSS_KINDS = ("bce", "wgan-gp", "hinge", "rahinge")
+#: MSG-GAN's up-sampling in G (ModelConfig.msg_upsample)
+MSG_UPSAMPLES = ("nearest", "bilinear")
 BUILTIN_SOURCE = "builtin:faces"  # the procedural faces FaceForge renders itself (faceforge/data/synthetic.py)
 # folder names that say nothing about the data: a run or cache is named after their parent instead
 _GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}
@@ -36,6 +38,9 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
+            # a field added after runs were stored: its absence means what those runs were trained with
+            if f.name in getattr(cls, "ABSENT_MEANS", {}):
+                kwargs[f.name] = cls.ABSENT_MEANS[f.name]
             continue
         value = data[f.name]
         hint = hints[f.name]
@@ -144,6 +149,9 @@ class ModelConfig(JsonConfig):
     # MSG-GAN's combine of each scale's RGB image with D's features at that depth: "simple" (concatenate) or
     # "lincat" (a 1x1 convolution of the image, then concatenate), the paper's phi_simple and phi_lincat
     msg_combine: str = "simple"
+    # MSG-GAN's 2x up-sampling in G: "nearest" (the paper's) or "bilinear" (runs stored before this field existed;
+    # it made every 64 px face ring around one template: models/msggan.py)
+    msg_upsample: str = "nearest"
     # progressive growing (progan): images for each resolution's fade-in and again for its stable stretch,
     # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer)
     phase_images: int = 6400
@@ -160,6 +168,9 @@ class ModelConfig(JsonConfig):
     # 64 px, noise in the 32 and 64 px layers left a speckle over every face after 64k CelebA images; 16 keeps the
     # score (SWD 46.6 against 45.7) and gives smooth faces (README, Quality)
     noise_max_res: int = 0
+
+    # fields added after runs were stored, and what a stored config without them was trained with
+    ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear"}
 
 
 @dataclass
@@ -250,6 +261,8 @@ class TrainConfig(JsonConfig):
             raise ConfigError("mbstd_group must be at least 1")
         if self.model.msg_combine not in ("simple", "lincat"):
             raise ConfigError(f"msg_combine must be simple or lincat, not {self.model.msg_combine!r}")
+        if self.model.msg_upsample not in MSG_UPSAMPLES:
+            raise ConfigError(f"msg_upsample must be {' or '.join(MSG_UPSAMPLES)}, not {self.model.msg_upsample!r}")
         if self.schedule.steps < 1 or self.schedule.batch_size < 1:
             raise ConfigError("steps and batch size must be positive")
         return self

@@ -93,3 +93,38 @@ def test_conditional_model_follows_y_and_samples_from_its_checkpoint(tmp_path):
     assert main(["generate", "--run", str(tmp_path / "run"), "--n", "4", "--seed", "7", "--set", "attr0=1",
                  "--out", str(out)]) == 0
     assert out.exists()
+
+
+def test_generator_upsamples_as_its_config_says_and_old_runs_keep_bilinear():
+    """New runs up-sample with nearest (bilinear drew one ringing template over every 64 px face); a run stored
+    before ``msg_upsample`` existed was trained with bilinear and must still generate the same pixels."""
+    import torch.nn.functional as F
+
+    from faceforge.config import TrainConfig
+
+    assert TrainConfig().model.msg_upsample == "nearest"
+    stored = TrainConfig().to_dict()
+    del stored["model"]["msg_upsample"]
+    assert TrainConfig.from_dict(stored).model.msg_upsample == "bilinear"
+    assert TrainConfig.from_json(TrainConfig().to_json()).model.msg_upsample == "nearest"
+
+    torch.manual_seed(0)
+    G = build_models(_config())[0]
+    z = torch.randn(4, 16)
+
+    def by_hand(mode: str) -> torch.Tensor:  # G's forward pass written out with the up-sampling named
+        x = G.norm(z)
+        h = G.norm(F.leaky_relu(G.latent(x).view(4, -1, 4, 4), 0.2))
+        h = G.norm(F.leaky_relu(G.base(h), 0.2))
+        for block in G.blocks:
+            up = F.interpolate(h, scale_factor=2.0, mode=mode, **({} if mode == "nearest" else
+                                                                    {"align_corners": False}))
+            h = G.norm(F.leaky_relu(block(up), 0.2))
+        return torch.tanh(G.to_rgb[-1](h))
+
+    with torch.no_grad():
+        for mode in ("nearest", "bilinear"):
+            G.upsample = mode
+            assert torch.allclose(G(z), by_hand(mode), atol=1e-6), mode
+        assert not torch.allclose(by_hand("nearest"), by_hand("bilinear"), atol=1e-3)
+    assert build_models(_config().replace(msg_upsample="bilinear"))[0].upsample == "bilinear"

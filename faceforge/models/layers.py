@@ -117,10 +117,12 @@ def upsample(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="nearest")
 
 
-def upsample2x_smooth(x: torch.Tensor) -> torch.Tensor:
-    """Bilinear 2x up-sampling for MSG-GAN's G blocks (StyleGAN 2 filters its up-sampling too): with one 3x3
-    convolution per block, nearest up-sampling left the 8 px blocks visible in MSG-GAN's 64 px faces. ProGAN keeps
-    nearest: with bilinear its 32 px faces dissolved into blobs (SWD 45.9 and 46.4 against 40.1 and 40.1 with
-    nearest, wgan-gp and rahinge, 64,000 CelebA images, seed 0)."""
-    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-
+def upsample2x(x: torch.Tensor, mode: str) -> torch.Tensor:
+    """2x up-sampling for MSG-GAN's G blocks, "nearest" or "bilinear" (ModelConfig.msg_upsample; models/msggan.py
+    says why nearest). ProGAN keeps nearest too: with bilinear its 32 px faces dissolved into blobs (SWD 45.9 and
+    46.4 against 40.1 and 40.1 with nearest, wgan-gp and rahinge, 64,000 CelebA images, seed 0)."""
+    if mode == "nearest":
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
+    if mode == "bilinear":
+        return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+    raise ValueError(f"up-sampling must be nearest or bilinear, not {mode!r}")

@@ -13,10 +13,17 @@ features as ``config.msg_combine`` says: "simple" concatenates the 3 RGB channel
 "lincat" concatenates a 1x1 convolution of the image (phi_lincat). When conditional, y goes beside the
 pixel-normalised z in G, and D adds the projection term <W y, pooled features> to its logit.
 
-G up-samples bilinearly, not with the paper's nearest neighbour: with one 3x3 convolution per block (the width
-the cost allows) nearest up-sampling left the 8 px blocks visible in 64 px faces after 64,000 images of CelebA
-(bench/model_quality.py, seed 0: SWD 31.0, yet blocky faces), which a bilinear filter, as StyleGAN 2's up-sampling
-does, smooths for the cost of one cheap interpolation.
+G up-samples with nearest neighbours, as the paper does (``config.msg_upsample``). Runs made before that option
+existed up-sampled bilinearly, chosen because nearest left a block texture in 64 px faces; that was the wrong
+trade. With one 3x3 convolution per block a bilinear map is smooth, and the sharpening each block must learn to
+draw edges on it rings (our reading of what the grids show): at 64 px by 13,000 CelebA images every face was a ring around a dark blob, and at 64,000
+one template of swirls and dark eye holes lay over every face (SWD 46.5, and 36.5 in an earlier session, seed 0).
+With nearest the faces are varied and face-like from the first snapshots and the score is better (64 px, seed 0:
+26.5; seed 1: see README), with a faint block texture left. Measured and not kept: a weaker low-pass (the mean of
+nearest and bilinear) 31.9 with faces more alike; nearest with a second convolution in the last two blocks 28.6,
+smoother but with a hint of a shared template again; a learned 4x4 transposed convolution (DCGAN's) collapsed
+to one face by 19,000 images (stopped there). A stored run without the field keeps bilinear (config.ModelConfig.ABSENT_MEANS), so its pixels
+do not change.
 
 Learning rate. 0.006 for both nets, twice the paper's 0.003: with weights stored N(0, 1) an Adam step of lr moves
 a weight by about lr of its size, so at 0.003 G learned too slowly for a run of 64,000 images (DCGAN's 2e-4 on
@@ -45,7 +52,7 @@ from torch import nn
 from faceforge.config import ModelConfig
 from faceforge.models.conditioning import Projection, require_y
 from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, downsample,
-                                     upsample2x_smooth)
+                                     upsample2x)
 
 WIDTH_DIVISOR = 4  # width at resolution r is channels / WIDTH_DIVISOR * R / r (see the module docstring)
 WIDTH_CAP = 8  # ... and at most WIDTH_CAP * channels
@@ -83,6 +90,7 @@ class Generator(nn.Module):
         self.base = EqualizedConv2d(w[0], w[0], 3, padding=1)
         self.blocks = nn.ModuleList(EqualizedConv2d(a, b, 3, padding=1) for a, b in zip(w[:-1], w[1:]))
         self.to_rgb = nn.ModuleList(EqualizedConv2d(c, 3, 1, gain=1.0) for c in w)
+        self.upsample = config.msg_upsample
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, *, scales: bool = False):
         x = self.norm(z)
@@ -92,11 +100,11 @@ class Generator(nn.Module):
         h = self.norm(_act(self.base(h)))
         if not scales:  # sampling: the final image only, so the ToRGB of the lower scales is skipped
             for block in self.blocks:
-                h = self.norm(_act(block(upsample2x_smooth(h))))
+                h = self.norm(_act(block(upsample2x(h, self.upsample))))
             return torch.tanh(self.to_rgb[-1](h))
         images = [torch.tanh(self.to_rgb[0](h))]
         for block, rgb in zip(self.blocks, self.to_rgb[1:]):
-            h = self.norm(_act(block(upsample2x_smooth(h))))
+            h = self.norm(_act(block(upsample2x(h, self.upsample))))
             images.append(torch.tanh(rgb(h)))
         return images
 
