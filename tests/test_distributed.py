@@ -96,8 +96,10 @@ def test_two_processes_train_what_one_process_trains(runs, scenario):
     """gp: WGAN-GP's per-sample weights drawn for the global batch and sliced, n_critic 2 (G's first forward in
     no_sync); rahinge: the relativistic loss reads every rank's scores; growing: a progressive model whose blocks
     not grown yet take no part (DDP looks for unused parameters). (R1 through autograd.grad in DDP: the resume
-    tests, whose runs use it at every D step.)"""
-    assert_same_training(runs[f"one-{scenario}"], runs[f"two-{scenario}"], adam_noise=scenario != "gp")
+    tests, whose runs use it at every D step.) Every scenario allows Adam's rounding noise: gp held to 1e-5 in
+    every element until MSG-GAN's G up-sampled with nearest neighbours, after which one bias of D's last layer (1
+    of 16) came out 2.6e-5 apart; a wrong slice of the GP weights moves far more, and far more elements."""
+    assert_same_training(runs[f"one-{scenario}"], runs[f"two-{scenario}"], adam_noise=True)
     if scenario == "growing":  # it did grow during the run
         assert [r["res"] for r in Run(runs["two-growing"]).stats() if "res" in r][-1] > 4
 
