@@ -164,13 +164,13 @@ class ModelConfig(JsonConfig):
     # images seen (Shahbazi et al., "Collapse by Conditioning", ICLR 2023): conditioned from the first step it
     # collapsed to a few faces per label on CelebA (bench/results/model_quality_32px.md). Equal counts: no fade
     condition_fade: tuple[int, int] = (8000, 24000)
-    # StyleGAN: per-pixel noise only in the layers at this resolution or below (0: every layer, the paper's). At
-    # 64 px, noise in the 32 and 64 px layers left a speckle over every face after 64k CelebA images; 16 keeps the
-    # score (SWD 46.6 against 45.7) and gives smooth faces (README, Quality)
-    noise_max_res: int = 0
+    # StyleGAN: per-pixel noise only in the layers at this resolution or below (0: every layer, the paper's, and
+    # what runs stored before this field had). Noise in the finer layers left a speckle over every face; without it
+    # the faces are smooth (models/stylegan.py says what it measured)
+    noise_max_res: int = 16
 
     # fields added after runs were stored, and what a stored config without them was trained with
-    ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear"}
+    ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0}
 
 
 @dataclass

@@ -248,3 +248,20 @@ def test_noise_max_res_keeps_the_noise_out_of_the_finer_layers():
     assert not torch.allclose(c, d, atol=1e-4)
     with pytest.raises(Exception, match="noise_max_res"):
         build_models(_config().replace(noise_max_res=12))
+
+
+def test_new_runs_keep_the_noise_to_16_px_and_stored_runs_keep_every_layer():
+    """New runs: noise only up to 16 px (the finer layers' noise left a speckle over every face); a stored config
+    without the field was trained with noise everywhere and must keep it."""
+    from faceforge.config import TrainConfig
+
+    def noisy_resolutions(**changes):
+        G = build_models(_config().replace(**changes))[0]
+        return sorted({m.const.shape[-1] for m in G.modules() if isinstance(m, Noise) and m.active})
+
+    assert TrainConfig().model.noise_max_res == 16
+    assert noisy_resolutions(resolution=64, noise_max_res=TrainConfig().model.noise_max_res) == [4, 8, 16]
+    assert noisy_resolutions(resolution=32, noise_max_res=0) == [4, 8, 16, 32]
+    stored = TrainConfig().to_dict()
+    del stored["model"]["noise_max_res"]
+    assert TrainConfig.from_dict(stored).model.noise_max_res == 0

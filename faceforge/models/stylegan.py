@@ -21,6 +21,14 @@ A conditional run starts unconditional: the embedded y and D's projection term a
 grows from 0 to 1 over ``ModelConfig.condition_fade`` images (``grow``, called by the training loop); conditioned
 from the first step it collapsed to a few faces per label (models/conditioning.ConditionFade says more).
 
+Noise. New runs add per-pixel noise only in the layers up to 16 px (``ModelConfig.noise_max_res``; 0 is every
+layer, the paper's, and what runs stored before the field keep). Noise in the 32 and 64 px layers left a
+high-frequency speckle over every face at 64,000 CelebA images; without it the faces are smooth, varied in hair
+and colour (bench/results/stylegan_noise_64px.png). SWD x1e3 at 64k images, seeds 0 and 1, every layer against up
+to 16 px: 64 px 45.7 and 50.6 against 46.6 and 45.5; 32 px 26.8 and 41.0 against 31.9 and 38.8 (seed 0 cost
+score twice, 28.1 against 33.9 in an earlier session; seed 1 gained), so at 32 px the score is a draw within the
+seeds' spread and the faces, without speckle, decide.
+
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
 mixes, so one (z, y) - or one w - gives one image.
