@@ -168,9 +168,13 @@ class ModelConfig(JsonConfig):
     # what runs stored before this field had). Noise in the finer layers left a speckle over every face; without it
     # the faces are smooth (models/stylegan.py says what it measured)
     noise_max_res: int = 16
+    # conditional StyleGAN: the embedded y weighs as much as z in the mapping network's input (models/stylegan_layers
+    # MappingNetwork); runs stored before this field had y weigh w_dim / z_dim times z
+    y_like_z: bool = True
 
     # fields added after runs were stored, and what a stored config without them was trained with
-    ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0}
+    ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0,
+                                                         "y_like_z": False}
 
 
 @dataclass

@@ -265,3 +265,28 @@ def test_new_runs_keep_the_noise_to_16_px_and_stored_runs_keep_every_layer():
     stored = TrainConfig().to_dict()
     del stored["model"]["noise_max_res"]
     assert TrainConfig.from_dict(stored).model.noise_max_res == 0
+
+
+def test_conditional_mapping_input_weighs_y_as_much_as_z():
+    """The normalised y embedding carries z's weight in the mapping network's input (z_dim 16 against w_dim 32
+    here, so unscaled it would weigh twice z); a stored run without ``y_like_z`` keeps the unscaled embedding."""
+    from faceforge.config import TrainConfig
+
+    def input_energies(y_like_z):
+        torch.manual_seed(0)
+        G = build_models(_config(n_attributes=2).replace(w_dim=32, y_like_z=y_like_z))[0]
+        G.grow(10 ** 9)  # past the attributes' fade-in
+        seen = []
+        G.mapping.layers[0].register_forward_hook(lambda m, args, out: seen.append(args[0]))
+        with torch.no_grad():
+            G.mapping(torch.randn(4, 16), torch.tensor([[1.0, -1.0]] * 4))
+        x = seen[0]
+        return x[:, :16].pow(2).sum(1), x[:, 16:].pow(2).sum(1)
+
+    z_part, y_part = input_energies(True)
+    assert torch.allclose(y_part, z_part, rtol=1e-4)
+    z_part, y_part = input_energies(False)
+    assert torch.allclose(y_part, 2 * z_part, rtol=1e-4)
+    stored = TrainConfig().to_dict()
+    del stored["model"]["y_like_z"]
+    assert TrainConfig.from_dict(stored).model.y_like_z is False

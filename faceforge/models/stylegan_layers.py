@@ -43,13 +43,18 @@ def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 class MappingNetwork(nn.Module):
     """(z, y) -> w. The slow learning rate (0.01) keeps W from moving faster than the synthesis network follows."""
 
-    def __init__(self, *, z_dim: int, n_attributes: int, w_dim: int, layers: int, lr_multiplier: float = 0.01):
+    def __init__(self, *, z_dim: int, n_attributes: int, w_dim: int, layers: int, lr_multiplier: float = 0.01,
+                 y_like_z: bool = True):
         super().__init__()
         if layers < 1:
             raise ValueError(f"the mapping network needs at least one layer, not {layers}")
         self.n_attributes = n_attributes
-        # y is embedded to w_dim features (as StyleGAN 2-ADA does), so its weight in the input matches z's
+        # y is embedded to w_dim features and normalised (as StyleGAN 2-ADA does); there z_dim = w_dim, so y and z
+        # weigh the same in the input. Here z_dim may be smaller (100 against 256), so the normalised embedding is
+        # scaled by sqrt(z_dim / w_dim) to z's weight (ModelConfig.y_like_z; runs stored before it had y weigh
+        # w_dim / z_dim times z and keep that)
         self.embed = EqualizedLinear(n_attributes, w_dim, gain=1.0) if n_attributes else None
+        self.y_gain = math.sqrt(z_dim / w_dim) if y_like_z else 1.0
         self.fade = ConditionFade() if n_attributes else None
         dims = [z_dim + (w_dim if n_attributes else 0)] + [w_dim] * layers
         self.layers = nn.ModuleList(EqualizedLinear(a, b, gain=1.0, lr_multiplier=lr_multiplier)
@@ -60,7 +65,7 @@ class MappingNetwork(nn.Module):
         if self.embed is not None:
             if y is None:
                 raise ValueError("this conditional generator needs an attribute vector y")
-            x = torch.cat([x, self.fade(normalize_2nd_moment(self.embed(y.to(x.dtype))))], dim=1)
+            x = torch.cat([x, self.fade(normalize_2nd_moment(self.embed(y.to(x.dtype))) * self.y_gain)], dim=1)
         for layer in self.layers:
             x = act(layer(x))
         return x
