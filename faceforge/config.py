@@ -30,22 +30,24 @@ class ConfigError(ValueError):
     """A configuration that cannot describe a valid run; the message says which field and why."""
 
 
-def _from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses and ignoring unknown keys."""
+def _from_dict(cls: type, data: dict[str, Any], stored: bool) -> Any:
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses and ignoring unknown keys.
+    ``stored``: the dict is a run's own config (its config.json or a checkpoint's copy), so a field it lacks takes
+    the value the class's ``ABSENT_MEANS`` names, what the run was trained with; otherwise (a config to start a new
+    run from) a missing field takes its default, what new runs do."""
     if not isinstance(data, dict):
         raise ConfigError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
-            # a field added after runs were stored: its absence means what those runs were trained with
-            if f.name in getattr(cls, "ABSENT_MEANS", {}):
+            if stored and f.name in getattr(cls, "ABSENT_MEANS", {}):
                 kwargs[f.name] = cls.ABSENT_MEANS[f.name]
             continue
         value = data[f.name]
         hint = hints[f.name]
         if dataclasses.is_dataclass(hint):
-            value = _from_dict(hint, value)
+            value = _from_dict(hint, value, stored)
         elif typing.get_origin(hint) is tuple or (
             typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None))
             and any(typing.get_origin(a) is tuple for a in typing.get_args(hint))
@@ -62,15 +64,15 @@ class JsonConfig:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        return _from_dict(cls, data)
+    def from_dict(cls, data: dict[str, Any], *, stored: bool = False):
+        return _from_dict(cls, data, stored)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
     @classmethod
-    def from_json(cls, text: str):
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str, *, stored: bool = False):
+        return cls.from_dict(json.loads(text), stored=stored)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
@@ -172,7 +174,8 @@ class ModelConfig(JsonConfig):
     # MappingNetwork); runs stored before this field had y weigh w_dim / z_dim times z
     y_like_z: bool = True
 
-    # fields added after runs were stored, and what a stored config without them was trained with
+    # fields added after runs were stored, and what a run's stored config without them was trained with (read with
+    # ``stored=True``; a config to start a new run from takes the defaults above)
     ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0,
                                                          "y_like_z": False}
 
@@ -277,8 +280,9 @@ class TrainConfig(JsonConfig):
         atomic_write_text(Path(path), self.to_json())
 
     @classmethod
-    def load(cls, path: Path) -> "TrainConfig":
+    def load(cls, path: Path, *, stored: bool) -> "TrainConfig":
+        """``stored``: ``path`` is a run's config.json (see ``_from_dict``), not a config to start a new run from."""
         try:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+            return cls.from_json(Path(path).read_text(encoding="utf-8"), stored=stored)
         except (OSError, json.JSONDecodeError, TypeError) as exc:
             raise ConfigError(f"cannot read run config {path}: {exc}") from exc

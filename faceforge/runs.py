@@ -112,7 +112,7 @@ class Run:
         return is_run_dir(self.path)
 
     def config(self) -> TrainConfig:
-        return TrainConfig.load(self.config_path)
+        return TrainConfig.load(self.config_path, stored=True)
 
     def write_config(self, config: TrainConfig) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ def test_generator_upsamples_as_its_config_says_and_old_runs_keep_bilinear():
     assert TrainConfig().model.msg_upsample == "nearest"
     stored = TrainConfig().to_dict()
     del stored["model"]["msg_upsample"]
-    assert TrainConfig.from_dict(stored).model.msg_upsample == "bilinear"
+    assert TrainConfig.from_dict(stored, stored=True).model.msg_upsample == "bilinear"
     assert TrainConfig.from_json(TrainConfig().to_json()).model.msg_upsample == "nearest"
 
     torch.manual_seed(0)
@@ -128,3 +128,25 @@ def test_generator_upsamples_as_its_config_says_and_old_runs_keep_bilinear():
             assert torch.allclose(G(z), by_hand(mode), atol=1e-6), mode
         assert not torch.allclose(by_hand("nearest"), by_hand("bilinear"), atol=1e-3)
     assert build_models(_config().replace(msg_upsample="bilinear"))[0].upsample == "bilinear"
+
+
+def test_a_config_to_start_from_takes_new_defaults_and_a_runs_own_keeps_its_past(tmp_path):
+    """The same JSON without the fields added later means two things: in a run folder (or a checkpoint) it is what
+    that run was trained with (bilinear, noise everywhere, y at its old weight); as ``faceforge train --config``
+    for a new run it is a partial config, and the missing fields take what new runs do."""
+    import json
+
+    from faceforge.config import TrainConfig
+
+    partial = tmp_path / "start.json"
+    partial.write_text(json.dumps({"model": {"name": "msggan", "resolution": 64}}))
+    new = TrainConfig.load(partial, stored=False).model
+    assert (new.msg_upsample, new.noise_max_res, new.y_like_z) == ("nearest", 16, True)
+
+    stored = TrainConfig().to_dict()
+    for name in ("msg_upsample", "noise_max_res", "y_like_z"):
+        del stored["model"][name]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(stored))
+    old = Run(tmp_path / "run").config().model
+    assert (old.msg_upsample, old.noise_max_res, old.y_like_z) == ("bilinear", 0, False)

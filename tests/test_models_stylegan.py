@@ -264,7 +264,7 @@ def test_new_runs_keep_the_noise_to_16_px_and_stored_runs_keep_every_layer():
     assert noisy_resolutions(resolution=32, noise_max_res=0) == [4, 8, 16, 32]
     stored = TrainConfig().to_dict()
     del stored["model"]["noise_max_res"]
-    assert TrainConfig.from_dict(stored).model.noise_max_res == 0
+    assert TrainConfig.from_dict(stored, stored=True).model.noise_max_res == 0
 
 
 def test_conditional_mapping_input_weighs_y_as_much_as_z():
@@ -289,4 +289,4 @@ def test_conditional_mapping_input_weighs_y_as_much_as_z():
     assert torch.allclose(y_part, 2 * z_part, rtol=1e-4)
     stored = TrainConfig().to_dict()
     del stored["model"]["y_like_z"]
-    assert TrainConfig.from_dict(stored).model.y_like_z is False
+    assert TrainConfig.from_dict(stored, stored=True).model.y_like_z is False

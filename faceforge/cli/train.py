@@ -23,7 +23,7 @@ def _config_from_args(args: argparse.Namespace):
     from faceforge.training.plans import (DEFAULT_MODEL, apply_model_defaults, default_attributes, default_channels,
                                           fit_model)
 
-    cfg = TrainConfig.load(Path(args.config)) if args.config else TrainConfig()
+    cfg = TrainConfig.load(Path(args.config), stored=False) if args.config else TrainConfig()
     config_model = cfg.model.name if args.config else None  # --model naming the config's own model keeps its loss
     d, m, s, o = cfg.data, cfg.model, cfg.schedule, cfg.optim
     if args.data is not None:

@@ -99,7 +99,7 @@ class LoadedGenerator:
     def from_checkpoint(cls, path: Path, *, device: str = "cpu") -> "LoadedGenerator":
         state = load_checkpoint(Path(path), map_location=device)
         try:
-            config = TrainConfig.from_json(state["config"])
+            config = TrainConfig.from_json(state["config"], stored=True)
             G = build_generator(config.model)
             G.load_state_dict(state["G_ema"])
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:

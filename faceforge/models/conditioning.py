@@ -101,7 +101,8 @@ class ConditionFade(nn.Module):
     Conditioned from the first step, the conditional StyleGAN collapsed to a few faces per label on CelebA and its
     labels did nothing (SWD 75 against 42 with the fade, bench/results/model_quality_32px.md), as Shahbazi et al.
     (2023) found for StyleGAN 2 on small datasets. (MSG-GAN's and ProGAN's weak label control is not this: with the
-    same fade their on-off stayed at +0.1-0.2, and MSG-GAN's SWD worsened from 45.7 to 59.5.) The strength is a persistent buffer, so checkpoints, G_ema and a resume carry it;
+    same fade their on-off stayed at +0.1-0.2, and MSG-GAN's SWD worsened from 45.7 to 59.5.) The strength is a
+    persistent buffer, so checkpoints, G_ema and a resume carry it;
     a checkpoint from before the fade existed loads with strength 1, what it was trained with."""
 
     def __init__(self) -> None:

@@ -16,14 +16,14 @@ pixel-normalised z in G, and D adds the projection term <W y, pooled features> t
 G up-samples with nearest neighbours, as the paper does (``config.msg_upsample``). Runs made before that option
 existed up-sampled bilinearly, chosen because nearest left a block texture in 64 px faces; that was the wrong
 trade. With one 3x3 convolution per block a bilinear map is smooth, and the sharpening each block must learn to
-draw edges on it rings (our reading of what the grids show): at 64 px by 13,000 CelebA images every face was a ring around a dark blob, and at 64,000
-one template of swirls and dark eye holes lay over every face (SWD 46.5, and 36.5 in an earlier session, seed 0).
-With nearest the faces are varied and face-like from the first snapshots and the score is better (64 px, seed 0:
-26.5; seed 1: see README), with a faint block texture left. Measured and not kept: a weaker low-pass (the mean of
-nearest and bilinear) 31.9 with faces more alike; nearest with a second convolution in the last two blocks 28.6,
-smoother but with a hint of a shared template again; a learned 4x4 transposed convolution (DCGAN's) collapsed
-to one face by 19,000 images (stopped there). A stored run without the field keeps bilinear (config.ModelConfig.ABSENT_MEANS), so its pixels
-do not change.
+draw edges on it rings (our reading of what the grids show): at 64 px by 13,000 CelebA images every face was a
+ring around a dark blob, and at 64,000 one template of swirls and dark eye holes lay over every face (SWD 46.5,
+and 36.5 in an earlier session, seed 0). With nearest the faces are varied and face-like from the first
+snapshots and the score is better (64 px: 26.5 and 28.6, seeds 0 and 1), with a faint block texture left.
+Measured and not kept: a weaker low-pass (the mean of nearest and bilinear) 31.9 with faces more alike; nearest
+with a second convolution in the last two blocks 28.6, smoother but with a hint of a shared template again; a
+learned 4x4 transposed convolution (DCGAN's) collapsed to one face by 19,000 images (stopped there). A run's own
+stored config without the field keeps bilinear (config.ModelConfig.ABSENT_MEANS), so its pixels do not change.
 
 Learning rate. 0.006 for both nets, twice the paper's 0.003: with weights stored N(0, 1) an Adam step of lr moves
 a weight by about lr of its size, so at 0.003 G learned too slowly for a run of 64,000 images (DCGAN's 2e-4 on
