@@ -21,6 +21,8 @@ CONDITIONINGS = ("input", "projection", "acgan", "cbn")
 LOSS_KINDS = ("bce", "wgan-gp", "hinge", "rahinge")
 #: MSG-GAN's up-sampling in G (ModelConfig.msg_upsample)
 MSG_UPSAMPLES = ("nearest", "bilinear")
+#: how ProGAN's D halves the resolution in each block (ModelConfig.d_downsample)
+D_DOWNSAMPLES = ("stride", "pool")
 BUILTIN_SOURCE = "builtin:faces"  # the procedural faces FaceForge renders itself (faceforge/data/synthetic.py)
 # folder names that say nothing about the data: a run or cache is named after their parent instead
 _GENERIC_FOLDERS = {"images", "image", "imgs", "img", "img_align_celeba", "img_celeba", "pictures", "photos", "data"}
@@ -157,6 +159,12 @@ class ModelConfig(JsonConfig):
     # progressive growing (progan): images for each resolution's fade-in and again for its stable stretch,
     # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer)
     phase_images: int = 6400
+    # ProGAN's D blocks: "stride" (a strided convolution reads every pixel of the block's input) or "pool" (average
+    # pooling, then the convolution: D judged each resolution at half its size; runs stored before this field)
+    d_downsample: str = "stride"
+    # ProGAN: no resolution narrower than this share of g_channels / d_channels (0: none, runs stored before this
+    # field, whose finest block had a quarter of the channels at 32 px: models/progan.py widths)
+    progan_width_floor: float = 0.5
     # StyleGAN (models/stylegan.py): the intermediate latent's size, the mapping network's depth (2 is enough on a
     # CPU; the paper's 8 is an option) and the probability that a training batch mixes two w's styles
     w_dim: int = 256
@@ -177,7 +185,8 @@ class ModelConfig(JsonConfig):
     # fields added after runs were stored, and what a run's stored config without them was trained with (read with
     # ``stored=True``; a config to start a new run from takes the defaults above)
     ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0,
-                                                         "y_like_z": False}
+                                                         "y_like_z": False, "d_downsample": "pool",
+                                                         "progan_width_floor": 0.0}
 
 
 @dataclass
@@ -270,6 +279,10 @@ class TrainConfig(JsonConfig):
             raise ConfigError(f"msg_combine must be simple or lincat, not {self.model.msg_combine!r}")
         if self.model.msg_upsample not in MSG_UPSAMPLES:
             raise ConfigError(f"msg_upsample must be {' or '.join(MSG_UPSAMPLES)}, not {self.model.msg_upsample!r}")
+        if self.model.d_downsample not in D_DOWNSAMPLES:
+            raise ConfigError(f"d_downsample must be {' or '.join(D_DOWNSAMPLES)}, not {self.model.d_downsample!r}")
+        if not 0 <= self.model.progan_width_floor <= 8:
+            raise ConfigError(f"progan_width_floor must be between 0 and 8, not {self.model.progan_width_floor}")
         if self.schedule.steps < 1 or self.schedule.batch_size < 1:
             raise ConfigError("steps and batch size must be positive")
         return self

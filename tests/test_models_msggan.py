@@ -141,12 +141,14 @@ def test_a_config_to_start_from_takes_new_defaults_and_a_runs_own_keeps_its_past
     partial = tmp_path / "start.json"
     partial.write_text(json.dumps({"model": {"name": "msggan", "resolution": 64}}))
     new = TrainConfig.load(partial, stored=False).model
-    assert (new.msg_upsample, new.noise_max_res, new.y_like_z) == ("nearest", 16, True)
+    assert (new.msg_upsample, new.noise_max_res, new.y_like_z, new.d_downsample, new.progan_width_floor) == (
+        "nearest", 16, True, "stride", 0.5)
 
     stored = TrainConfig().to_dict()
-    for name in ("msg_upsample", "noise_max_res", "y_like_z"):
+    for name in ("msg_upsample", "noise_max_res", "y_like_z", "d_downsample", "progan_width_floor"):
         del stored["model"][name]
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps(stored))
     old = Run(tmp_path / "run").config().model
-    assert (old.msg_upsample, old.noise_max_res, old.y_like_z) == ("bilinear", 0, False)
+    assert (old.msg_upsample, old.noise_max_res, old.y_like_z, old.d_downsample, old.progan_width_floor) == (
+        "bilinear", 0, False, "pool", 0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from faceforge.checkpoints import load_checkpoint
 from faceforge.editing.generator import LoadedGenerator
@@ -41,6 +42,35 @@ def test_the_schedule_at_the_phase_boundaries(images, res, alpha):
     assert G.stage() == D.stage() == {"res": res, "alpha": alpha}
     state = G.state_dict()  # the stage is in the state, so checkpoints and G_ema carry it
     assert int(state["stage_res"]) == res and float(state["stage_alpha"]) == alpha
+
+
+def test_widths_halve_dcgans_with_a_floor_at_the_finest_resolutions():
+    from faceforge.models.progan import widths
+    assert widths(32, 32) == {4: 64, 8: 32, 16: 16, 32: 16}
+    assert widths(64, 64) == {4: 256, 8: 128, 16: 64, 32: 32, 64: 32}
+    assert widths(32, 32, floor=0.0) == {4: 64, 8: 32, 16: 16, 32: 8}  # runs stored before the floor
+    cfg = _model_config()
+    cfg.progan_width_floor = 0.0
+    G, D = build_models(cfg, loss_kind="wgan-gp")
+    assert G.to_rgb[-1].weight.shape[1] == D.from_rgb[-1][0].weight.shape[0] == widths(cfg.g_channels, 32, floor=0)[32]
+
+
+@pytest.mark.parametrize("how", ["stride", "pool"])
+def test_each_d_block_halves_the_resolution_as_configured(how):
+    """stride: a 3x3 convolution of stride 2 over every pixel of the block's input (the default); pool: 2x2 means
+    first, as runs stored before the choice were trained."""
+    cfg = _model_config()
+    cfg.d_downsample = how
+    torch.manual_seed(0)
+    _, D = build_models(cfg, loss_kind="wgan-gp")
+    block = D.blocks[-1]
+    conv = block[1]
+    h = torch.randn(2, conv.weight.shape[1], 32, 32)
+    if how == "stride":
+        expect = F.conv2d(h, conv.weight * conv.scale, conv.bias, padding=1, stride=2)
+    else:
+        expect = F.conv2d(F.avg_pool2d(h, 2), conv.weight * conv.scale, conv.bias, padding=1)
+    torch.testing.assert_close(block(h), F.leaky_relu(expect, 0.2))
 
 
 def test_outputs_at_every_stage_and_a_continuous_fade_in():

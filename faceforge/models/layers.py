@@ -20,19 +20,21 @@ class EqualizedConv2d(nn.Module):
     """A convolution whose weights are N(0, 1) scaled by gain / sqrt(fan_in) at run time; bias starts at zero."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, padding: int = 0,
-                 bias: bool = True, gain: float = math.sqrt(2.0)):
+                 stride: int = 1, bias: bool = True, gain: float = math.sqrt(2.0)):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)
         self.padding = padding
+        self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding, stride=self.stride)
 
     def extra_repr(self) -> str:
         o, i, k, _ = self.weight.shape
-        return f"{i}, {o}, kernel_size={k}, padding={self.padding}, bias={self.bias is not None}"
+        return (f"{i}, {o}, kernel_size={k}, padding={self.padding}, stride={self.stride}, "
+                f"bias={self.bias is not None}")
 
 
 class EqualizedLinear(nn.Module):
