@@ -289,6 +289,6 @@ register("stylegan", ModelSpec(
     Capabilities("StyleGAN 2 (Karras et al.): mapping network to W, modulated convolutions, noise, style mixing; "
                  "unconditional or conditional", conditioning="optional", conditionings=("projection",),
                  w_space=True, style_layers=12, minibatch_stddev=True, eval_sampling=True, follows_images=True,
-                 defaults=TrainingDefaults(loss="bce", lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99,
+                 defaults=TrainingDefaults(loss="bce", lr_g=0.005, lr_d=0.005, beta1=0.0, beta2=0.99,
                                            r1_gamma=-1.0)),
     _stylegan_generator, _stylegan_discriminator, check=_check_stylegan))
