@@ -38,7 +38,8 @@ seeds' spread and the faces, without speckle, decide.
 Learning rate (the registry's default, 0.005 for both nets). The paper's 0.0025 assumes millions of images: with
 weights stored N(0, 1) an Adam step moves each by about lr of its size. CelebA, 64,000 images, SWD x1e3 of G_ema,
 seeds 0 and 1 (AMD EPYC Genoa): 32 px 25.5 and 30.5 against 30.9 and 37.4 at 0.0025 (mottled faces at 0.0025 in
-seed 0), conditional 24.0 and 30.6; 64 px 29.3 and 34.8 against 46.8 (seed 0), faces sharp and varied.
+seed 0), conditional 24.0 and 30.6; 64 px 29.3 and 34.8 against 46.8 (seed 0), faces sharp and
+varied, many with warped eyes or mouths. 0.008 at 64 px: 53.1 (seed 0), blurrier.
 
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
