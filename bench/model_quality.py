@@ -46,7 +46,7 @@ def run_name(model: str, loss: str, attributes: list[str], seed: int, resolution
 def make_config(model: str, loss: str | None, attributes: list[str], *, seed: int, resolution: int, steps: int,
                 data: Path):
     from faceforge.config import TrainConfig
-    from faceforge.training.plans import apply_model_defaults, default_channels, fit_model
+    from faceforge.training.plans import apply_loss, apply_model_defaults, default_channels, fit_model
 
     cfg = TrainConfig(seed=seed)
     cfg.data.source = str(data / "images")
@@ -57,7 +57,7 @@ def make_config(model: str, loss: str | None, attributes: list[str], *, seed: in
     fit_model(cfg, requested=model)
     apply_model_defaults(cfg)
     if loss:
-        cfg.loss.kind = loss
+        apply_loss(cfg, loss)  # with the settings measured for it (ProGAN's WGAN-GP: the paper's)
     s = cfg.schedule
     s.steps, s.batch_size, s.log_every = steps, 64, 20
     s.sample_every = s.metrics_every = 100  # 6,400 images

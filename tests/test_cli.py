@@ -283,3 +283,16 @@ def test_classifier_train_saves_a_classifier_with_held_out_results(trained_run, 
     clf = load_classifier(weights)
     assert clf.resolution == 32 and "glasses" in clf.names
     assert "attribute classifier trained" in (trained_run.path / "events.log").read_text()
+
+
+def test_train_loss_brings_its_measured_settings_and_options_beside_it_win():
+    """`--model progan --loss wgan-gp` is the paper's ProGAN (lr 0.003, one D step, drift); --lr-g still wins."""
+    from faceforge.cli.train import _config_from_args
+
+    cfg = _config_from_args(build_parser().parse_args(["train", "--model", "progan", "--loss", "wgan-gp"]))
+    assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.n_critic, cfg.loss.drift) == ("wgan-gp", 0.003, 1, 0.001)
+    cfg = _config_from_args(build_parser().parse_args(["train", "--model", "progan", "--loss", "wgan-gp",
+                                                       "--lr-g", "0.001", "--n-critic", "2"]))
+    assert (cfg.optim.lr_g, cfg.optim.lr_d, cfg.loss.n_critic) == (0.001, 0.003, 2)
+    cfg = _config_from_args(build_parser().parse_args(["train", "--model", "progan"]))
+    assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.drift) == ("rahinge", 0.006, 0.0)

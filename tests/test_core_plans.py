@@ -1,7 +1,7 @@
 """The rules of a run, which the CLI and the GUI both follow (training/plans.py)."""
 from faceforge.config import TrainConfig
 from faceforge.models import capabilities
-from faceforge.training.plans import (CUSTOM, PRESETS, apply_model_defaults, apply_preset, default_attributes,
+from faceforge.training.plans import (CUSTOM, PRESETS, apply_loss, apply_model_defaults, apply_preset, default_attributes,
                                       default_channels, fit_model, growth_phases, matching_preset, plan_problem,
                                       quick_look_config)
 
@@ -92,3 +92,21 @@ def test_choosing_a_model_applies_its_training_defaults():
     d = capabilities("progan").defaults
     assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.drift) == (d.loss, d.lr_g, d.drift)
     assert cfg.model.conditioning == capabilities("progan").conditionings[0]
+
+
+def test_a_loss_brings_the_settings_measured_for_it_with_that_model():
+    """ProGAN trains best with RaHinge; choosing the paper's WGAN-GP brings the paper's lr, one D step and drift,
+    and choosing RaHinge again takes them back. A loss not measured for a model keeps its learning rates."""
+    cfg = TrainConfig()
+    cfg.model.name = "progan"
+    apply_model_defaults(cfg)
+    assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.drift) == ("rahinge", 0.006, 0.0)
+    apply_loss(cfg, "wgan-gp")
+    assert (cfg.loss.n_critic, cfg.optim.lr_g, cfg.optim.lr_d, cfg.loss.drift) == (1, 0.003, 0.003, 0.001)
+    apply_loss(cfg, "rahinge")
+    assert (cfg.loss.n_critic, cfg.optim.lr_g, cfg.loss.drift) == (1, 0.006, 0.0)
+    apply_loss(cfg, "hinge")  # not measured with ProGAN: the learning rates stay
+    assert (cfg.loss.kind, cfg.loss.n_critic, cfg.optim.lr_g) == ("hinge", 1, 0.006)
+    dc = apply_model_defaults(TrainConfig())
+    apply_loss(dc, "wgan-gp")  # WGAN-GP's usual five D steps where nothing was measured
+    assert (dc.loss.n_critic, dc.optim.lr_g) == (5, 2e-4)

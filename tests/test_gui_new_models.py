@@ -205,6 +205,32 @@ def test_the_dialog_offers_every_model_and_choosing_one_applies_its_defaults(qtb
     runner.shutdown()
 
 
+def test_choosing_a_loss_in_the_dialog_brings_its_measured_settings_but_a_shown_run_keeps_its_own(qtbot):
+    """ProGAN's WGAN-GP comes with the paper's lr, one D step and drift term (training/plans.py, apply_loss); a
+    stored ProGAN WGAN-GP config shown again (Train again) keeps the settings it was made with."""
+    from faceforge.gui.new_run_dialog import NewRunDialog
+    from faceforge.training.plans import quick_look_config
+
+    runner = TaskRunner()
+    dialog = NewRunDialog(runner, config=quick_look_config(), train_threads=1)
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData("progan"))
+    assert (dialog.config().loss.kind, dialog.lr_g.value()) == ("rahinge", 0.006)
+    dialog.loss.setCurrentIndex(dialog.loss.findData("wgan-gp"))
+    cfg = dialog.config()
+    assert (cfg.optim.lr_g, cfg.optim.lr_d, cfg.loss.n_critic, cfg.loss.drift) == (0.003, 0.003, 1, 0.001)
+    dialog.loss.setCurrentIndex(dialog.loss.findData("rahinge"))
+    assert (dialog.config().optim.lr_g, dialog.config().loss.drift) == (0.006, 0.0)
+
+    stored = dialog.config()
+    stored.loss.kind, stored.optim.lr_g, stored.loss.n_critic, stored.loss.drift = "wgan-gp", 0.002, 2, 0.01
+    dialog.set_config(stored)
+    cfg = dialog.config()
+    assert (cfg.loss.kind, cfg.optim.lr_g, cfg.loss.n_critic, cfg.loss.drift) == ("wgan-gp", 0.002, 2, 0.01)
+    dialog.reject()
+    runner.shutdown()
+
+
 # ------------------------------------------------------------------------------------------------ progressive
 def test_a_progressive_run_shows_the_resolution_it_trains_and_its_fade_in(window, qtbot):
     pane, stage = window.train_pane, window.train_pane.growth.stage

@@ -20,8 +20,8 @@ from faceforge.tasks import Eta, format_duration
 
 def _config_from_args(args: argparse.Namespace):
     from faceforge.config import TrainConfig
-    from faceforge.training.plans import (DEFAULT_MODEL, apply_model_defaults, default_attributes, default_channels,
-                                          fit_model)
+    from faceforge.training.plans import (DEFAULT_MODEL, apply_loss, apply_model_defaults, default_attributes,
+                                          default_channels, fit_model)
 
     cfg = TrainConfig.load(Path(args.config), stored=False) if args.config else TrainConfig()
     config_model = cfg.model.name if args.config else None  # --model naming the config's own model keeps its loss
@@ -50,7 +50,9 @@ def _config_from_args(args: argparse.Namespace):
         m.g_channels = m.d_channels = args.channels
     elif not args.config:
         m.g_channels = m.d_channels = default_channels(m.resolution)
-    overrides = (("z_dim", m, "z_dim"), ("conditioning", m, "conditioning"), ("loss", cfg.loss, "kind"), ("n_critic", cfg.loss, "n_critic"),
+    if args.loss is not None:
+        apply_loss(cfg, args.loss)  # with the settings measured for this model and loss; --n-critic, --lr-g... win
+    overrides = (("z_dim", m, "z_dim"), ("conditioning", m, "conditioning"), ("n_critic", cfg.loss, "n_critic"),
                  ("steps", s, "steps"), ("batch_size", s, "batch_size"), ("lr_g", o, "lr_g"), ("lr_d", o, "lr_d"),
                  ("log_every", s, "log_every"), ("sample_every", s, "sample_every"),
                  ("checkpoint_every", s, "checkpoint_every"), ("metrics_every", s, "metrics_every"),

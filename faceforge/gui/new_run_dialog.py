@@ -27,8 +27,8 @@ from faceforge.gui.model_fields import spin as _spin
 from faceforge.gui.tasks import TaskRunner, TaskSlot
 from faceforge.gui.torchrun_box import TorchrunBox
 from faceforge.models import available_models, capabilities, model_for
-from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_model_defaults, apply_preset,
-                                      matching_preset, plan_problem, quick_look_config)
+from faceforge.training.plans import (CELEBA_DEFAULT_ATTRIBUTES, CUSTOM, PRESETS, apply_loss, apply_model_defaults,
+                                      apply_preset, matching_preset, plan_problem, quick_look_config)
 
 
 def read_label_names(path: str) -> list[str]:
@@ -356,10 +356,17 @@ class NewRunDialog(QDialog):
             _select(self.model, model_for(name, n_attributes=len(self.checked_attributes())))
 
     def _loss_changed(self) -> None:
-        """The model's own D steps with its own loss (1 for ProGAN's WGAN-GP), else WGAN-GP's usual 5."""
-        kind, name = self.loss.currentData(), self.model.currentData()
-        d = capabilities(name).defaults if name in available_models() else None
-        self.n_critic.setValue(d.n_critic if d is not None and kind == d.loss else 5 if kind == "wgan-gp" else 1)
+        """A loss brings the settings measured for it with this model (``apply_loss``: ProGAN's WGAN-GP its paper's
+        learning rate, one D step and drift term), else its usual D steps (5 for WGAN-GP, else 1). Showing a config
+        refills the box with signals blocked (``offer``), so a stored run's own settings stay as they are."""
+        if not self.loss.currentData():
+            return
+        cfg = apply_loss(self.config(), self.loss.currentData())
+        self._base.loss.drift, self._base.loss.r1_gamma = cfg.loss.drift, cfg.loss.r1_gamma
+        self._base.optim.beta1, self._base.optim.beta2 = cfg.optim.beta1, cfg.optim.beta2
+        self.n_critic.setValue(cfg.loss.n_critic)
+        self.lr_g.setValue(cfg.optim.lr_g)
+        self.lr_d.setValue(cfg.optim.lr_d)
 
     def _model_changed(self) -> None:
         """Choosing a model brings its training defaults (loss, learning rates, betas, drift, conditioning:

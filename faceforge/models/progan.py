@@ -26,9 +26,15 @@ The 4..32 px phases cost far less.
 Learning rate. The paper's 0.001 assumes millions of images: with weights stored N(0, 1) an Adam step moves a
 weight by about lr, 0.1% of its size at 0.001 (DCGAN's 2e-4 on weights of scale 0.02 is 1%), so after the 100 steps
 of a 4x4 phase the faces had not even their colours. At 32 px on the CelebA sample, 64,000 images, seed 0, SWD
-x1e3 of G_ema: lr 0.001 gave 57-60, 0.003 gave 40.1 with wgan-gp and with rahinge (DCGAN: 29.2), so the default is
-0.003 (as MSG-GAN's). Blending the reals in a fade-in (``Discriminator.blend_reals``) is the paper's and kept,
-though it changed little here (59.5 with, 56.8 without, lr 0.001).
+x1e3 of G_ema: lr 0.001 gave 57-60, 0.003 gave 40.1 with wgan-gp and with rahinge (DCGAN: 29.2). Blending the reals
+in a fade-in (``Discriminator.blend_reals``) is the paper's and kept, though it changed little here (59.5 with, 56.8
+without, lr 0.001).
+
+Loss. The default is RaHinge at lr 0.006 for both nets (MSG-GAN's), not the paper's WGAN-GP with its drift term at
+0.003. CelebA, 64,000 images, seeds 0 and 1, AMD EPYC Genoa, SWD x1e3: 32 px 26.3 against 27.6; 64 px 37.7 and 41.1
+against 49.4 and 54.4, and there the faces decide it: RaHinge's have eyes, mouths and hair where WGAN-GP's are a
+plaid of blotches. Without a gradient penalty (a second pass through D) a step costs about 0.7x. Stored runs keep
+their own loss; ``--loss wgan-gp`` (with ``"drift": 0.001`` under ``"loss"`` in a ``--config`` file) is the paper's.
 """
 from __future__ import annotations
 

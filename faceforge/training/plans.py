@@ -42,13 +42,27 @@ def apply_model_defaults(config: TrainConfig) -> TrainConfig:
     ``TrainingDefaults``, measured by bench/model_quality.py): called when a person picks a model, before their own
     choices of loss or learning rate are applied over it."""
     caps = capabilities(config.model.name)
-    d = caps.defaults
-    config.loss.kind, config.loss.n_critic, config.loss.drift, config.loss.r1_gamma = d.loss, d.n_critic, d.drift, \
-        d.r1_gamma
-    o = config.optim
-    o.lr_g, o.lr_d, o.beta1, o.beta2 = d.lr_g, d.lr_d, d.beta1, d.beta2
+    apply_loss(config, caps.defaults.loss)
     if config.model.conditioning not in caps.conditionings:
         config.model.conditioning = caps.conditionings[0]
+    return config
+
+
+def apply_loss(config: TrainConfig, loss: str) -> TrainConfig:
+    """Train the plan's model with ``loss``, bringing the settings measured for that pair (the model's registry
+    ``TrainingDefaults.for_loss``: ProGAN's WGAN-GP comes with the paper's learning rate, one D step and drift
+    term). A loss not measured for the model keeps the learning rates and takes its usual D steps (5 for WGAN-GP,
+    else 1). The CLI's --loss and the New-run dialog's loss box both come here; options given beside it still win."""
+    config.loss.kind = loss
+    measured = capabilities(config.model.name).defaults.for_loss(loss) \
+        if config.model.name in available_models() else None
+    if measured is None:
+        config.loss.n_critic = 5 if loss == "wgan-gp" else 1
+        return config
+    config.loss.n_critic, config.loss.drift, config.loss.r1_gamma = measured.n_critic, measured.drift, \
+        measured.r1_gamma
+    o = config.optim
+    o.lr_g, o.lr_d, o.beta1, o.beta2 = measured.lr_g, measured.lr_d, measured.beta1, measured.beta2
     return config
 
 
