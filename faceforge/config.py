@@ -157,8 +157,9 @@ class ModelConfig(JsonConfig):
     # it made every 64 px face ring around one template: models/msggan.py)
     msg_upsample: str = "nearest"
     # progressive growing (progan): images for each resolution's fade-in and again for its stable stretch,
-    # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer)
-    phase_images: int = 6400
+    # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer). 3,200 reaches 64 px at 25,600 images: with
+    # 6,400 a 64,000-image run spent 51,200 growing and scored worse (models/progan.py)
+    phase_images: int = 3200
     # ProGAN's D blocks: "stride" (a strided convolution reads every pixel of the block's input) or "pool" (average
     # pooling, then the convolution: D judged each resolution at half its size; runs stored before this field)
     d_downsample: str = "stride"

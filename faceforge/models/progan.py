@@ -30,6 +30,13 @@ x1e3 of G_ema: lr 0.001 gave 57-60, 0.003 gave 40.1 with wgan-gp and with rahing
 in a fade-in (``Discriminator.blend_reals``) is the paper's and kept, though it changed little here (59.5 with, 56.8
 without, lr 0.001).
 
+Phases. ``phase_images`` is 3,200 (it was 6,400): at 64 px a 64,000-image run then reaches the final resolution at
+25,600 images instead of 51,200. CelebA 64 px, RaHinge, seeds 0 and 1, AMD EPYC Genoa: 36.8 and 34.7 against 37.7
+and 41.1, the faces a little more often with eyes and mouths; at 32 px (WGAN-GP, the older pooled D) the two were
+level, 26.6/27.3 against 27.6/27.6. With WGAN-GP at 64 px, seed 0: 36.9 (1,600 images: 37.9) against 49.4, yet
+those faces stayed a plaid of blotches; the loss below is what made them faces. The app's 64 px preset sets its
+own phases (60% of its 640,000 images; training/plans.py).
+
 Loss. The default is RaHinge at lr 0.006 for both nets (MSG-GAN's), not the paper's WGAN-GP with its drift term at
 0.003. CelebA, 64,000 images, seeds 0 and 1, AMD EPYC Genoa, SWD x1e3: 32 px 26.3 against 27.6; 64 px 37.7 and 41.1
 against 49.4 and 54.4, and there the faces decide it: RaHinge's have eyes, mouths and hair where WGAN-GP's are a
