@@ -38,7 +38,8 @@ def judge(config, *, cache: Path, seed: int):
     labels = np.asarray(ds.labels, np.float32)  # the run's attributes, in its order, on the network's scale
     order = np.random.default_rng([seed, 11]).permutation(len(ds))
     held, train = np.sort(order[:HELD_OUT]), np.sort(order[HELD_OUT:])
-    key = hashlib.sha1(f"{config.data.source}|{config.data.resolution}|{','.join(names)}|{seed}".encode()).hexdigest()[:12]
+    key = f"{config.data.source}|{config.data.resolution}|{','.join(names)}|{seed}"
+    key = hashlib.sha1(key.encode()).hexdigest()[:12]
     folder = cache / f"judge-{key}"
     if (folder / "classifier.json").exists():
         classifier = load_classifier(folder)

@@ -195,7 +195,8 @@ class LossConfig(JsonConfig):
     kind: str = "bce"  # bce (non-saturating) | wgan-gp | hinge | rahinge (relativistic average hinge, MSG-GAN's)
     gp_weight: float = 10.0
     drift: float = 0.0  # ProGAN's drift term: + drift * E[D(x)^2] in D's loss keeps a WGAN critic near zero (0.001)
-    # R1 on real images (StyleGAN 2), lazily every r1_every D steps; 0 = off, negative = 0.0002 * res^2 / batch
+    # R1 on real images (StyleGAN 2), lazily every r1_every D steps; 0 = off, negative = -r1_gamma times StyleGAN 2's
+    # heuristic 0.0002 * res^2 / batch
     r1_gamma: float = 0.0
     r1_every: int = 16
     # StyleGAN 2's path-length regulariser for models with W (training/path_length.py): its weight (the paper: 2;

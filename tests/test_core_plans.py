@@ -1,9 +1,9 @@
 """The rules of a run, which the CLI and the GUI both follow (training/plans.py)."""
 from faceforge.config import TrainConfig
 from faceforge.models import capabilities
-from faceforge.training.plans import (CUSTOM, PRESETS, apply_loss, apply_model_defaults, apply_preset, default_attributes,
-                                      default_channels, fit_model, growth_phases, matching_preset, plan_problem,
-                                      quick_look_config)
+from faceforge.training.plans import (CUSTOM, PRESETS, apply_loss, apply_model_defaults, apply_preset,
+                                      default_attributes, default_channels, fit_model, growth_phases, matching_preset,
+                                      plan_problem, quick_look_config)
 
 
 def test_choosing_attributes_picks_the_conditional_twin_and_clearing_them_the_unconditional():

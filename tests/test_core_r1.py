@@ -21,6 +21,7 @@ def test_r1_is_the_squared_gradient_norm_on_real_images():
     real = torch.randn(5, 3, 4, 4)
     assert torch.allclose(losses.r1_penalty(D, real, None), D.w.detach().pow(2).sum())
     assert losses.r1_gamma(-1, resolution=64, batch=64) == 0.0002 * 64
+    assert losses.r1_gamma(-4, resolution=64, batch=64) == 4 * 0.0002 * 64  # StyleGAN's default here
     assert losses.r1_gamma(0.5, resolution=64, batch=64) == 0.5
 
 

@@ -41,6 +41,13 @@ seeds 0 and 1 (AMD EPYC Genoa): 32 px 25.5 and 30.5 against 30.9 and 37.4 at 0.0
 seed 0), conditional 24.0 and 30.6; 64 px 29.3 and 34.8 against 46.8 (seed 0), faces sharp and
 varied, many with warped eyes or mouths. 0.008 at 64 px: 53.1 (seed 0), blurrier.
 
+R1 (the registry's default, ``r1_gamma`` -4: four times StyleGAN 2's heuristic 0.0002 res^2 / batch, 0.05 at 64 px
+and batch 64). At the heuristic one conditional 64 px run (seed 1) collapsed to red blobs by 6,400 images, before
+its labels fade in, and recovered only to blurred faces with its labels lost (SWD x1e3 72.3; labels' control
+-0.09, +0.03); at four times it trained through (44.8, Smiling +0.97, Male +0.43; cdcgan beside it 55.3), and the
+unconditional 64 px runs gained too, their faces less warped: 28.6 and 29.6 against 29.3 and 34.8 (CelebA, 64,000
+images, seeds 0 and 1, AMD EPYC Genoa). Stored runs keep their own -1.
+
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
 mixes, so one (z, y) - or one w - gives one image.

@@ -67,8 +67,9 @@ def gradient_penalty(D, real, fake, y: torch.Tensor | None, generator=None, *,
 
 
 def r1_gamma(setting: float, *, resolution: int, batch: int) -> float:
-    """R1's weight: the setting, or for a negative setting StyleGAN 2's heuristic 0.0002 * resolution^2 / batch."""
-    return setting if setting > 0 else 0.0002 * resolution**2 / batch
+    """R1's weight: the setting, or for a negative setting that many times StyleGAN 2's heuristic
+    0.0002 * resolution^2 / batch (-1: the heuristic itself)."""
+    return setting if setting > 0 else -setting * 0.0002 * resolution**2 / batch
 
 
 def r1_penalty(D, real, y: torch.Tensor | None) -> torch.Tensor:
