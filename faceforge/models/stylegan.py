@@ -46,7 +46,9 @@ and batch 64). At the heuristic one conditional 64 px run (seed 1) collapsed to 
 its labels fade in, and recovered only to blurred faces with its labels lost (SWD x1e3 72.3; labels' control
 -0.09, +0.03); at four times it trained through (44.8, Smiling +0.97, Male +0.43; cdcgan beside it 55.3), and the
 unconditional 64 px runs gained too, their faces less warped: 28.6 and 29.6 against 29.3 and 34.8 (CelebA, 64,000
-images, seeds 0 and 1, AMD EPYC Genoa). Stored runs keep their own -1.
+images, seeds 0 and 1, AMD EPYC Genoa). At 32 px it cost a little: 29.1 against 28.0, conditional 28.2 against
+27.3, its labels' hold weaker (Smiling +0.44/+0.70, Male +0.56/+0.12 against +0.66/+0.75, +0.63/+0.60); a weight
+that depends on the resolution otherwise than res^2 was not tried. Stored runs keep their own -1.
 
 Training-time randomness (style mixing, per-pixel noise) comes from the global torch RNG, which the training loop
 checkpoints and restores around an abandoned step. In eval mode G uses the constant noise buffers and never
