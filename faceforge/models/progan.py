@@ -41,7 +41,8 @@ Loss. The default is RaHinge at lr 0.006 for both nets (MSG-GAN's), not the pape
 0.003. CelebA, 64,000 images, seeds 0 and 1, AMD EPYC Genoa, SWD x1e3: 32 px 26.3 against 27.6; 64 px 37.7 and 41.1
 against 49.4 and 54.4, and there the faces decide it: RaHinge's have eyes, mouths and hair where WGAN-GP's are a
 plaid of blotches. Without a gradient penalty (a second pass through D) a step costs about 0.7x. Stored runs keep
-their own loss; ``--loss wgan-gp`` (with ``"drift": 0.001`` under ``"loss"`` in a ``--config`` file) is the paper's.
+their own loss; ``--loss wgan-gp`` (or WGAN-GP in the New-run dialog) brings the paper's lr 0.003, one D step and
+drift 0.001 (the registry's ``other_losses``, training/plans.py ``apply_loss``).
 """
 from __future__ import annotations
 

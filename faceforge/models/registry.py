@@ -32,7 +32,7 @@ class TrainingDefaults:
     beta1: float = 0.5
     beta2: float = 0.999
     drift: float = 0.0  # ProGAN's drift term for a WGAN critic
-    r1_gamma: float = 0.0  # R1 on reals (negative: StyleGAN 2's 0.0002 * res^2 / batch)
+    r1_gamma: float = 0.0  # R1 on reals (negative: that many times StyleGAN 2's 0.0002 * res^2 / batch)
     # the settings measured for the same model with its other losses, one TrainingDefaults each: choosing one of
     # those losses brings them along (training/plans.py, apply_loss)
     other_losses: tuple["TrainingDefaults", ...] = ()
