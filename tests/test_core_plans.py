@@ -107,6 +107,9 @@ def test_a_loss_brings_the_settings_measured_for_it_with_that_model():
     assert (cfg.loss.n_critic, cfg.optim.lr_g, cfg.loss.drift) == (1, 0.006, 0.0)
     apply_loss(cfg, "hinge")  # not measured with ProGAN: the learning rates stay
     assert (cfg.loss.kind, cfg.loss.n_critic, cfg.optim.lr_g) == ("hinge", 1, 0.006)
+    apply_loss(cfg, "wgan-gp")
+    apply_loss(cfg, "hinge")  # from the paper's WGAN-GP: its drift term does not come along to a hinge loss
+    assert (cfg.loss.kind, cfg.loss.drift, cfg.optim.lr_g) == ("hinge", 0.0, 0.003)
     dc = apply_model_defaults(TrainConfig())
     apply_loss(dc, "wgan-gp")  # WGAN-GP's usual five D steps where nothing was measured
     assert (dc.loss.n_critic, dc.optim.lr_g) == (5, 2e-4)
