@@ -305,7 +305,8 @@ def main() -> int:
             f"(1,024) against 1,024 real faces, mean over seeds, at images seen:\n\n" + table(groups, marks) + "\n")
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"model_quality_{args.resolution}px"
+    # the 1,000-step bench is the README's; a longer one (--steps 3000) writes its own files beside it
+    stem = f"model_quality_{args.resolution}px" + ("" if args.steps == 1000 else f"_{args.steps}steps")
     (args.out / f"{stem}.md").write_text(text)
     svg_plot(groups, args.out / f"{stem}.svg", title=f"SWD against images seen, {args.resolution} px, {cpu_name()}")
     grids_figure(groups, args.out / f"{stem}_grids.png")
