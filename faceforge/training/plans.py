@@ -52,7 +52,8 @@ def apply_loss(config: TrainConfig, loss: str) -> TrainConfig:
     """Train the plan's model with ``loss``, bringing the settings measured for that pair (the model's registry
     ``TrainingDefaults.for_loss``: ProGAN's WGAN-GP comes with the paper's learning rate, one D step and drift
     term). A loss not measured for the model keeps the learning rates and takes its usual D steps (5 for WGAN-GP,
-    else 1); the drift term, which only a WGAN critic's unbounded scores need, is dropped. The CLI's --loss and the New-run dialog's loss box both come here; options given beside it still win."""
+    else 1); the drift term, which only a WGAN critic's unbounded scores need, is dropped. The CLI's --loss and the
+    New-run dialog's loss box both come here; options given beside it still win."""
     config.loss.kind = loss
     measured = capabilities(config.model.name).defaults.for_loss(loss) \
         if config.model.name in available_models() else None
