@@ -51,8 +51,9 @@ the faces form only at 32 px, and at 64k images the coarse layout is what is wro
 192,000 images at 64 px (seed 0, beside DCGAN): SWD 31.0 against DCGAN's 42.8 in 0.73x its time, faces more varied
 but some still broken where DCGAN's are all whole (bench/results/model_quality_64px_3000steps.md). Eight variants
 that did not fix the short run (D's kernel, a blur before D's stride, a second convolution in G, growth from 16 px,
-no growth, R1, lr 0.003) are in bench/results/model_quality/HISTORY.md; among them, D's stride-2 3x3 convolution reaches its input's pixels
-unevenly (a 20x grid in D's input gradient), and evening it out (4x4 kernels or a blur) made the faces no better.
+no growth, R1, lr 0.003) are in bench/results/model_quality/HISTORY.md; among them, D's stride-2 3x3 convolution
+reaches its input's pixels unevenly (a 20x grid in D's input gradient), and evening it out (4x4 kernels or a blur)
+made the faces no better.
 """
 from __future__ import annotations
 
