@@ -40,7 +40,8 @@ own phases (60% of its 640,000 images; training/plans.py).
 Loss. The default is RaHinge at lr 0.006 for both nets (MSG-GAN's), not the paper's WGAN-GP with its drift term at
 0.003. CelebA, 64,000 images, seeds 0 and 1, AMD EPYC Genoa, SWD x1e3: 32 px 26.3 against 27.6; 64 px 37.7 and 41.1
 against 49.4 and 54.4, and there the faces decide it: RaHinge's have eyes, mouths and hair where WGAN-GP's are a
-plaid of blotches. Without a gradient penalty (a second pass through D) a step costs about 0.7x. Stored runs keep
+plaid of blotches. Without a gradient penalty (a second pass through D) a step costs 0.62x (575 against 931 ms,
+fp32, fully grown, run alone on that CPU: bench/results/model_step_cost_64px.md). Stored runs keep
 their own loss; ``--loss wgan-gp`` (or WGAN-GP in the New-run dialog) brings the paper's lr 0.003, one D step and
 drift 0.001 (the registry's ``other_losses``, training/plans.py ``apply_loss``).
 

@@ -58,9 +58,10 @@ def apply_loss(config: TrainConfig, loss: str) -> TrainConfig:
     measured = capabilities(config.model.name).defaults.for_loss(loss) \
         if config.model.name in available_models() else None
     if measured is None:
-        config.loss.n_critic = 5 if loss == "wgan-gp" else 1
-        if loss != "wgan-gp":
-            config.loss.drift = 0.0
+        if loss == "wgan-gp":
+            config.loss.n_critic = 5
+        else:
+            config.loss.n_critic, config.loss.drift = 1, 0.0
         return config
     config.loss.n_critic, config.loss.drift, config.loss.r1_gamma = measured.n_critic, measured.drift, \
         measured.r1_gamma
