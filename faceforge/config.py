@@ -160,6 +160,10 @@ class ModelConfig(JsonConfig):
     # starting at 4x4 (ProGAN used 800,000; a CPU run needs far fewer). 3,200 reaches 64 px at 25,600 images: with
     # 6,400 a 64,000-image run spent 51,200 growing and scored worse (models/progan.py)
     phase_images: int = 3200
+    # progan: at 16 px and below each step's batch is trained as updates of this many images (0: one update of the
+    # whole batch, runs stored before this field). Same images, more updates: the early phases need updates, not
+    # images, and cost little (models/progan.py updates_per_step)
+    growth_batch: int = 16
     # ProGAN's D blocks: "stride" (a strided convolution reads every pixel of the block's input) or "pool" (average
     # pooling, then the convolution: D judged each resolution at half its size; runs stored before this field)
     d_downsample: str = "stride"
@@ -187,7 +191,7 @@ class ModelConfig(JsonConfig):
     # ``stored=True``; a config to start a new run from takes the defaults above)
     ABSENT_MEANS: typing.ClassVar[dict[str, Any]] = {"msg_upsample": "bilinear", "noise_max_res": 0,
                                                          "y_like_z": False, "d_downsample": "pool",
-                                                         "progan_width_floor": 0.0}
+                                                         "progan_width_floor": 0.0, "growth_batch": 0}
 
 
 @dataclass
@@ -287,6 +291,9 @@ class TrainConfig(JsonConfig):
             raise ConfigError(f"progan_width_floor must be between 0 and 8, not {self.model.progan_width_floor}")
         if self.schedule.steps < 1 or self.schedule.batch_size < 1:
             raise ConfigError("steps and batch size must be positive")
+        g, B = self.model.growth_batch, self.schedule.batch_size
+        if g < 0 or (0 < g < B and B % g):
+            raise ConfigError(f"growth_batch must be 0 (off) or divide the batch of {B}, not {g}")
         return self
 
     def save(self, path: Path) -> None:

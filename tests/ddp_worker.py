@@ -17,6 +17,8 @@ def scenario_config(name: str, *, steps: int = 4):
     if name == "growing":  # progan: grows 4 -> 8 px within the run (blocks not grown yet are unused parameters)
         cfg = tiny_config(model="progan", loss="wgan-gp", steps=steps, attrs=())
         cfg.model.phase_images = 8
+        # 4 and 8 px steps taken as two updates of 4 images, split over the processes (stddev groups of 2)
+        cfg.model.growth_batch, cfg.model.mbstd_group = 4, 2
         cfg.schedule.sample_every = cfg.schedule.checkpoint_every = 100
         return cfg
     cfg = tiny_config(model="msggan", loss={"rahinge": "rahinge", "gp": "wgan-gp", "r1": "hinge"}[name],

@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from faceforge.checkpoints import load_checkpoint
+from faceforge.config import ConfigError
 from faceforge.editing.generator import LoadedGenerator
-from faceforge.models import build_models
+from faceforge.models import build_models, progan
 from faceforge.runs import Run
 from faceforge.training import resume_run, start_run
 from helpers import assert_same_weights, random_dataset, tiny_config
@@ -119,7 +120,6 @@ def test_in_a_fade_in_d_sees_the_reals_blended_between_two_resolutions_as_g_make
 
 
 def test_training_gives_d_the_blended_reals(tmp_path, monkeypatch):
-    from faceforge.models import progan
     stages = []
     real_blend = progan.Discriminator.blend_reals
 
@@ -129,12 +129,14 @@ def test_training_gives_d_the_blended_reals(tmp_path, monkeypatch):
 
     monkeypatch.setattr(progan.Discriminator, "blend_reals", spy)
     start_run(_config(4), run_dir=tmp_path / "run", dataset=random_dataset(n_attr=0))
-    assert stages == [1.0, 1.0, 0.0, 0.5]  # every D step, at the stage it trains
+    # every D step at the stage it trains: two updates (of 4 images) per step at these sizes
+    assert stages == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.5, 0.5]
 
 
 def _config(steps, *, attrs=(), phase_images=PHASE):
     cfg = tiny_config(model="progan", loss="wgan-gp", steps=steps, attrs=attrs)
     cfg.model.phase_images = phase_images
+    cfg.model.growth_batch = 4  # steps at 16 px and below are two updates of 4 images
     cfg.loss.drift = 0.001
     cfg.model.conditioning = "projection"
     return cfg
@@ -148,6 +150,25 @@ def test_training_grows_through_the_phases_with_finite_losses(tmp_path):
     # each row reports the stage its step trained at: step s starts with (s - 1) * 8 images seen
     assert [(r["step"], r["res"], r["alpha"]) for r in rows] == [
         (2, 4, 1.0), (4, 8, 0.5), (6, 8, 1.0), (8, 16, 0.5), (10, 16, 1.0), (12, 32, 0.5), (14, 32, 1.0)]
+    # steps 1-10 (4-16 px) took two updates of 4 images each, steps 11-14 (32 px) one of 8; the same 112 images
+    state = load_checkpoint(Run(tmp_path / "run").latest_checkpoint())
+    assert state["images_seen"] == 14 * 8
+    for opt in ("opt_g", "opt_d"):  # the layers used at every stage (G's first, D's last) took every update
+        assert max(int(s["step"]) for s in state[opt]["state"].values()) == 10 * 2 + 4
+    assert sum(len(r["loss_g_steps"]) for r in rows) == 14  # one loss per step, whatever its updates
+
+
+@pytest.mark.parametrize("res, batch, growth_batch, updates", [
+    (4, 64, 16, 4), (16, 64, 16, 4), (32, 64, 16, 1), (8, 16, 16, 1), (8, 8, 16, 1), (8, 64, 0, 1), (16, 32, 8, 4)])
+def test_low_resolution_steps_are_taken_as_updates_of_growth_batch_images(res, batch, growth_batch, updates):
+    assert progan.updates_per_step(res, batch=batch, growth_batch=growth_batch) == updates
+
+
+def test_a_growth_batch_that_does_not_divide_the_batch_is_refused():
+    cfg = _config(4)
+    cfg.model.growth_batch = 3
+    with pytest.raises(ConfigError, match="growth_batch must be 0 .off. or divide the batch of 8"):
+        cfg.validate()
 
 
 def test_a_resume_in_the_middle_of_a_fade_in_is_bit_identical_and_its_checkpoint_samples_at_its_stage(tmp_path):

@@ -69,6 +69,7 @@ from faceforge.models.layers import (EqualizedConv2d, EqualizedLinear, Minibatch
                                      upsample)
 
 BASE = 4  # the first resolution trained
+SPLIT_UPTO = 16  # the resolutions whose steps are taken as several updates (updates_per_step)
 
 
 def resolutions(final: int) -> list[int]:
@@ -105,12 +106,23 @@ def stage_at(images_seen: int, *, phase_images: int, final: int) -> tuple[int, f
     return res, (into / phase_images if phase % 2 else 1.0)
 
 
+def updates_per_step(res: int, *, batch: int, growth_batch: int) -> int:
+    """How many updates of D and G a step's batch is taken as at resolution ``res``: ``batch / growth_batch`` at
+    16 px and below (``ModelConfig.growth_batch``), else one. The same images are seen either way; what the 4-16 px
+    phases lack in a short run is updates (see the module docstring), and there an update costs a few percent of a
+    64 px one, so four updates of 16 cost about what one of 64 does."""
+    if growth_batch <= 0 or res > SPLIT_UPTO or batch <= growth_batch:
+        return 1
+    return batch // growth_batch
+
+
 class _Progressive(nn.Module):
-    """The stage, kept in buffers: ``grow`` sets it, ``stage`` reports it."""
+    """The stage, kept in buffers: ``grow`` sets it, ``stage`` reports it, ``updates_per_step`` follows it."""
 
     def _init_stage(self, config: ModelConfig) -> None:
         self.final = config.resolution
         self.phase_images = config.phase_images
+        self.growth_batch = config.growth_batch
         self.register_buffer("stage_res", torch.tensor(BASE, dtype=torch.int64))
         self.register_buffer("stage_alpha", torch.tensor(1.0, dtype=torch.float32))
 
@@ -122,6 +134,9 @@ class _Progressive(nn.Module):
 
     def stage(self) -> dict[str, float]:
         return {"res": int(self.stage_res), "alpha": round(float(self.stage_alpha), 4)}
+
+    def updates_per_step(self, batch: int) -> int:
+        return updates_per_step(int(self.stage_res), batch=batch, growth_batch=self.growth_batch)
 
     def _current(self) -> tuple[int, float]:
         return int(self.stage_res), float(self.stage_alpha)

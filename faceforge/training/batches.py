@@ -43,13 +43,16 @@ class DeviceData:
         self.labels = torch.from_numpy(np.asarray(labels, np.float32)).to(device) if labels is not None else None
         self.batches = Batches(len(dataset), batch_size, seed)
 
-    def batch(self, draw: int, *, part: slice | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Images in [-1, 1] (N, C, H, W) in the run's memory format, and their labels. ``part``: this process's
-        share of the draw's global batch (training/distributed.py); the rows are those one process would hold at
-        those positions."""
+    def batch(self, draw: int, *, rows: slice | None = None,
+              part: slice | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Images in [-1, 1] (N, C, H, W) in the run's memory format, and their labels. ``rows``: the part of the
+        draw's global batch one update trains on (training/step.py); ``part``: this process's share of those rows
+        (training/distributed.py), the rows one process would hold at those positions."""
         idx = self.batches.indices(draw)
         if not self._on_device:  # a memory-mapped file reads fastest in order; the labels follow the same order
             idx = np.sort(idx)
+        if rows is not None:
+            idx = idx[rows]
         if part is not None:
             idx = idx[part]
         if self._on_device:

@@ -23,17 +23,21 @@ def check_distributable(config: TrainConfig, *, world: int, device: str) -> None
     from faceforge.models import capabilities, couples_batch
     from faceforge.models.registry import resolve_d_norm
 
-    B = config.schedule.batch_size
-    if B % world:
-        raise ConfigError(f"the batch of {B} does not split evenly over {world} processes: choose a batch size "
-                          f"that is a multiple of {world}")
-    b = B // world
     caps = capabilities(config.model.name)
-    group = config.model.mbstd_group
-    if caps.minibatch_stddev and (group > b or b % group):
-        raise ConfigError(f"{config.model.name}'s minibatch-stddev groups of {group} must lie within one process's "
-                          f"share of the batch ({B} / {world} = {b}): choose a batch size that is a multiple of "
-                          f"{group * world}, or fewer processes")
+    B = config.schedule.batch_size
+    # a progressive model trains its low resolutions in updates of growth_batch images: those must split too
+    growth = config.model.growth_batch if caps.progressive and 0 < config.model.growth_batch < B else 0
+    for n, what in ((B, "batch"), (growth, "growth batch (the updates at 16 px and below)")):
+        if not n:
+            continue
+        if n % world:
+            raise ConfigError(f"the {what} of {n} does not split evenly over {world} processes: choose one that is "
+                              f"a multiple of {world}")
+        b, group = n // world, config.model.mbstd_group
+        if caps.minibatch_stddev and (group > b or b % group):
+            raise ConfigError(f"{config.model.name}'s minibatch-stddev groups of {group} must lie within one "
+                              f"process's share of the {what} ({n} / {world} = {b}): choose one that is a multiple "
+                              f"of {group * world}, or fewer processes")
     if device == "mps":
         raise ConfigError("multi-process training runs on CPUs (gloo) or CUDA GPUs (NCCL), not on Apple's MPS: "
                           "train with one process there")

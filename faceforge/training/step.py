@@ -1,4 +1,5 @@
-"""One training step: n_critic discriminator steps, then one generator step, G_ema following.
+"""One training step: n_critic discriminator steps, then one generator step, G_ema following (or several such
+updates on parts of the batch: a progressive model at low resolution).
 
 A mixin of :class:`faceforge.training.loop.Trainer` (which owns the models, optimisers, data and noise). One code
 path for one process and many (training/distributed.py): every rank draws the global batch's indices, z and
@@ -25,23 +26,41 @@ class TrainStep:
         return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
     def train_step(self, acc: torch.Tensor) -> None:
-        """One generator step (and n_critic discriminator steps). Losses accumulate into ``acc`` on the device:
+        """One step: the batch's images once, as one update of D and G, or as several of a part of the batch each
+        (a progressive model at low resolution: ``updates_per_step``). Losses accumulate into ``acc`` on the device:
         no host sync here, ``.tolist()`` happens only at logging ticks."""
         cfg, dist = self.config, self.dist
-        kind = cfg.loss.kind
-        B, zd = cfg.schedule.batch_size, cfg.model.z_dim  # the global batch; this rank trains on dist.part(B)
-        relativistic = losses.relativistic(kind)
+        B = cfg.schedule.batch_size  # the global batch; this rank trains on its part of each update's rows
         self.G.train()
         self.D.train()
-        self.D.requires_grad_(True)
         self._grow(self.G, self.D, images_seen=self.images_seen)
         if dist.active:  # the global RNG (StyleGAN's noise, style mixing): independent per rank, a function of step
             torch.manual_seed(step_seed(cfg.seed, self.step, dist.rank))
         # a Stop half-way drops the step exactly (one process only: ranks agree on stopping between steps)
         undo = None if dist.active else StepUndo(noise=self.noise, modules=(self.G, self.D))
+        updates = self.G.updates_per_step(B) if self.caps.progressive else 1
+        b = B // updates
+        losses_g, losses_d = [], []
+        for u in range(updates):  # only the first update may be dropped: no weight has moved before it
+            loss_g, loss_d = self._update(acc, rows=slice(u * b, (u + 1) * b), undo=undo if u == 0 else None)
+            losses_g.append(loss_g)
+            losses_d.append(loss_d)
+        self.step += 1
+        self.images_seen += B * cfg.loss.n_critic
+        with torch.no_grad():  # one (loss_g, loss_d) per step, however many updates it took
+            self.step_losses.append(torch.stack([torch.stack(losses_g).mean(), torch.stack(losses_d).mean()]))
+
+    def _update(self, acc: torch.Tensor, *, rows: slice, undo: StepUndo | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """n_critic discriminator steps, then one generator step, G_ema following, on ``rows`` of each draw's
+        global batch. Returns the (detached, fp32) losses of G and of D's last step."""
+        cfg, dist = self.config, self.dist
+        kind = cfg.loss.kind
+        b, zd = rows.stop - rows.start, cfg.model.z_dim
+        relativistic = losses.relativistic(kind)
+        self.D.requires_grad_(True)
         for c in range(cfg.loss.n_critic):
-            real, y = self.data.batch(self.step * cfg.loss.n_critic + c, part=dist.part(B))
-            z = dist.take(torch.randn(B, zd, device=self.device, generator=self.noise))
+            real, y = self.data.batch(self.step * cfg.loss.n_critic + c, rows=rows, part=dist.part(b))
+            z = dist.take(torch.randn(b, zd, device=self.device, generator=self.noise))
             last = c == cfg.loss.n_critic - 1  # only the last fake batch is trained through in G's step
             with self._autocast():
                 with contextlib.nullcontext() if last else dist.no_sync(self.G_fwd):
@@ -66,13 +85,13 @@ class TrainStep:
                 loss_d = loss_d + auxiliary_loss(aux_real, y, self.label_kinds)
             if kind == "wgan-gp":  # one mixing weight per sample of the global batch, this rank's slice
                 first = real[0] if isinstance(real, (list, tuple)) else real
-                alpha = dist.take(torch.rand(B, 1, 1, 1, device=first.device, generator=self.noise))
+                alpha = dist.take(torch.rand(b, 1, 1, 1, device=first.device, generator=self.noise))
                 loss_d = loss_d + cfg.loss.gp_weight * losses.gradient_penalty(self.D_fwd, real, fake, y,
                                                                                alpha=alpha)
             d_step = self.step * cfg.loss.n_critic + c
             if cfg.loss.r1_gamma and d_step % cfg.loss.r1_every == 0:
                 # lazy R1 (StyleGAN 2): every r1_every-th D step, scaled up by r1_every to keep its weight
-                gamma = losses.r1_gamma(cfg.loss.r1_gamma, resolution=cfg.model.resolution, batch=B)
+                gamma = losses.r1_gamma(cfg.loss.r1_gamma, resolution=cfg.model.resolution, batch=b)
                 loss_d = loss_d + (gamma / 2 * cfg.loss.r1_every) * losses.r1_penalty(self.D_fwd, real, y)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
@@ -99,17 +118,16 @@ class TrainStep:
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
-        self.step += 1
-        self.images_seen += B * cfg.loss.n_critic
         beta = min(cfg.optim.ema_beta, (1 + self.step) / (10 + self.step))  # ramp up so early samples are not stale
         update_ema(self.G_ema, self.G, beta)
         with torch.no_grad():
-            self.step_losses.append(torch.stack([loss_g.detach().float(), loss_d.detach().float()]))
+            loss_g, loss_d = loss_g.detach().float(), loss_d.detach().float()
             acc += torch.stack([
-                loss_g.detach().float(), loss_d.detach().float(),
+                loss_g, loss_d,
                 torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean(),
                 torch.ones((), device=acc.device),
             ])
+        return loss_g, loss_d
 
     def _abandon_if_stopped(self, undo: StepUndo) -> None:
         """Before any weight has moved, a Stop can drop the step (training/step_undo.py)."""
