@@ -41,8 +41,8 @@ def toy_stage(images_seen: int, *, phase_images: int, final: int) -> tuple[int, 
 
 
 class _Growing(nn.Module):
-    """The progressive protocol: ``grow(images_seen)`` keeps the stage in buffers, ``stage()`` reports it (and D
-    has ``blend_reals``)."""
+    """The progressive protocol: ``grow(images_seen)`` keeps the stage in buffers, ``stage()`` reports it, G's
+    ``updates_per_step(batch)`` says how many updates a step takes (and D has ``blend_reals``)."""
 
     def __init__(self, config):
         super().__init__()
@@ -57,6 +57,9 @@ class _Growing(nn.Module):
 
     def stage(self) -> dict[str, float]:
         return {"res": int(self.res), "alpha": round(float(self.alpha), 4)}
+
+    def updates_per_step(self, batch: int) -> int:
+        return 1
 
 
 class GrowingG(_Growing):

@@ -65,8 +65,9 @@ class Capabilities:
     minibatch_stddev: bool = False  # D couples samples through minibatch standard deviation (group size matters)
     eval_sampling: bool = True  # sample with G in eval mode (BatchNorm running statistics)
     # trains through a schedule of growing resolutions: G and D have ``grow(images_seen)`` (the stage is kept in
-    # their buffers, so checkpoints and G_ema carry it), ``stage() -> {"res": .., "alpha": ..}`` for the stats, and D
-    # has ``blend_reals(x)``: the real batch as D should see it in a fade-in
+    # their buffers, so checkpoints and G_ema carry it), ``stage() -> {"res": .., "alpha": ..}`` for the stats, G has
+    # ``updates_per_step(batch)``: how many updates a step's batch is taken as at its stage (training/step.py), and
+    # D has ``blend_reals(x)``: the real batch as D should see it in a fade-in
     progressive: bool = False
     # G and D have ``grow(images_seen)``, called before every training step: their form follows the images seen
     # (a progressive model's stage; a conditional StyleGAN's attribute fade-in), kept in persistent buffers
