@@ -45,16 +45,18 @@ fp32, fully grown, run alone on that CPU: bench/results/model_step_cost_64px.md)
 their own loss; ``--loss wgan-gp`` (or WGAN-GP in the New-run dialog) brings the paper's lr 0.003, one D step and
 drift 0.001 (the registry's ``other_losses``, training/plans.py ``apply_loss``).
 
-Short runs. Growth needs steps, not images: trained at 4x4 alone G takes about 200 steps to draw a face's layout,
-and a 64,000-image run gives each 4-16 px phase 50, so its early samples are colour noise and then one pink blob,
-the faces form only at 32 px, and at 64k images the coarse layout is what is wrong with them (dark blotches; SWD's
-16 px level is ProGAN's worst where its 32 and 64 px levels are the best of any model). Three times as long,
-192,000 images at 64 px (seed 0, beside DCGAN): SWD 31.0 against DCGAN's 42.8 in 0.73x its time, faces more varied
-but some still broken where DCGAN's are all whole (bench/results/model_quality_64px_3000steps.md). Eight variants
-that did not fix the short run (D's kernel, a blur before D's stride, a second convolution in G, growth from 16 px,
-no growth, R1, lr 0.003) are in bench/results/model_quality/HISTORY.md; among them, D's stride-2 3x3 convolution
-reaches its input's pixels unevenly (a 20x grid in D's input gradient), and evening it out (4x4 kernels or a blur)
-made the faces no better.
+Updates at low resolution. Growth needs updates, not images: trained at 4x4 alone G takes about 200 updates to
+draw a face's layout, and a 64,000-image run gives each 4-16 px phase 50 steps of 64 images; its samples were colour
+noise at 8 px and one pink blob at 16 px, faces formed only at 32 px, and at 64k images their coarse layout was what
+was wrong (dark blotches; SWD's 16 px level the worst of any model). So at 16 px and below a step's batch is trained
+as updates of ``ModelConfig.growth_batch`` (16) images (:func:`updates_per_step`): the same images, four times the
+updates, for 3% more time over the run (those updates cost a few percent of a 64 px one). CelebA 64 px, 64,000
+images, RaHinge, seeds 0 and 1, AMD EPYC Genoa, SWD x1e3 (the mean of the last three evaluations in brackets:
+single ones swing by 10): 32.0 [36.0] and 31.5 [28.7] against 36.8 [42.9] and 34.7 [34.0], the 16 px level 33.7
+and 36.5 against 52.8 and 57.2 (DCGAN 49.3 over both seeds); the faces have their layout from 32k images on, eyes,
+mouths and hair, varied, with a fine speckle left. With it, D's 4x4 stride-2 kernel (39.8 [36.9]) and a second
+convolution in G's finest block (31.8 [31.5], G's finest block at twice the cost) left the speckle as it was; the
+eight variants measured before it are in bench/results/model_quality/HISTORY.md.
 """
 from __future__ import annotations
 
