@@ -66,6 +66,17 @@ def test_a_model_preset_brings_the_models_defaults_and_a_loss_it_trains_with():
             assert matching_preset(kept) != CUSTOM  # the generic one, or the model's own with that schedule
 
 
+def test_a_generic_preset_puts_a_kept_model_back_on_its_own_loss_with_that_losss_settings():
+    """ProGAN on WGAN-GP (the paper's lr 0.003 and drift term), then a generic preset: back on RaHinge, with RaHinge's
+    learning rates and no drift (it used to keep WGAN-GP's)."""
+    cfg = apply_loss(apply_preset("ProGAN, faces 64 px", TrainConfig()), "wgan-gp")
+    assert cfg.loss.drift > 0
+    kept = apply_preset("Faces 64 px (CelebA settings)", cfg)
+    d = capabilities("progan").defaults
+    assert kept.model.name == "progan" and kept.loss.kind == d.loss
+    assert (kept.loss.drift, kept.optim.lr_g, kept.optim.lr_d) == (d.drift, d.lr_g, d.lr_d)
+
+
 def test_a_model_preset_is_named_before_the_generic_one_with_the_same_schedule():
     quick = apply_preset("MSG-GAN quick look, CPU, 32 px", TrainConfig())
     assert matching_preset(quick) == "MSG-GAN quick look, CPU, 32 px"

@@ -110,8 +110,10 @@ class Preset:
         else:
             fit_model(cfg)
         defaults = capabilities(cfg.model.name).defaults if cfg.model.name in available_models() else None
-        cfg.loss.kind = self.loss or (defaults.loss if defaults else "bce")
-        cfg.loss.n_critic = defaults.n_critic if defaults and cfg.loss.kind == defaults.loss else 1
+        loss = self.loss or (defaults.loss if defaults else "bce")
+        if loss != cfg.loss.kind:  # e.g. a kept ProGAN back from WGAN-GP: RaHinge's learning rates, no drift
+            apply_loss(cfg, loss)
+        cfg.loss.n_critic = defaults.n_critic if defaults and loss == defaults.loss else 1
         if self.phase_images is not None:
             cfg.model.phase_images = self.phase_images
         s = cfg.schedule
