@@ -57,6 +57,8 @@ and 36.5 against 52.8 and 57.2 (DCGAN 49.3 over both seeds); the faces have thei
 mouths and hair, varied, with a fine speckle left. With it, D's 4x4 stride-2 kernel (39.8 [36.9]) and a second
 convolution in G's finest block (31.8 [31.5], G's finest block at twice the cost) left the speckle as it was; the
 eight variants measured before it are in bench/results/model_quality/HISTORY.md.
+At 192,000 images (seed 0, beside DCGAN): 29.3 against 42.8 in 0.70x DCGAN's time, most faces whole, three or four
+of sixteen still broken where DCGAN's are all whole (bench/results/model_quality_64px_3000steps.md).
 """
 from __future__ import annotations
 
